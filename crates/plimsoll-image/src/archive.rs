@@ -1,0 +1,184 @@
+//! Random access to the members of a tar archive (`docker save` output and oci-archive),
+//! without unpacking it.
+//!
+//! One pass over the headers records each regular member's data offset and size; layers
+//! are then read in parallel straight from the archive file. A gzip-compressed archive has
+//! no random access, so it is first spooled, decompressed, to a temporary file (deleted when
+//! the scan ends); layers inside it are still never unpacked.
+
+use crate::error::{Error, Result};
+use crate::source::ImageSource;
+use crate::walker::{NormPath, normalize_path};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Most members an image archive may have: a docker-archive holds a few per layer.
+const MAX_MEMBERS: usize = 1_000_000;
+
+/// Index of a tar archive's regular members.
+pub struct ArchiveIndex {
+    /// What the user named (for messages).
+    pub input: String,
+    path: PathBuf,
+    members: HashMap<String, (u64, u64)>,
+    /// Holds the spooled, decompressed copy of a gzip archive alive.
+    _spool: Option<tempfile::NamedTempFile>,
+}
+
+impl ArchiveIndex {
+    /// Indexes `path`; `spool_dir` is where a gzip archive is decompressed to.
+    pub fn open(path: &Path, spool_dir: &Path) -> Result<ArchiveIndex> {
+        let input = path.display().to_string();
+        let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut magic = [0u8; 2];
+        let n = read_up_to(&mut f, &mut magic).map_err(|e| Error::io(path, e))?;
+        f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
+        let (file_path, spool) = if n == 2 && magic == [0x1f, 0x8b] {
+            std::fs::create_dir_all(spool_dir).map_err(|e| Error::io(spool_dir, e))?;
+            let mut tmp = tempfile::Builder::new()
+                .prefix("archive-")
+                .tempfile_in(spool_dir)
+                .map_err(|e| Error::io(spool_dir, e))?;
+            let mut gz = flate2::read::MultiGzDecoder::new(BufReader::new(f));
+            io::copy(&mut gz, tmp.as_file_mut())
+                .map_err(|e| Error::invalid(&input, format!("corrupt gzip archive: {e}")))?;
+            (tmp.path().to_path_buf(), Some(tmp))
+        } else {
+            (path.to_path_buf(), None)
+        };
+        let file = File::open(&file_path).map_err(|e| Error::io(&file_path, e))?;
+        let mut archive = tar::Archive::new(BufReader::new(file));
+        let mut members = HashMap::new();
+        let entries = archive
+            .entries()
+            .map_err(|e| Error::invalid(&input, format!("not a tar archive: {e}")))?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| Error::invalid(&input, format!("corrupt tar archive: {e}")))?;
+            if members.len() >= MAX_MEMBERS {
+                return Err(Error::invalid(
+                    &input,
+                    format!("more than {MAX_MEMBERS} members; not an image archive"),
+                ));
+            }
+            let etype = entry.header().entry_type();
+            if !(etype.is_file() || etype == tar::EntryType::Continuous) {
+                continue;
+            }
+            if let NormPath::Ok(name) = normalize_path(&entry.path_bytes()) {
+                members.insert(name, (entry.raw_file_position(), entry.size()));
+            }
+        }
+        if members.is_empty() {
+            return Err(Error::invalid(&input, "empty or not a tar archive"));
+        }
+        Ok(ArchiveIndex {
+            input,
+            path: file_path,
+            members,
+            _spool: spool,
+        })
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.members.contains_key(name)
+    }
+
+    pub fn size(&self, name: &str) -> Option<u64> {
+        self.members.get(name).map(|m| m.1)
+    }
+
+    /// Opens a member for reading.
+    pub fn open_member(&self, name: &str) -> Result<impl Read + Send + use<>> {
+        let &(offset, size) = self.members.get(name).ok_or_else(|| {
+            Error::invalid(
+                &self.input,
+                format!("member {name} is missing from the archive"),
+            )
+        })?;
+        let mut f = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::io(&self.path, e))?;
+        Ok(BufReader::with_capacity(256 * 1024, f).take(size))
+    }
+
+    /// Reads a small member (JSON) whole, refusing more than `limit` bytes.
+    pub fn read_member(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
+        let size = self.size(name).unwrap_or(0);
+        if size > limit {
+            return Err(Error::invalid(
+                &self.input,
+                format!("member {name} is {size} bytes, more than the {limit} allowed"),
+            ));
+        }
+        let mut buf = Vec::with_capacity(size as usize);
+        self.open_member(name)?
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::invalid(&self.input, format!("reading {name}: {e}")))?;
+        Ok(buf)
+    }
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Tells a docker-archive from an oci-archive by looking at the member names: `docker save`
+/// writes `manifest.json` (Docker 25+ writes an OCI layout beside it), an oci-archive has
+/// only `index.json` and `oci-layout`.
+pub fn sniff(path: &Path, name: Option<String>) -> Result<ImageSource> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = [0u8; 2];
+    let mut r = BufReader::new(f);
+    let n = read_up_to(&mut r, &mut head).map_err(|e| Error::io(path, e))?;
+    // A gzip archive is a `docker save | gzip`: that is the only compressed form in use.
+    if n == 2 && head == [0x1f, 0x8b] {
+        return Ok(ImageSource::DockerArchive {
+            path: path.into(),
+            name,
+        });
+    }
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut archive = tar::Archive::new(BufReader::new(f));
+    let mut has_manifest = false;
+    let mut has_index = false;
+    let entries = archive.entries().map_err(|e| {
+        Error::invalid(
+            path.display().to_string(),
+            format!("not a tar archive: {e}"),
+        )
+    })?;
+    for (i, entry) in entries.enumerate() {
+        let Ok(entry) = entry else { break };
+        if let NormPath::Ok(p) = normalize_path(&entry.path_bytes()) {
+            has_manifest |= p == "manifest.json";
+            has_index |= p == "index.json";
+        }
+        if has_manifest || i > MAX_MEMBERS {
+            break;
+        }
+    }
+    match (has_manifest, has_index) {
+        (true, _) => Ok(ImageSource::DockerArchive {
+            path: path.into(),
+            name,
+        }),
+        (false, true) => Ok(ImageSource::OciArchive {
+            path: path.into(),
+            name,
+        }),
+        _ => Err(Error::invalid(
+            path.display().to_string(),
+            "not an image archive: neither manifest.json (docker-archive) nor index.json (oci-archive) found",
+        )),
+    }
+}

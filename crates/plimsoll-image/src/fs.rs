@@ -1,0 +1,133 @@
+//! An unpacked root filesystem directory, read as a single layer.
+//!
+//! Symbolic links are recorded, never followed on the host; files are opened with
+//! `O_NOFOLLOW` semantics by checking the entry type from `symlink_metadata` first. Only
+//! regular files, directories and links are recorded; sockets and devices are skipped.
+
+use crate::scan::ImageScan;
+use crate::walker::{CapturedFile, Entry, EntryKind, LayerWalk, Matcher, WalkContext, WalkOptions};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// Walks `root` as layer 0.
+pub fn scan_dir(root: &Path, opts: &WalkOptions) -> Result<ImageScan, String> {
+    let meta = std::fs::metadata(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("{}: not a directory", root.display()));
+    }
+    let matcher = Matcher::new(&opts.interests)?;
+    let ctx = WalkContext::new(&matcher, &opts.limits);
+    let mut walk = LayerWalk::default();
+    let mut stack = vec![root.to_path_buf()];
+    let mut captured_total = 0u64;
+    while let Some(dir) = stack.pop() {
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                push_warning(&mut walk, &ctx, format!("{}: {e}", dir.display()));
+                continue;
+            }
+        };
+        let mut children: Vec<_> = rd.filter_map(|e| e.ok()).collect();
+        children.sort_by_key(|e| e.file_name());
+        for child in children {
+            let p = child.path();
+            let rel = match p.strip_prefix(root) {
+                Ok(r) => r.to_string_lossy().into_owned(),
+                Err(_) => continue,
+            };
+            let md = match std::fs::symlink_metadata(&p) {
+                Ok(m) => m,
+                Err(e) => {
+                    push_warning(&mut walk, &ctx, format!("{rel}: {e}"));
+                    continue;
+                }
+            };
+            if walk.entries.len() as u64 >= ctx.limits.max_entries {
+                walk.error = Some(format!(
+                    "more than {} entries (raise it with --max-entries)",
+                    ctx.limits.max_entries
+                ));
+                return Ok(ImageScan::from_walks(vec![walk]));
+            }
+            let ft = md.file_type();
+            let kind = if ft.is_symlink() {
+                EntryKind::Symlink(
+                    std::fs::read_link(&p)
+                        .map(|t| t.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                )
+            } else if ft.is_dir() {
+                stack.push(p.clone());
+                EntryKind::Dir
+            } else if ft.is_file() {
+                EntryKind::File
+            } else {
+                continue;
+            };
+            let size = if kind == EntryKind::File { md.len() } else { 0 };
+            if kind == EntryKind::File {
+                let interests = matcher.matches(&rel);
+                if !interests.is_empty() {
+                    let max = interests
+                        .iter()
+                        .map(|&i| opts.interests[i].max_size)
+                        .max()
+                        .unwrap_or(0);
+                    if size > max {
+                        push_warning(
+                            &mut walk,
+                            &ctx,
+                            format!(
+                                "{rel}: {size} bytes, over the {max}-byte limit for analysis; skipped"
+                            ),
+                        );
+                    } else if captured_total + size > ctx.limits.max_capture_total {
+                        push_warning(
+                            &mut walk,
+                            &ctx,
+                            format!(
+                                "{rel}: total analysed content over {} bytes (raise it with --max-capture); skipped",
+                                ctx.limits.max_capture_total
+                            ),
+                        );
+                    } else {
+                        let mut data = Vec::new();
+                        match std::fs::File::open(&p)
+                            .and_then(|f| f.take(max + 1).read_to_end(&mut data))
+                        {
+                            Ok(_) => {
+                                captured_total += data.len() as u64;
+                                walk.captured.push(CapturedFile {
+                                    layer: 0,
+                                    path: rel.clone(),
+                                    interests,
+                                    mode: md.mode(),
+                                    data,
+                                });
+                            }
+                            Err(e) => push_warning(&mut walk, &ctx, format!("{rel}: {e}")),
+                        }
+                    }
+                }
+            }
+            walk.uncompressed_size += size;
+            walk.entries.push(Entry {
+                path: rel,
+                kind,
+                size,
+                mode: md.mode() & 0o7777,
+                uid: u64::from(md.uid()),
+                gid: u64::from(md.gid()),
+            });
+        }
+    }
+    Ok(ImageScan::from_walks(vec![walk]))
+}
+
+fn push_warning(walk: &mut LayerWalk, ctx: &WalkContext<'_>, w: String) {
+    if walk.warnings.len() < ctx.limits.max_warnings {
+        walk.warnings.push(w);
+    }
+}

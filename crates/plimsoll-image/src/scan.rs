@@ -1,0 +1,189 @@
+//! Walking a whole image: all layers in parallel, then merged in order.
+
+use crate::image::{Image, layer_name};
+use crate::walker::{
+    CapturedFile, FileTree, LayerEntries, LayerWalk, Matcher, WalkContext, WalkOptions, walk_layer,
+};
+use plimsoll_model as model;
+use rayon::prelude::*;
+
+/// The result of walking an image (or a directory).
+#[derive(Debug, Default)]
+pub struct ImageScan {
+    /// Per-layer facts; entries have been moved into `tree`.
+    pub layers: Vec<LayerSummary>,
+    /// The final filesystem.
+    pub tree: FileTree,
+    /// Every captured file, from every layer, in layer order: analyzers that compare a
+    /// file's versions across layers (package databases) read them all.
+    pub captured: Vec<CapturedFile>,
+    pub warnings: Vec<String>,
+}
+
+/// What is kept of a [`LayerWalk`] after merging.
+#[derive(Debug, Clone, Default)]
+pub struct LayerSummary {
+    pub index: usize,
+    pub entries: u64,
+    pub whiteouts: Vec<String>,
+    pub opaque_dirs: Vec<String>,
+    pub uncompressed_size: u64,
+    pub compressed_size: u64,
+    pub compression: Option<&'static str>,
+    pub diff_id: Option<String>,
+    pub files_in_final: u64,
+    pub error: Option<String>,
+}
+
+impl ImageScan {
+    /// Captured files still present in the final image, as the layer that last wrote them
+    /// has them.
+    pub fn final_files(&self) -> impl Iterator<Item = &CapturedFile> {
+        self.captured
+            .iter()
+            .filter(|c| self.tree.get(&c.path).is_some_and(|n| n.layer == c.layer))
+    }
+
+    /// Errors of layers that could not be read completely.
+    pub fn layer_errors(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.layers
+            .iter()
+            .filter_map(|l| l.error.as_deref().map(|e| (l.index, e)))
+    }
+
+    /// Merges walked layers (in any order) into a scan.
+    pub fn from_walks(mut walks: Vec<LayerWalk>) -> ImageScan {
+        walks.sort_by_key(|w| w.index);
+        let mut scan = ImageScan::default();
+        for w in walks {
+            let summary = LayerSummary {
+                index: w.index,
+                entries: w.entries.len() as u64,
+                whiteouts: w.whiteouts.clone(),
+                opaque_dirs: w.opaque_dirs.clone(),
+                uncompressed_size: w.uncompressed_size,
+                compressed_size: w.compressed_size,
+                compression: w.compression.map(|c| c.name()),
+                diff_id: w.diff_id.as_ref().map(|d| d.to_string()),
+                files_in_final: 0,
+                error: w.error,
+            };
+            scan.warnings.extend(w.warnings);
+            scan.captured.extend(w.captured);
+            scan.tree.apply(LayerEntries {
+                index: w.index,
+                entries: w.entries,
+                whiteouts: w.whiteouts,
+                opaque_dirs: w.opaque_dirs,
+            });
+            scan.layers.push(summary);
+        }
+        for (_, node) in scan.tree.iter() {
+            if let Some(l) = scan.layers.iter_mut().find(|l| l.index == node.layer) {
+                l.files_in_final += 1;
+            }
+        }
+        scan
+    }
+}
+
+/// Walks every layer of `image`, in parallel, and merges them.
+pub fn scan_image(image: &Image, opts: &WalkOptions) -> Result<ImageScan, String> {
+    let matcher = Matcher::new(&opts.interests)?;
+    let ctx = WalkContext::new(&matcher, &opts.limits);
+    let walks: Vec<LayerWalk> = (0..image.layers.len())
+        .into_par_iter()
+        .map(|i| {
+            let l = &image.layers[i];
+            match image.open_layer(i) {
+                Ok(blob) => walk_layer(i, blob, l.diff_id.as_ref(), &ctx),
+                Err(e) => LayerWalk {
+                    index: i,
+                    error: Some(e.to_string()),
+                    ..LayerWalk::default()
+                },
+            }
+        })
+        .collect();
+    let mut scan = ImageScan::from_walks(walks);
+    for l in &mut scan.layers {
+        if let Some(e) = &mut l.error {
+            let d = &image.layers[l.index];
+            *e = format!(
+                "{}: layer {} ({}): {e}",
+                image.input,
+                l.index,
+                layer_name(d)
+            );
+        }
+    }
+    Ok(scan)
+}
+
+/// Builds the report's artifact description from an opened image and its walk.
+pub fn artifact(image: &Image, scan: &ImageScan) -> model::Artifact {
+    let cfg = image.config.config().as_ref();
+    let config = cfg.map(|c| {
+        let mut exposed = c.exposed_ports().clone().unwrap_or_default();
+        exposed.sort();
+        model::ImageConfig {
+            user: c.user().clone().unwrap_or_default(),
+            env_names: c
+                .env()
+                .iter()
+                .flatten()
+                .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string())
+                .collect(),
+            exposed_ports: exposed,
+            entrypoint: c.entrypoint().clone().unwrap_or_default(),
+            cmd: c.cmd().clone().unwrap_or_default(),
+            working_dir: c.working_dir().clone().filter(|w| !w.is_empty()),
+            labels: image.labels(),
+            stop_signal: c.stop_signal().clone(),
+        }
+    });
+    let layers = image
+        .layers
+        .iter()
+        .map(|d| {
+            let s = scan.layers.iter().find(|s| s.index == d.index);
+            model::Layer {
+                index: d.index,
+                digest: d.digest.as_ref().map(|x| x.to_string()),
+                diff_id: d
+                    .diff_id
+                    .as_ref()
+                    .map(|x| x.to_string())
+                    .or_else(|| s.and_then(|s| s.diff_id.clone())),
+                media_type: d.media_type.clone(),
+                size: d.size,
+                uncompressed_size: s.map_or(0, |s| s.uncompressed_size),
+                compression: s.and_then(|s| s.compression.map(str::to_string)),
+                created_by: d.created_by.clone(),
+                created: d.created.clone(),
+                comment: d.comment.clone(),
+                entries: s.map_or(0, |s| s.entries),
+                deletions: s.map(|s| s.whiteouts.clone()).unwrap_or_default(),
+                opaque_dirs: s.map(|s| s.opaque_dirs.clone()).unwrap_or_default(),
+                files_in_final: s.map_or(0, |s| s.files_in_final),
+                error: s.and_then(|s| s.error.clone()),
+            }
+        })
+        .collect();
+    model::Artifact {
+        name: image.input.clone(),
+        kind: model::ArtifactKind::ContainerImage,
+        source: image.source.kind().to_string(),
+        reference: image.reference.clone(),
+        digest: image.manifest_digest.as_ref().map(|d| d.to_string()),
+        index_digest: image.index_digest.as_ref().map(|d| d.to_string()),
+        media_type: image.media_type.clone(),
+        config_digest: Some(image.config_digest.to_string()),
+        platform: Some(image.platform.clone()),
+        os: None,
+        config,
+        created: image.config.created().clone(),
+        layers,
+        files: scan.tree.len() as u64,
+    }
+}

@@ -1,0 +1,891 @@
+//! The streaming layer walker.
+//!
+//! A layer is a tar stream, gzip- or zstd-compressed or plain. Compression is told by the
+//! first bytes (`1f 8b` gzip, `28 b5 2f fd` zstd), not by the media type: registries and
+//! archives mislabel layers. Each layer is read exactly once, front to back, and never
+//! unpacked to disk; while it streams the walker
+//!
+//! - verifies the blob digest and size (the caller wraps the blob in a
+//!   [`VerifyingReader`](crate::digest::VerifyingReader)) and the uncompressed `diff_id`;
+//! - records every entry (path, type, size, mode, link target) with PAX and GNU long names;
+//! - records whiteouts: `.wh.NAME` deletes `NAME` from lower layers and `.wh..wh..opq`
+//!   makes its directory opaque (lower layers' contents hidden), per the OCI layer spec
+//!   <https://github.com/opencontainers/image-spec/blob/main/layer.md#whiteouts>;
+//! - hands the contents of files matching the registered [`Interest`]s (bounded in size)
+//!   to the caller, so analyzers never need a second pass.
+//!
+//! Layers are walked in parallel ([`walk_layers`]); [`FileTree::merge`] then applies them
+//! in order to give the final filesystem in which each file knows the layer that last wrote
+//! it. Paths are normalized to root-relative form without a leading slash. Entries whose
+//! path climbs out of the root (`../x`) are dropped with a warning; absolute paths are
+//! taken relative to the root, as `docker load` does.
+//!
+//! Traps handled here: hard links name another entry of the same tar (never a host path);
+//! a tar ends with two zero blocks that may be followed by padding, which still counts for
+//! the `diff_id`; GNU sparse entries have a logical size far above their stored size, so a
+//! "10 GB" sparse file costs nothing unless an analyzer asks for its contents.
+
+use crate::digest::{Digest, Hasher, verify_error};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, BufRead, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A path pattern an analyzer wants to see the contents of.
+#[derive(Debug, Clone)]
+pub struct Interest {
+    /// Glob over root-relative paths (`var/lib/dpkg/status`, `**/*.dist-info/METADATA`);
+    /// `*` stops at `/`, `**` crosses directories.
+    pub pattern: String,
+    /// Files larger than this are reported in a warning and not captured.
+    pub max_size: u64,
+}
+
+/// Limits that keep memory and time bounded on hostile input. Each has a CLI flag.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Uncompressed bytes per layer (`--max-layer-size`).
+    pub max_layer_size: u64,
+    /// Tar entries per layer (`--max-entries`).
+    pub max_entries: u64,
+    /// Bytes of captured file contents over the whole image (`--max-capture`).
+    pub max_capture_total: u64,
+    /// Warnings kept per layer; the rest are counted.
+    pub max_warnings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_layer_size: 64 << 30,
+            max_entries: 10_000_000,
+            max_capture_total: 1 << 30,
+            max_warnings: 100,
+        }
+    }
+}
+
+/// What a walk looks for and how far it may go.
+#[derive(Debug, Clone, Default)]
+pub struct WalkOptions {
+    pub interests: Vec<Interest>,
+    pub limits: Limits,
+}
+
+/// Compression detected from a blob's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// Type of a filesystem entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink(String),
+    /// Hard link to another root-relative path of the same layer.
+    HardLink(String),
+    /// Character or block device, FIFO.
+    Special,
+}
+
+/// One entry of a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+/// Contents of a file matching an [`Interest`], as it was in one layer.
+#[derive(Debug, Clone)]
+pub struct CapturedFile {
+    pub layer: usize,
+    pub path: String,
+    /// Indexes into [`WalkOptions::interests`] of every pattern that matched.
+    pub interests: Vec<usize>,
+    pub mode: u32,
+    pub data: Vec<u8>,
+}
+
+/// Everything learned from one layer.
+#[derive(Debug, Clone, Default)]
+pub struct LayerWalk {
+    pub index: usize,
+    pub entries: Vec<Entry>,
+    /// Paths deleted from lower layers by `.wh.` files.
+    pub whiteouts: Vec<String>,
+    /// Directories made opaque by `.wh..wh..opq`.
+    pub opaque_dirs: Vec<String>,
+    pub captured: Vec<CapturedFile>,
+    pub warnings: Vec<String>,
+    pub uncompressed_size: u64,
+    pub compressed_size: u64,
+    pub compression: Option<Compression>,
+    /// sha256 of the uncompressed tar, as computed.
+    pub diff_id: Option<Digest>,
+    /// Set when the layer could not be read to the end; what came before is kept.
+    pub error: Option<String>,
+}
+
+/// Compiled interests, shared by the layers of one walk.
+pub struct Matcher {
+    set: GlobSet,
+    max_sizes: Vec<u64>,
+}
+
+impl Matcher {
+    pub fn new(interests: &[Interest]) -> Result<Matcher, String> {
+        let mut b = GlobSetBuilder::new();
+        for i in interests {
+            let g = GlobBuilder::new(i.pattern.trim_start_matches('/'))
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map_err(|e| format!("bad interest pattern {:?}: {e}", i.pattern))?;
+            b.add(g);
+        }
+        Ok(Matcher {
+            set: b.build().map_err(|e| e.to_string())?,
+            max_sizes: interests.iter().map(|i| i.max_size).collect(),
+        })
+    }
+
+    pub fn matches(&self, path: &str) -> Vec<usize> {
+        if self.max_sizes.is_empty() {
+            return Vec::new();
+        }
+        self.set.matches(path)
+    }
+
+    fn max_size(&self, idx: &[usize]) -> u64 {
+        idx.iter().map(|&i| self.max_sizes[i]).max().unwrap_or(0)
+    }
+}
+
+/// Shared state of a multi-layer walk.
+pub struct WalkContext<'a> {
+    pub matcher: &'a Matcher,
+    pub limits: &'a Limits,
+    captured_total: AtomicU64,
+}
+
+impl<'a> WalkContext<'a> {
+    pub fn new(matcher: &'a Matcher, limits: &'a Limits) -> Self {
+        WalkContext {
+            matcher,
+            limits,
+            captured_total: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Outcome of normalizing a tar path.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NormPath {
+    /// The root itself (`./`): nothing to record.
+    Root,
+    Ok(String),
+    Escapes,
+}
+
+/// Normalizes a tar entry name to a root-relative path: drops `.` and empty components,
+/// resolves `..` lexically, and reports names that climb above the root.
+pub(crate) fn normalize_path(raw: &[u8]) -> NormPath {
+    let s = String::from_utf8_lossy(raw);
+    let mut parts: Vec<&str> = Vec::new();
+    for c in s.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return NormPath::Escapes;
+                }
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        NormPath::Root
+    } else {
+        NormPath::Ok(parts.join("/"))
+    }
+}
+
+/// Resolves a link target relative to the link's own directory, within the image root.
+/// Absolute targets start at the image root; `..` never climbs above it (the kernel clamps
+/// `/..` to `/` too).
+pub fn resolve_link(link_path: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if !target.starts_with('/') {
+        parts.extend(link_path.split('/'));
+        parts.pop();
+    }
+    for c in target.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
+}
+
+struct Warnings<'a> {
+    list: &'a mut Vec<String>,
+    max: usize,
+    dropped: usize,
+}
+
+impl Warnings<'_> {
+    fn push(&mut self, w: String) {
+        if self.list.len() < self.max {
+            self.list.push(w);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Reader that hashes and counts what passes, refusing to go past a size limit.
+struct DiffIdReader<R> {
+    inner: R,
+    hasher: Hasher,
+    count: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for DiffIdReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        if self.count > self.limit {
+            return Err(io::Error::other(LimitExceeded));
+        }
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct LimitExceeded;
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("uncompressed layer size limit exceeded")
+    }
+}
+impl std::error::Error for LimitExceeded {}
+
+/// Walks one layer blob. `blob` should already verify its digest (a `VerifyingReader`);
+/// `diff_id`, when known, is checked against the uncompressed stream. Never fails: errors
+/// end up in [`LayerWalk::error`] with what was read before them.
+pub fn walk_layer(
+    index: usize,
+    blob: impl Read,
+    diff_id: Option<&Digest>,
+    ctx: &WalkContext<'_>,
+) -> LayerWalk {
+    let mut out = LayerWalk {
+        index,
+        ..LayerWalk::default()
+    };
+    let mut counted = CountingReader {
+        inner: blob,
+        count: 0,
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, &mut counted);
+    let head = match buffered.fill_buf() {
+        Ok(h) => h.to_vec(),
+        Err(e) => {
+            out.error = Some(describe_io(&e, "reading layer"));
+            return out;
+        }
+    };
+    let compression = Compression::sniff(&head);
+    out.compression = Some(compression);
+
+    let result = {
+        let decoder: Box<dyn Read + '_> = match compression {
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(&mut buffered)),
+            Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(&mut buffered) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    out.error = Some(format!("zstd: {e}"));
+                    return out;
+                }
+            },
+            Compression::None => Box::new(&mut buffered),
+        };
+        let mut tar_stream = DiffIdReader {
+            inner: decoder,
+            hasher: Hasher::new(
+                diff_id.map_or(crate::digest::Algorithm::Sha256, |d| d.algorithm()),
+            ),
+            count: 0,
+            limit: ctx.limits.max_layer_size,
+        };
+        let r = read_tar(&mut tar_stream, ctx, &mut out);
+        // Trailing padding after the end-of-archive blocks still belongs to the diff_id.
+        let r = r.and_then(|()| {
+            io::copy(&mut tar_stream, &mut io::sink())
+                .map(|_| ())
+                .map_err(|e| TarError::Io(e, None))
+        });
+        out.uncompressed_size = tar_stream.count;
+        match r {
+            Ok(()) => Ok(tar_stream.hasher.finish()),
+            Err(e) => Err(e),
+        }
+    };
+
+    match result {
+        Ok(actual) => {
+            // Drain what the decompressor did not need, so the blob digest is checked.
+            if let Err(e) = io::copy(&mut buffered, &mut io::sink()) {
+                out.error = Some(describe_io(&e, "verifying blob"));
+            } else if let Some(expected) = diff_id
+                && *expected != actual
+            {
+                out.error = Some(format!(
+                    "diff_id mismatch: the config says {expected}, the uncompressed layer hashes to {actual}"
+                ));
+            }
+            out.diff_id = Some(actual);
+        }
+        Err(e) => {
+            let limit = matches!(&e, TarError::Limit(_))
+                || matches!(&e, TarError::Io(io, _) if is_limit(io));
+            let mut message = e.describe(ctx.limits);
+            // A corrupt blob usually shows up as a decompression or tar error first; if the
+            // blob fails verification, that is the real cause and the message says so.
+            if !limit {
+                match io::copy(&mut buffered, &mut io::sink()) {
+                    Err(ve) if verify_error(&ve).is_some() => {
+                        message = describe_io(&ve, "verifying blob");
+                    }
+                    _ => {}
+                }
+            }
+            out.error = Some(message);
+        }
+    }
+    drop(buffered);
+    out.compressed_size = counted.count;
+    out
+}
+
+fn is_limit(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<LimitExceeded>())
+}
+
+fn describe_io(e: &io::Error, what: &str) -> String {
+    match verify_error(e) {
+        Some(v) => format!("blob verification failed: {v}"),
+        None => format!("{what}: {e}"),
+    }
+}
+
+struct CountingReader<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+enum TarError {
+    /// I/O or format error, with the path of the last entry read, if any.
+    Io(io::Error, Option<String>),
+    Limit(String),
+}
+
+impl TarError {
+    fn describe(&self, limits: &Limits) -> String {
+        match self {
+            TarError::Io(e, last) => {
+                let base = if is_limit(e) {
+                    format!(
+                        "uncompressed size exceeds the limit of {} bytes (raise it with --max-layer-size)",
+                        limits.max_layer_size
+                    )
+                } else if verify_error(e).is_some() {
+                    describe_io(e, "")
+                } else {
+                    format!("corrupt or truncated layer: {e}")
+                };
+                match last {
+                    Some(p) => format!("{base} (after entry {p})"),
+                    None => base,
+                }
+            }
+            TarError::Limit(m) => m.clone(),
+        }
+    }
+}
+
+fn read_tar<R: Read>(
+    stream: &mut R,
+    ctx: &WalkContext<'_>,
+    out: &mut LayerWalk,
+) -> Result<(), TarError> {
+    let mut archive = tar::Archive::new(stream);
+    let mut last_path: Option<String> = None;
+    let mut captured_by_path: HashMap<String, usize> = HashMap::new();
+    let mut warn_list = Vec::new();
+    let mut warnings = Warnings {
+        list: &mut warn_list,
+        max: ctx.limits.max_warnings,
+        dropped: 0,
+    };
+    let layer = out.index;
+    let entries = archive.entries().map_err(|e| TarError::Io(e, None))?;
+    let mut count: u64 = 0;
+    let mut result = Ok(());
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                result = Err(TarError::Io(e, last_path.clone()));
+                break;
+            }
+        };
+        count += 1;
+        if count > ctx.limits.max_entries {
+            result = Err(TarError::Limit(format!(
+                "more than {} entries (raise it with --max-entries)",
+                ctx.limits.max_entries
+            )));
+            break;
+        }
+        let raw = entry.path_bytes().into_owned();
+        let path = match normalize_path(&raw) {
+            NormPath::Root => continue,
+            NormPath::Escapes => {
+                warnings.push(format!(
+                    "layer {layer}: entry {:?} climbs out of the image root; ignored",
+                    String::from_utf8_lossy(&raw)
+                ));
+                continue;
+            }
+            NormPath::Ok(p) => p,
+        };
+        if raw.first() == Some(&b'/') {
+            warnings.push(format!(
+                "layer {layer}: entry {:?} has an absolute path; read as {path:?}",
+                String::from_utf8_lossy(&raw)
+            ));
+        }
+        last_path = Some(path.clone());
+        let (dir, base) = match path.rsplit_once('/') {
+            Some((d, b)) => (d, b),
+            None => ("", path.as_str()),
+        };
+        if let Some(name) = base.strip_prefix(".wh.") {
+            if name == ".wh..opq" {
+                out.opaque_dirs.push(dir.to_string());
+            } else if name.starts_with(".wh.") {
+                // Other AUFS metadata (`.wh..wh.plnk`, `.wh..wh.aufs`): not part of the view.
+            } else if !name.is_empty() {
+                out.whiteouts.push(if dir.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{dir}/{name}")
+                });
+            }
+            continue;
+        }
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0);
+        let uid = header.uid().unwrap_or(0);
+        let gid = header.gid().unwrap_or(0);
+        let etype = header.entry_type();
+        let size = entry.size();
+        let link_target = || -> Option<String> {
+            entry
+                .link_name_bytes()
+                .map(|l| String::from_utf8_lossy(&l).into_owned())
+        };
+        let kind = match etype {
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                EntryKind::File
+            }
+            tar::EntryType::Directory => EntryKind::Dir,
+            tar::EntryType::Symlink => EntryKind::Symlink(link_target().unwrap_or_default()),
+            tar::EntryType::Link => match link_target().map(|t| normalize_path(t.as_bytes())) {
+                Some(NormPath::Ok(t)) => EntryKind::HardLink(t),
+                _ => {
+                    warnings.push(format!(
+                        "layer {layer}: hard link {path:?} points outside the image; ignored"
+                    ));
+                    continue;
+                }
+            },
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                EntryKind::Special
+            }
+            _ => continue,
+        };
+
+        let interests = match kind {
+            EntryKind::File | EntryKind::HardLink(_) => ctx.matcher.matches(&path),
+            _ => Vec::new(),
+        };
+        if !interests.is_empty() {
+            match &kind {
+                EntryKind::File => {
+                    let max = ctx.matcher.max_size(&interests);
+                    if size > max {
+                        warnings.push(format!(
+                            "layer {layer}: {path}: {size} bytes, over the {max}-byte limit for analysis; skipped"
+                        ));
+                    } else if ctx.captured_total.fetch_add(size, Ordering::Relaxed) + size
+                        > ctx.limits.max_capture_total
+                    {
+                        ctx.captured_total.fetch_sub(size, Ordering::Relaxed);
+                        warnings.push(format!(
+                            "layer {layer}: {path}: total analysed content over {} bytes (raise it with --max-capture); skipped",
+                            ctx.limits.max_capture_total
+                        ));
+                    } else {
+                        let mut data = Vec::with_capacity(size as usize);
+                        if let Err(e) = (&mut entry).take(max + 1).read_to_end(&mut data) {
+                            result = Err(TarError::Io(e, Some(path.clone())));
+                            break;
+                        }
+                        captured_by_path.insert(path.clone(), out.captured.len());
+                        out.captured.push(CapturedFile {
+                            layer,
+                            path: path.clone(),
+                            interests,
+                            mode,
+                            data,
+                        });
+                    }
+                }
+                EntryKind::HardLink(target) => match captured_by_path.get(target) {
+                    Some(&i) => {
+                        let data = out.captured[i].data.clone();
+                        captured_by_path.insert(path.clone(), out.captured.len());
+                        out.captured.push(CapturedFile {
+                            layer,
+                            path: path.clone(),
+                            interests,
+                            mode,
+                            data,
+                        });
+                    }
+                    None => warnings.push(format!(
+                        "layer {layer}: {path} is a hard link to {target}, whose contents were not kept; skipped"
+                    )),
+                },
+                _ => {}
+            }
+        }
+        out.entries.push(Entry {
+            path,
+            kind,
+            size,
+            mode,
+            uid,
+            gid,
+        });
+    }
+    if warnings.dropped > 0 {
+        let n = warnings.dropped;
+        warn_list.push(format!("layer {layer}: {n} more warnings not shown"));
+    }
+    out.warnings.append(&mut warn_list);
+    result
+}
+
+/// One node of the merged filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Index of the layer that last wrote this path.
+    pub layer: usize,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+}
+
+/// The merged view of an image's layers: every path present in the final image, with the
+/// layer that last wrote it.
+#[derive(Debug, Clone, Default)]
+pub struct FileTree {
+    nodes: BTreeMap<String, Node>,
+}
+
+/// Symlink resolution failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    #[error("{0}: too many levels of symbolic links")]
+    Loop(String),
+    #[error("{0}: no such file in the image")]
+    Missing(String),
+}
+
+impl FileTree {
+    pub fn new() -> FileTree {
+        FileTree::default()
+    }
+
+    /// Applies one layer on top of what is there. Whiteouts and opaque directories of a
+    /// layer hide only lower layers' files, so they are applied before its own entries.
+    pub fn apply(&mut self, layer: LayerEntries) {
+        for dir in &layer.opaque_dirs {
+            self.remove_children(dir);
+        }
+        for path in &layer.whiteouts {
+            self.nodes.remove(path);
+            self.remove_children(path);
+        }
+        for e in layer.entries {
+            if e.kind != EntryKind::Dir
+                && self
+                    .nodes
+                    .get(&e.path)
+                    .is_some_and(|n| n.kind == EntryKind::Dir)
+            {
+                // A file replacing a directory hides everything below it.
+                self.remove_children(&e.path);
+            }
+            self.nodes.insert(
+                e.path,
+                Node {
+                    layer: layer.index,
+                    kind: e.kind,
+                    size: e.size,
+                    mode: e.mode,
+                    uid: e.uid,
+                    gid: e.gid,
+                },
+            );
+        }
+    }
+
+    fn remove_children(&mut self, dir: &str) {
+        if dir.is_empty() {
+            self.nodes.clear();
+            return;
+        }
+        let prefix = format!("{dir}/");
+        let keys: Vec<String> = self
+            .nodes
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            self.nodes.remove(&k);
+        }
+    }
+
+    fn has_children(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.nodes
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&prefix))
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(path.trim_start_matches('/'))
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.nodes.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Follows symbolic links (in every path component) inside the image, never on the
+    /// host, up to 40 links as Linux does. Returns the final path and its node.
+    pub fn resolve(&self, path: &str) -> Result<(String, &Node), ResolveError> {
+        let mut pending: Vec<String> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_string)
+            .rev()
+            .collect();
+        let mut done: Vec<String> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = pending.pop() {
+            if c == ".." {
+                done.pop();
+                continue;
+            }
+            done.push(c);
+            let cur = done.join("/");
+            let Some(node) = self.nodes.get(&cur) else {
+                // Tars often omit parent directories: a path with children is a directory.
+                if !pending.is_empty() && self.has_children(&cur) {
+                    continue;
+                }
+                return Err(ResolveError::Missing(path.to_string()));
+            };
+            let target = match &node.kind {
+                EntryKind::Symlink(t) => t.clone(),
+                EntryKind::HardLink(t) => {
+                    // Hard links share contents: continue from the target path.
+                    done = t.split('/').map(str::to_string).collect();
+                    continue;
+                }
+                _ => continue,
+            };
+            links += 1;
+            if links > 40 {
+                return Err(ResolveError::Loop(path.to_string()));
+            }
+            done.pop();
+            if target.starts_with('/') {
+                done.clear();
+            }
+            for t in target.split('/').rev() {
+                if !t.is_empty() && t != "." {
+                    pending.push(t.to_string());
+                }
+            }
+        }
+        let fin = done.join("/");
+        match self.nodes.get(&fin) {
+            Some(n) => Ok((fin, n)),
+            None => Err(ResolveError::Missing(path.to_string())),
+        }
+    }
+}
+
+/// The parts of a [`LayerWalk`] that [`FileTree::apply`] consumes.
+pub struct LayerEntries {
+    pub index: usize,
+    pub entries: Vec<Entry>,
+    pub whiteouts: Vec<String>,
+    pub opaque_dirs: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(
+            normalize_path(b"./etc/passwd"),
+            NormPath::Ok("etc/passwd".into())
+        );
+        assert_eq!(normalize_path(b"/etc//x/"), NormPath::Ok("etc/x".into()));
+        assert_eq!(normalize_path(b"a/../b"), NormPath::Ok("b".into()));
+        assert_eq!(normalize_path(b"../../etc/shadow"), NormPath::Escapes);
+        assert_eq!(normalize_path(b"./"), NormPath::Root);
+    }
+
+    #[test]
+    fn resolves_links_within_root() {
+        assert_eq!(
+            resolve_link("usr/bin/python3", "python3.11"),
+            "usr/bin/python3.11"
+        );
+        assert_eq!(
+            resolve_link("usr/lib/x", "../../../../etc/passwd"),
+            "etc/passwd"
+        );
+        assert_eq!(resolve_link("a/b", "/etc/os-release"), "etc/os-release");
+    }
+
+    fn entry(path: &str, kind: EntryKind) -> Entry {
+        Entry {
+            path: path.into(),
+            kind,
+            size: 1,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    #[test]
+    fn tree_symlink_loops_and_chains() {
+        let mut t = FileTree::new();
+        t.apply(LayerEntries {
+            index: 0,
+            entries: vec![
+                entry("etc", EntryKind::Dir),
+                entry("usr/lib/os-release", EntryKind::File),
+                entry(
+                    "etc/os-release",
+                    EntryKind::Symlink("../usr/lib/os-release".into()),
+                ),
+                entry("lib", EntryKind::Symlink("usr/lib".into())),
+                entry("a", EntryKind::Symlink("b".into())),
+                entry("b", EntryKind::Symlink("/a".into())),
+            ],
+            whiteouts: vec![],
+            opaque_dirs: vec![],
+        });
+        assert_eq!(t.resolve("etc/os-release").unwrap().0, "usr/lib/os-release");
+        assert_eq!(
+            t.resolve("/lib/os-release").unwrap().0,
+            "usr/lib/os-release"
+        );
+        assert_eq!(t.resolve("a"), Err(ResolveError::Loop("a".into())));
+        assert_eq!(t.resolve("nope"), Err(ResolveError::Missing("nope".into())));
+    }
+
+    #[test]
+    fn file_replacing_directory_hides_children() {
+        let mut t = FileTree::new();
+        t.apply(LayerEntries {
+            index: 0,
+            entries: vec![entry("d", EntryKind::Dir), entry("d/x", EntryKind::File)],
+            whiteouts: vec![],
+            opaque_dirs: vec![],
+        });
+        t.apply(LayerEntries {
+            index: 1,
+            entries: vec![entry("d", EntryKind::File)],
+            whiteouts: vec![],
+            opaque_dirs: vec![],
+        });
+        assert!(t.get("d/x").is_none());
+        assert_eq!(t.get("d").unwrap().layer, 1);
+    }
+}

@@ -1,0 +1,155 @@
+//! The shared vocabulary of plimsoll.
+//!
+//! Plain data handed from one stage to the next: what an artifact (an image or a directory)
+//! is, its layers, and (in later stages) packages and findings. This crate does no I/O and
+//! holds no logic beyond small conveniences; every field here is part of the native JSON
+//! report contract documented in `docs/report.md`, so renaming one is a breaking change.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the native JSON report. Bumped only when a field changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The native JSON report. Later stages add `packages`, `vulnerabilities` and `gate`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    pub schema_version: u32,
+    pub artifact: Artifact,
+    /// Problems that did not stop the scan (a corrupt file in one layer, a file over a
+    /// size limit…). Each names the layer and path concerned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Kind of artifact that was scanned.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    ContainerImage,
+    Filesystem,
+}
+
+/// What was scanned: an image (with layers) or a directory (one pseudo-layer).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Artifact {
+    /// The reference or path as the user gave it.
+    pub name: String,
+    pub kind: ArtifactKind,
+    /// Where it was read from: `registry`, `docker-archive`, `oci-archive`, `oci-layout`, `directory`.
+    pub source: String,
+    /// Fully qualified registry reference (`registry/repository:tag`), when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Manifest digest (`sha256:…`); absent for directories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Digest of the image index the manifest was selected from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_digest: Option<String>,
+    /// Manifest media type (OCI or Docker v2 schema 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Config blob digest, the image ID as `docker images` shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    /// Operating system detected from the image's files (filled in by inventory).
+    pub os: Option<OsInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ImageConfig>,
+    /// RFC 3339 creation time from the image config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    pub layers: Vec<Layer>,
+    /// Number of files in the merged (final) filesystem view.
+    #[serde(default)]
+    pub files: u64,
+}
+
+/// An OS/architecture pair as OCI platforms spell it (`linux/arm64/v8`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Platform {
+    pub os: String,
+    pub architecture: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Operating system family and version, e.g. `debian` `12`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OsInfo {
+    pub family: String,
+    pub version: String,
+}
+
+/// The parts of an image config a security reviewer reads. Environment variables are listed
+/// by name only: their values routinely hold secrets.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ImageConfig {
+    /// `User` as written; empty means root.
+    pub user: String,
+    pub env_names: Vec<String>,
+    pub exposed_ports: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+}
+
+/// One filesystem layer, in application order (index 0 is the base).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Layer {
+    pub index: usize,
+    /// Digest of the blob as stored (compressed), from the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Digest of the uncompressed tar, from the config's `rootfs.diff_ids`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Compressed size in bytes, as stored.
+    pub size: u64,
+    /// Uncompressed tar size in bytes, measured while walking.
+    pub uncompressed_size: u64,
+    /// `gzip`, `zstd` or `none`, detected from the blob's first bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// The history entry (Dockerfile instruction) that produced this layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Entries in this layer's tar (files, directories, links), whiteouts excluded.
+    pub entries: u64,
+    /// Paths this layer deletes from lower layers (`.wh.` whiteouts), and directories it
+    /// makes opaque (`.wh..wh..opq`). Image paths are relative to the root, without a
+    /// leading slash (`etc/passwd`), everywhere in the report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deletions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opaque_dirs: Vec<String>,
+    /// Files from this layer still visible in the final image.
+    pub files_in_final: u64,
+    /// Why this layer could not be read completely (digest mismatch, corrupt archive…).
+    /// What was read before the error is still part of the scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

@@ -1,0 +1,110 @@
+//! Command-line arguments: clap structs only. Flags are named like Trivy's where the
+//! meaning is the same, so users can switch without relearning.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plimsoll",
+    version,
+    about = "Container image security scanner and supply-chain gate",
+    long_about = "plimsoll reads container images from registries, archives, OCI layouts and \
+directories, and tells what is inside them, layer by layer. Nothing is uploaded anywhere."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a container image: REF is a registry reference (debian:12, ghcr.io/o/r@sha256:…),
+    /// docker-archive:PATH[:NAME:TAG], oci-archive:PATH[:TAG], oci:DIR[:TAG], or a bare path.
+    Image(ImageArgs),
+    /// Scan a directory or unpacked root filesystem (as one layer).
+    Fs(FsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print no warnings on standard error.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Do not show progress (plimsoll shows none when standard error is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest uncompressed layer, in bytes (guards against decompression bombs).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 30)]
+    pub max_layer_size: u64,
+    /// Most tar entries per layer.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    pub max_entries: u64,
+    /// Most bytes of file contents kept for analysis over the whole image.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+    pub max_capture: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// Image reference or path.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Platform to pick from a multi-platform image, os/arch[/variant] (default: this machine's).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Directory of the blob cache (default: the user's cache directory, `plimsoll/`).
+    #[arg(long, value_name = "DIR", env = "PLIMSOLL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not read or write the blob cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Accept registries with self-signed or invalid TLS certificates, and plain HTTP.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Registry username (else the Docker config and credential helpers are used).
+    #[arg(long, env = "PLIMSOLL_USERNAME", requires = "password")]
+    pub username: Option<String>,
+    /// Registry password or token.
+    #[arg(
+        long,
+        env = "PLIMSOLL_PASSWORD",
+        hide_env_values = true,
+        requires = "username"
+    )]
+    pub password: Option<String>,
+    /// Registry request timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FsArgs {
+    /// Directory to scan.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}

@@ -1,0 +1,179 @@
+//! The `plimsoll` binary: parses arguments, calls the libraries, prints reports. Anything a
+//! library user would need lives in the libraries.
+
+mod cli;
+mod render;
+
+use anyhow::Context;
+use clap::Parser;
+use cli::{Cli, Command, Format, LimitArgs, OutputArgs};
+use plimsoll_image::{self as image, Credential, ImageSource, Limits, OpenOptions, WalkOptions};
+use plimsoll_model as model;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code for bad usage and unreadable input (DESIGN.md).
+const EXIT_INPUT: u8 = 2;
+/// Exit code for internal errors.
+const EXIT_INTERNAL: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Image(args) => cmd_image(args),
+        Command::Fs(args) => cmd_fs(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<InputError>().is_some() {
+                ExitCode::from(EXIT_INPUT)
+            } else {
+                ExitCode::from(EXIT_INTERNAL)
+            }
+        }
+    }
+}
+
+/// An error caused by the input (unreadable, invalid, unreachable): exit code 2.
+#[derive(Debug)]
+struct InputError(String);
+
+impl std::error::Error for InputError {}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn input_err(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(InputError(e.to_string()))
+}
+
+fn limits(l: &LimitArgs) -> Limits {
+    Limits {
+        max_layer_size: l.max_layer_size,
+        max_entries: l.max_entries,
+        max_capture_total: l.max_capture,
+        ..Limits::default()
+    }
+}
+
+fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
+    let source = ImageSource::parse(&args.reference).map_err(input_err)?;
+    let mut opts = OpenOptions::default();
+    if let Some(p) = &args.platform {
+        opts.platform = Some(image::platform::parse(p).map_err(input_err)?);
+    }
+    if let Some(dir) = &args.cache_dir {
+        opts.cache = image::BlobCache::new(dir);
+    }
+    opts.no_cache = args.no_cache;
+    opts.registry.insecure = args.insecure;
+    opts.registry.timeout = Duration::from_secs(args.timeout.max(1));
+    if let (Some(u), Some(p)) = (&args.username, &args.password) {
+        opts.registry.credential = Some(Credential::Basic {
+            username: u.clone(),
+            password: p.clone(),
+        });
+    }
+    let img = image::open(&args.reference, source, &opts).map_err(input_err)?;
+    let walk = WalkOptions {
+        interests: Vec::new(),
+        limits: limits(&args.limits),
+    };
+    let scan = image::scan_image(&img, &walk).map_err(input_err)?;
+    let report = model::Report {
+        schema_version: model::SCHEMA_VERSION,
+        artifact: image::artifact(&img, &scan),
+        warnings: scan.warnings.clone(),
+    };
+    finish(&report, &scan, &args.output)
+}
+
+fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
+    let walk = WalkOptions {
+        interests: Vec::new(),
+        limits: limits(&args.limits),
+    };
+    let scan = image::scan_dir(&args.dir, &walk).map_err(input_err)?;
+    let l = scan.layers.first().cloned().unwrap_or_default();
+    let artifact = model::Artifact {
+        name: args.dir.display().to_string(),
+        kind: model::ArtifactKind::Filesystem,
+        source: "directory".into(),
+        reference: None,
+        digest: None,
+        index_digest: None,
+        media_type: None,
+        config_digest: None,
+        platform: None,
+        os: None,
+        config: None,
+        created: None,
+        layers: vec![model::Layer {
+            index: 0,
+            uncompressed_size: l.uncompressed_size,
+            entries: l.entries,
+            files_in_final: l.files_in_final,
+            error: l.error.clone(),
+            ..model::Layer::default()
+        }],
+        files: scan.tree.len() as u64,
+    };
+    let report = model::Report {
+        schema_version: model::SCHEMA_VERSION,
+        artifact,
+        warnings: scan.warnings.clone(),
+    };
+    finish(&report, &scan, &args.output)
+}
+
+/// Writes the report, prints warnings and layer errors, and picks the exit code: a layer
+/// that could not be read (corrupt, digest mismatch) makes the input unreadable (2), after
+/// the report of everything else has been written.
+fn finish(
+    report: &model::Report,
+    scan: &image::ImageScan,
+    out: &OutputArgs,
+) -> anyhow::Result<ExitCode> {
+    let text = match out.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(report)?;
+            s.push('\n');
+            s
+        }
+        Format::Table => render::table(report),
+    };
+    match &out.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(e.into());
+            }
+        }
+    }
+    if !out.quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let mut failed = false;
+    for (_, e) in scan.layer_errors() {
+        eprintln!("error: {e}");
+        failed = true;
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,165 @@
+//! Human-readable table output.
+
+use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use plimsoll_model as model;
+use std::fmt::Write;
+
+/// Shortens a history `created_by` for a table cell: drops the `/bin/sh -c #(nop) ` prefix
+/// Docker puts before metadata instructions and cuts long lines.
+pub fn short_created_by(s: &str, max: usize) -> String {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("/bin/sh -c #(nop) ")
+        .map(str::trim_start)
+        .or_else(|| s.strip_prefix("/bin/sh -c ").map(|r| r.trim_start()))
+        .map(|r| {
+            if r.starts_with(|c: char| c.is_ascii_uppercase()) {
+                r.to_string()
+            } else {
+                format!("RUN {r}")
+            }
+        })
+        .unwrap_or_else(|| s.to_string());
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > max {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+pub fn table(r: &model::Report) -> String {
+    let a = &r.artifact;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({})", a.name, a.source);
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(x) = &a.reference {
+        facts.push(("Reference", x.clone()));
+    }
+    if let Some(x) = &a.digest {
+        facts.push(("Digest", x.clone()));
+    }
+    if let Some(x) = &a.index_digest {
+        facts.push(("Index", x.clone()));
+    }
+    if let Some(x) = &a.platform {
+        facts.push(("Platform", x.to_string()));
+    }
+    if let Some(x) = &a.created {
+        facts.push(("Created", x.clone()));
+    }
+    if let Some(c) = &a.config {
+        facts.push((
+            "User",
+            if c.user.is_empty() {
+                "(root: not set)".into()
+            } else {
+                c.user.clone()
+            },
+        ));
+        if !c.entrypoint.is_empty() {
+            facts.push(("Entrypoint", c.entrypoint.join(" ")));
+        }
+        if !c.cmd.is_empty() {
+            facts.push(("Cmd", c.cmd.join(" ")));
+        }
+        if !c.exposed_ports.is_empty() {
+            facts.push(("Ports", c.exposed_ports.join(", ")));
+        }
+        if !c.env_names.is_empty() {
+            facts.push(("Env", c.env_names.join(", ")));
+        }
+        for (k, v) in &c.labels {
+            facts.push(("Label", format!("{k}={v}")));
+        }
+    }
+    facts.push(("Files", a.files.to_string()));
+    for (k, v) in facts {
+        let _ = writeln!(out, "  {k:<11} {v}");
+    }
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(vec![
+            "#",
+            "Created by",
+            "Size",
+            "Unpacked",
+            "Entries",
+            "Deletes",
+            "Digest",
+        ]);
+    for l in &a.layers {
+        let digest = l
+            .digest
+            .as_deref()
+            .or(l.diff_id.as_deref())
+            .map(|d| {
+                d.trim_start_matches("sha256:")
+                    .chars()
+                    .take(12)
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        let mut created = l
+            .created_by
+            .as_deref()
+            .map(|c| short_created_by(c, 60))
+            .unwrap_or_default();
+        if let Some(e) = &l.error {
+            created = format!("{created}\nERROR: {e}");
+        }
+        t.add_row(vec![
+            Cell::new(l.index),
+            Cell::new(created),
+            Cell::new(human(l.size)),
+            Cell::new(human(l.uncompressed_size)),
+            Cell::new(l.entries),
+            Cell::new(l.deletions.len() + l.opaque_dirs.len()),
+            Cell::new(digest),
+        ]);
+    }
+    let _ = writeln!(out, "\n{t}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shortens_history() {
+        assert_eq!(
+            short_created_by("/bin/sh -c #(nop)  CMD [\"bash\"]", 60),
+            "CMD [\"bash\"]"
+        );
+        assert_eq!(
+            short_created_by(
+                "/bin/sh -c apt-get update &&     apt-get install -y python3",
+                60
+            ),
+            "RUN apt-get update && apt-get install -y python3"
+        );
+        assert_eq!(
+            short_created_by("RUN /bin/sh -c echo hi # buildkit", 10),
+            "RUN /bin/…"
+        );
+    }
+}
