@@ -112,6 +112,20 @@ impl std::fmt::Debug for Image {
 
 /// Opens an image from any source.
 pub fn open(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Image> {
+    let image = open_any(input, source, opts)?;
+    if let Some(w) = &opts.platform
+        && !platform::matches(w, &image.platform)
+    {
+        return Err(Error::Platform {
+            input: input.to_string(),
+            wanted: w.to_string(),
+            available: image.platform.to_string(),
+        });
+    }
+    Ok(image)
+}
+
+fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Image> {
     let wanted = opts.platform.clone();
     match &source {
         ImageSource::DockerArchive { path, name } => {
@@ -309,19 +323,18 @@ fn choose_in_index<'a>(
     if let Some(d) = found {
         return Ok(d);
     }
-    // Without an explicit --platform, an index holding a single image (or images without
-    // platform fields, as single-image OCI layouts often are) means that image.
-    if wanted.is_none() {
-        let unplatformed: Vec<&&Descriptor> = candidates
-            .iter()
-            .filter(|d| d.platform().is_none())
-            .collect();
-        if candidates.len() == 1 {
-            return Ok(candidates[0]);
-        }
-        if unplatformed.len() == 1 {
-            return Ok(unplatformed[0]);
-        }
+    // An index holding a single entry, or a single entry without platform (a nested index,
+    // or an image whose platform only its config tells), means that entry; the config's
+    // platform is checked against the wanted one once it is read.
+    let unplatformed: Vec<&&Descriptor> = candidates
+        .iter()
+        .filter(|d| d.platform().is_none())
+        .collect();
+    if candidates.len() == 1 && (wanted.is_none() || candidates[0].platform().is_none()) {
+        return Ok(candidates[0]);
+    }
+    if unplatformed.len() == 1 {
+        return Ok(unplatformed[0]);
     }
     let available: Vec<String> = candidates
         .iter()
@@ -663,15 +676,6 @@ fn open_docker_archive(
     }
     attach_config(input, &config, &mut layers)?;
     let platform = config_platform(&config);
-    if let Some(w) = &wanted
-        && !platform::matches(w, &platform)
-    {
-        return Err(Error::Platform {
-            input: input.to_string(),
-            wanted: w.to_string(),
-            available: platform.to_string(),
-        });
-    }
     Ok(Image {
         input: input.to_string(),
         source,
