@@ -8,6 +8,7 @@
 //! img.write_oci_layout(dir.path(), Some("v1"));
 //! ```
 
+pub mod demo;
 pub mod registry;
 
 use sha2::{Digest as _, Sha256};
@@ -588,4 +589,46 @@ pub fn tar_dir(dir: &Path, out: &Path) {
     b.mode(tar::HeaderMode::Deterministic);
     b.append_dir_all(".", dir).unwrap();
     b.finish().unwrap();
+}
+
+/// An oci-archive of one image, built in memory with sorted, deterministic entries.
+pub fn oci_archive_bytes(img: &BuiltImage, tag: Option<&str>) -> Vec<u8> {
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    files.push((
+        "oci-layout".into(),
+        br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec(),
+    ));
+    let mut d = img.manifest.descriptor();
+    d["platform"] = img.platform_json();
+    if let Some(tag) = tag {
+        d["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": tag});
+    }
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [d]});
+    files.push((
+        "index.json".into(),
+        serde_json::to_vec_pretty(&index).unwrap(),
+    ));
+    for b in img.blobs() {
+        files.push((format!("blobs/sha256/{}", hex(&b.digest)), b.data.clone()));
+    }
+    files.sort();
+    files.dedup_by(|a, b| a.0 == b.0);
+    let mut t = tar::Builder::new(Vec::new());
+    for dir in ["blobs", "blobs/sha256"] {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        h.set_mtime(0);
+        t.append_data(&mut h, dir, &[][..]).unwrap();
+    }
+    for (name, data) in files {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o644);
+        h.set_size(data.len() as u64);
+        h.set_mtime(0);
+        t.append_data(&mut h, &name, &data[..]).unwrap();
+    }
+    t.into_inner().unwrap()
 }

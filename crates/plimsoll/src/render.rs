@@ -8,18 +8,16 @@ use std::fmt::Write;
 /// Docker puts before metadata instructions and cuts long lines.
 pub fn short_created_by(s: &str, max: usize) -> String {
     let s = s.trim();
-    let s = s
-        .strip_prefix("/bin/sh -c #(nop) ")
-        .map(str::trim_start)
-        .or_else(|| s.strip_prefix("/bin/sh -c ").map(|r| r.trim_start()))
-        .map(|r| {
-            if r.starts_with(|c: char| c.is_ascii_uppercase()) {
-                r.to_string()
-            } else {
-                format!("RUN {r}")
-            }
-        })
-        .unwrap_or_else(|| s.to_string());
+    let s = s.strip_suffix("# buildkit").unwrap_or(s).trim_end();
+    let s = if let Some(r) = s.strip_prefix("/bin/sh -c #(nop) ") {
+        r.trim_start().to_string()
+    } else if let Some(r) = s.strip_prefix("/bin/sh -c ") {
+        format!("RUN {}", r.trim_start())
+    } else if let Some(r) = s.strip_prefix("RUN /bin/sh -c ") {
+        format!("RUN {}", r.trim_start())
+    } else {
+        s.to_string()
+    };
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.chars().count() > max {
         let cut: String = s.chars().take(max.saturating_sub(1)).collect();
@@ -158,8 +156,9 @@ mod tests {
             "RUN apt-get update && apt-get install -y python3"
         );
         assert_eq!(
-            short_created_by("RUN /bin/sh -c echo hi # buildkit", 10),
-            "RUN /bin/…"
+            short_created_by("RUN /bin/sh -c echo hi # buildkit", 60),
+            "RUN echo hi"
         );
+        assert_eq!(short_created_by("COPY a /very/long/path", 10), "COPY a /v…");
     }
 }
