@@ -80,7 +80,17 @@ pub struct CacheTee<R> {
 
 impl<R: Read> Read for CacheTee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = match self.inner.read(buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => {
+                // A failed stream (digest mismatch, transport error) is never committed, even
+                // if a later read reports end of stream: the walker drains a blob after an
+                // error, and a verifying reader that failed has nothing more to say.
+                self.tmp = None;
+                return Err(e);
+            }
+        };
         if n == 0 {
             if let Some(w) = self.tmp.take()
                 && let Ok(tmp) = w.into_inner()
