@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Builds real container images from Debian's packages, without a Docker daemon, for the
+# end-to-end tests (crates/plimsoll/tests/e2e_real_images.rs) and scripts/bench.sh.
+#
+# Usage: scripts/build-test-images.sh [--many-files] [--no-big] [OUTDIR]   (default: images/)
+#
+# Needs root, debootstrap, umoci, skopeo and access to a Debian mirror ($DEBIAN_MIRROR,
+# default http://deb.debian.org/debian). Idempotent: every step is skipped when its output
+# exists, so a re-run takes seconds.
+#
+# Output, in OUTDIR:
+#   oci/                   OCI layout (gzip layers) with the tags
+#     base                 1 layer: debootstrap --variant=minbase bookworm
+#     python               base + layer installing python3 (apt-get update; apt-get install)
+#                          + layer deleting /usr/share/doc and /var/lib/apt/lists/* (whiteouts)
+#     big                  python + layer installing build-essential and python3-dev, ~500 MB
+#                          uncompressed, for the benchmark (skipped with --no-big)
+#   python.docker.tar      `python` as docker-archive (skopeo)
+#   python.oci.tar         `python` as oci-archive (skopeo)
+#   big.docker.tar, big.oci.tar   the same for `big`
+#   many-files/            (with --many-files) OCI layout, tag `latest`: one gzip layer of
+#                          1,000,000 small files in 1,000 directories (~1 GB uncompressed)
+#   work/                  rootfs and bundles used while building (may be deleted)
+set -euo pipefail
+
+MANY=0
+BIG=1
+OUT=
+for a in "$@"; do
+    case "$a" in
+    --many-files) MANY=1 ;;
+    --no-big) BIG=0 ;;
+    -h | --help)
+        sed -n '2,24p' "$0"
+        exit 0
+        ;;
+    -*)
+        echo "unknown option $a" >&2
+        exit 2
+        ;;
+    *) OUT=$a ;;
+    esac
+done
+HERE=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-$HERE/../images}
+MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+SUITE=bookworm
+mkdir -p "$OUT/work"
+OUT=$(cd "$OUT" && pwd)
+W=$OUT/work
+LAYOUT=$OUT/oci
+
+log() { echo "build-test-images: $*" >&2; }
+
+for tool in debootstrap umoci skopeo; do
+    command -v "$tool" >/dev/null || {
+        log "$tool is missing (apt-get install -y $tool)"
+        exit 1
+    }
+done
+if [ "$(id -u)" != 0 ]; then
+    log "must run as root (debootstrap, chroot and umoci unpack need it)"
+    exit 1
+fi
+
+has_tag() { [ -d "$LAYOUT" ] && umoci ls --layout "$LAYOUT" 2>/dev/null | grep -qx "$1"; }
+
+# Runs a shell command in the chroot with network name resolution; /proc and /dev are
+# mounted for the maintainer scripts and always unmounted again before umoci sees the tree.
+in_chroot() {
+    local root=$1 logf=$2
+    shift 2
+    cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+    mount -t proc proc "$root/proc"
+    mount --bind /dev "$root/dev"
+    local rc=0
+    LC_ALL=C DEBIAN_FRONTEND=noninteractive chroot "$root" /bin/sh -ec "$*" >>"$logf" 2>&1 || rc=$?
+    [ $rc = 0 ] || tail -30 "$logf" >&2
+    umount "$root/dev" || umount -l "$root/dev"
+    umount "$root/proc" || umount -l "$root/proc"
+    return $rc
+}
+
+# Unpacks tag $1 into a fresh bundle $2.
+unpack() {
+    rm -rf "$2"
+    umoci unpack --image "$LAYOUT:$1" "$2" >/dev/null
+}
+
+# --- rootfs --------------------------------------------------------------------------
+if [ ! -e "$W/rootfs-base.done" ]; then
+    log "debootstrap --variant=minbase $SUITE (a few minutes)"
+    rm -rf "$W/rootfs-base"
+    debootstrap --variant=minbase "$SUITE" "$W/rootfs-base" "$MIRROR" >"$W/debootstrap.log" 2>&1 || {
+        tail -20 "$W/debootstrap.log" >&2
+        exit 1
+    }
+    touch "$W/rootfs-base.done"
+fi
+
+# --- base ----------------------------------------------------------------------------
+if [ ! -e "$LAYOUT/oci-layout" ]; then
+    umoci init --layout "$LAYOUT"
+fi
+if ! has_tag base; then
+    log "image base"
+    umoci rm --image "$LAYOUT:empty" 2>/dev/null || true
+    umoci new --image "$LAYOUT:empty"
+    umoci config --image "$LAYOUT:empty" --os linux --architecture amd64 \
+        --config.cmd /bin/bash --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        --no-history
+    unpack empty "$W/bundle-base"
+    cp -a "$W/rootfs-base/." "$W/bundle-base/rootfs/"
+    # debootstrap leaves the downloaded .debs in apt's cache; images ship without them.
+    find "$W/bundle-base/rootfs/var/cache/apt/archives" -name '*.deb' -delete
+    umoci repack --image "$LAYOUT:base" \
+        --history.created_by "debootstrap --variant=minbase $SUITE $MIRROR" \
+        "$W/bundle-base"
+    umoci rm --image "$LAYOUT:empty"
+    rm -rf "$W/bundle-base"
+fi
+
+# --- python: install layer, then a layer that deletes files ---------------------------
+if ! has_tag python; then
+    log "image python"
+    umoci rm --image "$LAYOUT:python-wip" 2>/dev/null || true
+    unpack base "$W/bundle-python"
+    R=$W/bundle-python/rootfs
+    CMD1="apt-get update && apt-get install -y --no-install-recommends python3 && apt-get clean"
+    in_chroot "$R" "$W/python.log" "$CMD1"
+    umoci repack --refresh-bundle --image "$LAYOUT:python-wip" \
+        --history.created_by "/bin/sh -c $CMD1" "$W/bundle-python"
+    CMD2="rm -rf /usr/share/doc /var/lib/apt/lists/*"
+    in_chroot "$R" "$W/python.log" "$CMD2"
+    umoci repack --image "$LAYOUT:python-wip" \
+        --history.created_by "/bin/sh -c $CMD2" "$W/bundle-python"
+    umoci tag --image "$LAYOUT:python-wip" python
+    umoci rm --image "$LAYOUT:python-wip"
+    rm -rf "$W/bundle-python"
+fi
+
+# --- big: a ~500 MB image for the benchmark ----------------------------------------------
+if [ "$BIG" = 1 ] && ! has_tag big; then
+    log "image big"
+    umoci rm --image "$LAYOUT:big-wip" 2>/dev/null || true
+    unpack python "$W/bundle-big"
+    CMD3="apt-get update && apt-get install -y --no-install-recommends build-essential python3-dev python3-pip git perl && apt-get clean && rm -rf /var/lib/apt/lists/*"
+    in_chroot "$W/bundle-big/rootfs" "$W/big.log" "$CMD3"
+    umoci repack --image "$LAYOUT:big-wip" \
+        --history.created_by "/bin/sh -c $CMD3" "$W/bundle-big"
+    umoci tag --image "$LAYOUT:big-wip" big
+    umoci rm --image "$LAYOUT:big-wip"
+    rm -rf "$W/bundle-big"
+fi
+umoci gc --layout "$LAYOUT"
+
+# --- archives --------------------------------------------------------------------------
+TAGS=python
+[ "$BIG" = 1 ] && TAGS="python big"
+for t in $TAGS; do
+    if [ ! -e "$OUT/$t.docker.tar" ]; then
+        log "$t.docker.tar"
+        skopeo copy -q "oci:$LAYOUT:$t" "docker-archive:$OUT/$t.docker.tar.tmp:plimsoll-test/$t:latest"
+        mv "$OUT/$t.docker.tar.tmp" "$OUT/$t.docker.tar"
+    fi
+    if [ ! -e "$OUT/$t.oci.tar" ]; then
+        log "$t.oci.tar"
+        skopeo copy -q "oci:$LAYOUT:$t" "oci-archive:$OUT/$t.oci.tar.tmp:$t"
+        mv "$OUT/$t.oci.tar.tmp" "$OUT/$t.oci.tar"
+    fi
+done
+
+# --- many-files ------------------------------------------------------------------------
+if [ "$MANY" = 1 ] && [ ! -e "$OUT/many-files/index.json" ]; then
+    log "image many-files (1,000,000 files)"
+    rm -rf "$OUT/many-files"
+    python3 "$HERE/gen-many-files-image.py" "$OUT/many-files.tmp"
+    mv "$OUT/many-files.tmp" "$OUT/many-files"
+fi
+
+log "done: $OUT"
+ls -la "$OUT" >&2
