@@ -553,3 +553,80 @@ fn bearer_token_flow() {
     );
     assert!(!err.contains("not-the-Pa55word"), "{err}");
 }
+
+#[test]
+fn plain_http_realm_elsewhere_gets_no_credentials() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    reg.push("tok/app", "v1", &sample().build());
+    // A registry on loopback (a port-forward, say) naming a plain-HTTP realm on another
+    // host: sending the password there would expose it on the network.
+    let proxy = Proxy::start(reg.addr(), |_| Action::Respond {
+        status: 401,
+        headers: vec![(
+            "WWW-Authenticate".into(),
+            r#"Bearer realm="http://auth.invalid/token",service="s""#.into(),
+        )],
+        body: Vec::new(),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.credential = Some(Credential::Basic {
+        username: "bob".into(),
+        password: SECRET.into(),
+    });
+    let err = open(&format!("{}/tok/app:v1", proxy.host()), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "token realm http://auth.invalid/token is plain HTTP; refusing to send credentials without --insecure"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn same_host_redirect_keeps_credentials() {
+    let Some(reg) = Registry::start(RegistryConfig::htpasswd("alice", SECRET)) else {
+        return;
+    };
+    let built = sample().build();
+    reg.push("private/app", "v1", &built);
+    // Blob requests are redirected to another path on the same host (as registries behind
+    // some proxies and CDNs do); the registry there still wants the credentials.
+    let proxy = Proxy::start(reg.addr(), |req| {
+        if req.target.contains("/blobs/") && !req.target.contains('?') {
+            let host = req.header("host").unwrap_or("").to_string();
+            Action::Respond {
+                status: 307,
+                headers: vec![(
+                    "Location".into(),
+                    format!("http://{host}{}?redirected=1", req.target),
+                )],
+                body: Vec::new(),
+            }
+        } else {
+            Action::Forward
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.credential = Some(Credential::Basic {
+        username: "alice".into(),
+        password: SECRET.into(),
+    });
+    let img = open(&format!("{}/private/app:v1", proxy.host()), &opts).unwrap();
+    assert_matches_built(&img, &built);
+    let redirected: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.target.ends_with("?redirected=1"))
+        .collect();
+    // The config and two layers.
+    assert_eq!(redirected.len(), 3, "{redirected:?}");
+    for r in redirected {
+        assert!(r.header("authorization").is_some(), "{r:?}");
+    }
+}

@@ -111,6 +111,10 @@ impl Client {
             .timeout_per_read(Some(options.timeout))
             .timeout_recv_response(Some(options.timeout))
             .max_redirects(5)
+            // Registries may redirect blob requests to another path on the same host, which
+            // needs the credentials again; a redirect to another host (a CDN, S3) must not
+            // get them (S3 rejects a second authorization mechanism anyway).
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
             .build()
             .new_agent();
         Client {
@@ -393,8 +397,7 @@ impl Client {
         if !(realm.starts_with("https://") || realm.starts_with("http://")) {
             return Err(self.err(format!("bearer realm {realm:?} is not an http(s) URL")));
         }
-        if realm.starts_with("http://") && !(self.options.insecure || self.reference.is_loopback())
-        {
+        if realm.starts_with("http://") && !(self.options.insecure || url_is_loopback(realm)) {
             return Err(self.err(format!(
                 "token realm {realm} is plain HTTP; refusing to send credentials without --insecure"
             )));
@@ -463,6 +466,23 @@ struct SendError {
     error: Error,
 }
 
+/// True when an `http(s)://` URL points at this machine: the only place where plain HTTP
+/// may carry credentials without `--insecure` (what the registry's host is does not matter:
+/// a loopback registry may name a token realm anywhere).
+fn url_is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
@@ -487,6 +507,18 @@ fn form(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_urls() {
+        assert!(url_is_loopback("http://127.0.0.1:5000/token"));
+        assert!(url_is_loopback("http://localhost/token?x=1"));
+        assert!(url_is_loopback("http://[::1]:8080/token"));
+        assert!(url_is_loopback("http://user@127.0.0.1/token"));
+        assert!(!url_is_loopback("http://auth.example.com/token"));
+        assert!(!url_is_loopback("http://127.0.0.1.example.com/token"));
+        assert!(!url_is_loopback("http://evil.example/127.0.0.1"));
+        assert!(!url_is_loopback("http://127.0.0.1@evil.example/"));
+    }
 
     #[test]
     fn encodes_scope() {
