@@ -479,6 +479,19 @@ fn bearer_proxy(reg: &Registry, token: &'static str) -> (Proxy, Arc<Mutex<Vec<St
     let realm = Arc::new(Mutex::new(String::new()));
     let realm2 = realm.clone();
     let proxy = Proxy::start(reg.addr(), move |req| {
+        if req.method == "POST" && req.target == "/token" {
+            // OAuth2 refresh-token grant, for identity tokens from `docker login`.
+            let form = String::from_utf8_lossy(&req.body).into_owned();
+            log.lock().unwrap().push(format!("POST {form}"));
+            if !form.contains("grant_type=refresh_token&refresh_token=refresh-0f1e&") {
+                return Action::status(401);
+            }
+            return Action::Respond {
+                status: 200,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: format!(r#"{{"access_token":"{token}","expires_in":300}}"#).into_bytes(),
+            };
+        }
         if req.target.starts_with("/token?") {
             log.lock().unwrap().push(req.target.clone());
             let expected = plimsoll_testkit::registry::basic("bob", SECRET);
@@ -629,4 +642,34 @@ fn same_host_redirect_keeps_credentials() {
     for r in redirected {
         assert!(r.header("authorization").is_some(), "{r:?}");
     }
+}
+
+#[test]
+fn identity_token_is_exchanged_for_an_access_token() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    let built = sample().build();
+    reg.push("tok/app", "v1", &built);
+    let (proxy, token_requests) = bearer_proxy(&reg, "tkn-456");
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.credential = Some(Credential::IdentityToken("refresh-0f1e".into()));
+    let img = open(&format!("{}/tok/app:v1", proxy.host()), &opts).unwrap();
+    assert_matches_built(&img, &built);
+    assert_eq!(
+        token_requests.lock().unwrap().clone(),
+        vec![
+            "POST grant_type=refresh_token&refresh_token=refresh-0f1e&service=test-registry\
+             &scope=repository%3Atok%2Fapp%3Apull&client_id=plimsoll"
+                .to_string()
+        ]
+    );
+
+    opts.registry.credential = Some(Credential::IdentityToken("revoked-0f1e".into()));
+    let err = open(&format!("{}/tok/app:v1", proxy.host()), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("401 from token service"), "{err}");
+    assert!(!err.contains("revoked-0f1e"), "{err}");
 }

@@ -447,6 +447,8 @@ pub struct RequestHead {
     pub target: String,
     /// Header names lowercased, in order.
     pub headers: Vec<(String, String)>,
+    /// The body, when the request has a `Content-Length` of at most 1 MiB.
+    pub body: Vec<u8>,
 }
 
 impl RequestHead {
@@ -615,11 +617,21 @@ fn serve(
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let head = RequestHead {
+    let mut head = RequestHead {
         method,
         target,
         headers,
+        body: Vec::new(),
     };
+    if let Some(len) = head
+        .header("content-length")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l <= 1 << 20)
+    {
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body)?;
+        head.body = body;
+    }
     seen.lock().expect("proxy log").push(head.clone());
     let mut out = conn;
     match handler(&head) {
@@ -658,6 +670,7 @@ fn serve(
             let host = head.header("host").unwrap_or("").to_string();
             req.push_str(&format!("Host: {host}\r\nConnection: close\r\n\r\n"));
             up.write_all(req.as_bytes())?;
+            up.write_all(&head.body)?;
             // Request bodies (uploads) and whatever was buffered go upstream in the background.
             let buffered = reader.buffer().to_vec();
             up.write_all(&buffered)?;

@@ -548,7 +548,11 @@ fn second_scan_reads_layers_from_the_cache() {
     let run = plimsoll(&reference, cold.path(), &[], &[]);
     let err = run.failed(2);
     assert!(
-        err.contains(&format!("layer 0 ({})", built.layers[0].digest)) && err.contains("404"),
+        err.contains(&format!(
+            "layer 0 ({d}): registry {}: 404 Not Found: cached/app/blobs/{d}: the registry does not have this blob",
+            reg.host(),
+            d = built.layers[0].digest
+        )),
         "{err}"
     );
     // --no-cache does not read the cache.

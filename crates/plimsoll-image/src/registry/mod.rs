@@ -245,6 +245,10 @@ impl Client {
                 }
             }
             403 => "403 Forbidden: the credentials do not grant pull access".to_string(),
+            404 if path.contains("/blobs/") => format!(
+                "404 Not Found: {}: the registry does not have this blob although the image refers to it",
+                path.trim_start_matches("/v2/")
+            ),
             404 => format!(
                 "404 Not Found: {} (check the repository name and tag)",
                 path.trim_start_matches("/v2/")
