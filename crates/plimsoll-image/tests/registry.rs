@@ -673,3 +673,43 @@ fn identity_token_is_exchanged_for_an_access_token() {
     assert!(err.contains("401 from token service"), "{err}");
     assert!(!err.contains("revoked-0f1e"), "{err}");
 }
+
+#[test]
+fn retries_dropped_connections_and_429() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    let built = sample().build();
+    reg.push("flaky/app", "v1", &built);
+    // Every path fails once: a hang-up for manifests and blobs, a 429 with Retry-After for
+    // the rest; the second try goes through.
+    let seen = Mutex::new(std::collections::HashSet::new());
+    let proxy = Proxy::start(reg.addr(), move |req| {
+        if seen.lock().unwrap().insert(req.target.clone()) {
+            if req.target.contains("/manifests/") {
+                Action::Hangup
+            } else {
+                Action::Respond {
+                    status: 429,
+                    headers: vec![("Retry-After".into(), "0".into())],
+                    body: Vec::new(),
+                }
+            }
+        } else {
+            Action::Forward
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let img = open(
+        &format!("{}/flaky/app:v1", proxy.host()),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_matches_built(&img, &built);
+    let requests = proxy.requests();
+    assert_eq!(
+        requests.len(),
+        2 * (2 + built.layers.len()),
+        "{requests:#?}"
+    );
+}

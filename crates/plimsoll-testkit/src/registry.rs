@@ -466,6 +466,8 @@ impl RequestHead {
 pub enum Action {
     /// Forward to the upstream registry.
     Forward,
+    /// Close the connection without answering.
+    Hangup,
     /// Answer directly.
     Respond {
         status: u16,
@@ -654,6 +656,9 @@ fn serve(
             let _ = out.shutdown(Shutdown::Write);
             // Let the client read the answer before the socket goes away.
             let _ = std::io::copy(&mut reader.take(1 << 20), &mut std::io::sink());
+        }
+        Action::Hangup => {
+            let _ = out.shutdown(Shutdown::Both);
         }
         Action::Forward => {
             let mut up = TcpStream::connect(upstream)?;
