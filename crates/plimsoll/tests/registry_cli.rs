@@ -416,8 +416,14 @@ fn credentials_from_a_credential_helper() {
     run.assert_hides(SECRET);
     assert_eq!(std::fs::read_to_string(&asked).unwrap(), reg.host());
 
-    // A helper that fails: the error names it, and does not repeat its output.
-    std::fs::write(&helper, "#!/bin/sh\necho 'leaked-helper-output'; exit 1\n").unwrap();
+    // A helper that fails: the error names it, and does not repeat its output. (It reads
+    // its input first, as real helpers do: one that exits before reading makes writing the
+    // server name fail, which docker_credential reports as a communication error.)
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\nread -r server\necho \"leaked-helper-output for $server\"; exit 1\n",
+    )
+    .unwrap();
     let run = plimsoll(&reference, cache.path(), &[], &env);
     let err = run.failed(2);
     assert!(

@@ -68,7 +68,7 @@ pub fn docker_config_credential(key: &str) -> Result<Option<Credential>, String>
             "credential helper {helper} failed for {key} (run `{helper} get` to see why)"
         )),
         Err(E::HelperCommunicationError) => Err(format!(
-            "could not run the credential helper configured for {key} (is it on PATH?)"
+            "could not run the credential helper configured for {key}, or it exited without reading its input (is it on PATH?)"
         )),
         Err(e) => Err(format!("docker config credential for {key}: {e}")),
     }
