@@ -76,6 +76,8 @@ enum BlobLocation {
     Registry,
 }
 
+// One per image, behind an Arc: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 enum Store {
     Archive(ArchiveIndex),
     Layout,
@@ -255,6 +257,8 @@ struct Picked {
 }
 
 /// What a JSON document in manifest position turned out to be.
+// Short-lived, one at a time.
+#[allow(clippy::large_enum_variant)]
 enum ManifestDoc {
     Manifest(Box<ImageManifest>),
     Index(ImageIndex),
