@@ -691,3 +691,63 @@ fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ImageBuilder;
+
+    /// What the harness pushes is what an independent client (skopeo) reads back.
+    #[test]
+    fn pushed_images_read_back_with_skopeo() {
+        let Some(reg) = Registry::start(RegistryConfig::htpasswd("u", "p")) else {
+            return;
+        };
+        let img = ImageBuilder::new()
+            .layer("ADD a /", |l| l.file("a", "1"))
+            .build();
+        let digest = reg.push("kit/app", "t", &img);
+        assert!(reg.blob_path(&img.layers[0].digest).is_file());
+        assert_eq!(
+            std::fs::read(reg.blob_path(&img.config.digest)).unwrap(),
+            img.config.data
+        );
+        let out = match Command::new("skopeo")
+            .args(["inspect", "--raw", "--tls-verify=false", "--creds", "u:p"])
+            .arg(format!("docker://{}/kit/app:t", reg.host()))
+            .output()
+        {
+            Ok(o) => o,
+            Err(_) => {
+                eprintln!("skopeo is not installed: skipping the cross-check");
+                return;
+            }
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(crate::sha256(&out.stdout), digest);
+    }
+
+    #[test]
+    fn proxy_answers_and_forwards() {
+        let Some(reg) = Registry::anonymous() else {
+            return;
+        };
+        let proxy = Proxy::failing_first(reg.addr(), 1, 503);
+        let agent = agent();
+        let url = format!("http://{}/v2/", proxy.host());
+        assert_eq!(agent.get(&url).call().unwrap().status().as_u16(), 503);
+        let resp = agent.get(&url).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(
+            resp.headers()
+                .get("docker-distribution-api-version")
+                .and_then(|v| v.to_str().ok()),
+            Some("registry/2.0")
+        );
+        assert_eq!(proxy.requests().len(), 2);
+    }
+}

@@ -142,6 +142,11 @@ fn pull_by_tag_and_by_digest() {
     assert_eq!(report["artifact"]["reference"], reference.as_str());
     assert!(report["artifact"].get("index_digest").is_none());
 
+    // `localhost` is loopback too: plain HTTP without --insecure.
+    let by_name = format!("localhost:{}/team/app:v1", reg.addr().port());
+    let report = plimsoll(&by_name, cache.path(), &[], &[]).ok();
+    assert_report(&report, &built, &by_name);
+
     let by_digest = format!("{}/team/app@{digest}", reg.host());
     let report = plimsoll(&by_digest, cache.path(), &[], &[]).ok();
     assert_report(&report, &built, &by_digest);
