@@ -390,3 +390,36 @@ fn warnings_are_bounded() {
     assert_eq!(w.warnings.len(), 101);
     assert!(w.warnings.last().unwrap().contains("400 more warnings"));
 }
+
+#[test]
+fn a_10_gb_sparse_file_costs_nothing_unless_asked_for_and_then_is_refused() {
+    const TEN_GB: u64 = 10 << 30;
+    let tar = LayerBuilder::new()
+        .file("etc/os-release", "ID=debian\n")
+        .sparse("var/log/lastlog", TEN_GB, b"tail")
+        .file("after", "still read")
+        .tar();
+    let gz = compress(&tar, Compression::Gzip);
+    assert!(gz.len() < 4096);
+    let opts = WalkOptions {
+        interests: interests(&["var/log/*"]),
+        ..WalkOptions::default()
+    };
+    let w = walk_one(&gz, Some(&sha256(&tar)), &opts);
+    assert!(w.error.is_none(), "{:?}", w.error);
+    let sparse = w
+        .entries
+        .iter()
+        .find(|e| e.path == "var/log/lastlog")
+        .unwrap();
+    assert_eq!(sparse.size, TEN_GB, "the logical size is reported");
+    assert!(w.entries.iter().any(|e| e.path == "after"));
+    assert!(w.captured.is_empty());
+    assert!(
+        w.warnings
+            .iter()
+            .any(|m| m.contains("var/log/lastlog") && m.contains("limit")),
+        "{:?}",
+        w.warnings
+    );
+}

@@ -45,6 +45,12 @@ pub enum Compression {
 
 #[derive(Debug, Clone)]
 enum Item {
+    /// A GNU sparse file of `size` logical bytes whose only data is `tail`, at its end.
+    Sparse {
+        path: String,
+        size: u64,
+        tail: Vec<u8>,
+    },
     File {
         path: String,
         data: Vec<u8>,
@@ -145,6 +151,15 @@ impl LayerBuilder {
         });
         self
     }
+    /// A GNU sparse file: `size` bytes long (10 GB costs nothing), holes but for `tail`.
+    pub fn sparse(mut self, path: &str, size: u64, tail: impl AsRef<[u8]>) -> Self {
+        self.items.push(Item::Sparse {
+            path: path.into(),
+            size,
+            tail: tail.as_ref().to_vec(),
+        });
+        self
+    }
     pub fn zeros(mut self, path: &str, size: u64) -> Self {
         self.items.push(Item::Zeros {
             path: path.into(),
@@ -211,6 +226,22 @@ impl LayerBuilder {
                     h.set_cksum();
                     b.append(&h, &data[..]).expect("tar pax");
                 }
+                Item::Sparse { path, size, tail } => {
+                    let mut h = tar::Header::new_gnu();
+                    h.set_entry_type(tar::EntryType::GNUSparse);
+                    h.set_mode(0o644);
+                    h.set_size(tail.len() as u64);
+                    {
+                        let g = h.as_gnu_mut().unwrap();
+                        let n = path.as_bytes();
+                        g.name[..n.len()].copy_from_slice(n);
+                        base256(&mut g.realsize, *size);
+                        base256(&mut g.sparse[0].offset, size - tail.len() as u64);
+                        base256(&mut g.sparse[0].numbytes, tail.len() as u64);
+                    }
+                    h.set_cksum();
+                    b.append(&h, &tail[..]).expect("tar sparse");
+                }
                 Item::Zeros { path, size } => {
                     let mut h = tar::Header::new_gnu();
                     h.set_entry_type(tar::EntryType::Regular);
@@ -223,6 +254,15 @@ impl LayerBuilder {
         }
         b.into_inner().expect("tar finish")
     }
+}
+
+/// GNU base-256 numeric field (for values too big for octal).
+fn base256(field: &mut [u8], v: u64) {
+    field.fill(0);
+    field[0] = 0x80;
+    let bytes = v.to_be_bytes();
+    let n = field.len();
+    field[n - 8..].copy_from_slice(&bytes);
 }
 
 trait TakeBytes: std::io::Read + Sized {
