@@ -713,3 +713,64 @@ fn retries_dropped_connections_and_429() {
         "{requests:#?}"
     );
 }
+
+#[test]
+fn expired_token_is_renewed() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    let built = sample().build();
+    reg.push("tok/app", "v1", &built);
+    // Each token is good for two requests (a short expiry); then the registry answers 401
+    // with a new challenge, and the client must fetch a new token and repeat the request.
+    let state = Arc::new(Mutex::new((
+        0u32,
+        std::collections::HashMap::<String, u32>::new(),
+    )));
+    let realm = Arc::new(Mutex::new(String::new()));
+    let (st, realm2) = (state.clone(), realm.clone());
+    let proxy = Proxy::start(reg.addr(), move |req| {
+        let mut st = st.lock().unwrap();
+        if req.target.starts_with("/token?") {
+            st.0 += 1;
+            let token = format!("t{}", st.0);
+            st.1.insert(token.clone(), 0);
+            return Action::Respond {
+                status: 200,
+                headers: vec![],
+                body: format!(r#"{{"token":"{token}"}}"#).into_bytes(),
+            };
+        }
+        if let Some(tok) = req
+            .header("authorization")
+            .and_then(|a| a.strip_prefix("Bearer "))
+            && let Some(uses) = st.1.get_mut(tok)
+            && *uses < 2
+        {
+            *uses += 1;
+            return Action::Forward;
+        }
+        Action::Respond {
+            status: 401,
+            headers: vec![(
+                "WWW-Authenticate".into(),
+                format!(
+                    r#"Bearer realm="{}",service="s",scope="repository:tok/app:pull""#,
+                    realm2.lock().unwrap()
+                ),
+            )],
+            body: Vec::new(),
+        }
+    });
+    *realm.lock().unwrap() = format!("http://{}/token", proxy.host());
+    let cache = tempfile::tempdir().unwrap();
+    let img = open(
+        &format!("{}/tok/app:v1", proxy.host()),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_matches_built(&img, &built);
+    let issued = state.lock().unwrap().0;
+    // Manifest, config and two layers: four requests need at least two tokens.
+    assert!(issued >= 2, "{issued} tokens");
+}
