@@ -87,9 +87,10 @@ fn unavailable(what: &str) -> Option<Registry> {
     None
 }
 
-/// Polls `url` (`/v2/`) until the registry answers (any HTTP status: 401 is an answer too);
-/// false if the process exits or 20 s pass.
-fn wait_ready(child: &mut Child, url: &str) -> bool {
+/// Polls `url` (`/v2/`) until the registry answers (any HTTP status: 401 is an answer too)
+/// and its log says it listens (so the answer is not from another process that took the
+/// port first); false if the process exits or 20 s pass.
+fn wait_ready(child: &mut Child, url: &str, log: &Path) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
     let probe = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -105,7 +106,8 @@ fn wait_ready(child: &mut Child, url: &str) -> bool {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if probe.get(url).call().is_ok() {
+        let listening = std::fs::read_to_string(log).is_ok_and(|l| l.contains("listening on"));
+        if listening && probe.get(url).call().is_ok() {
             return true;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -175,7 +177,7 @@ impl Registry {
                 .spawn()
                 .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
             let scheme = if config.tls { "https" } else { "http" };
-            if wait_ready(&mut child, &format!("{scheme}://{addr}/v2/")) {
+            if wait_ready(&mut child, &format!("{scheme}://{addr}/v2/"), &log_path) {
                 return Some(Registry {
                     child: Some(child),
                     dir,
