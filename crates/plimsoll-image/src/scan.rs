@@ -90,19 +90,25 @@ impl ImageScan {
 /// Walks every layer of `image`, in parallel, and merges them.
 pub fn scan_image(image: &Image, opts: &WalkOptions) -> Result<ImageScan, String> {
     let matcher = Matcher::new(&opts.interests)?;
-    let ctx = WalkContext::new(&matcher, &opts.limits);
+    let mut ctx = WalkContext::new(&matcher, &opts.limits);
+    ctx.progress = opts.progress.as_deref();
     let walks: Vec<LayerWalk> = (0..image.layers.len())
         .into_par_iter()
         .map(|i| {
             let l = &image.layers[i];
-            match image.open_layer(i) {
+            let w = match image.open_layer(i) {
                 Ok(blob) => walk_layer(i, blob, l.diff_id.as_ref(), &ctx),
                 Err(e) => LayerWalk {
                     index: i,
                     error: Some(e.to_string()),
                     ..LayerWalk::default()
                 },
+            };
+            if let Some(p) = ctx.progress {
+                p.layers_done
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            w
         })
         .collect();
     let mut scan = ImageScan::from_walks(walks);

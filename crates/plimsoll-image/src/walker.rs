@@ -70,6 +70,17 @@ impl Default for Limits {
 pub struct WalkOptions {
     pub interests: Vec<Interest>,
     pub limits: Limits,
+    /// Counters a front end may poll to show progress.
+    pub progress: Option<std::sync::Arc<Progress>>,
+}
+
+/// Progress of a walk, updated as blobs stream; read it from another thread.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Blob bytes read so far, over all layers.
+    pub bytes: AtomicU64,
+    /// Layers finished.
+    pub layers_done: AtomicU64,
 }
 
 /// Compression detected from a blob's first bytes.
@@ -192,6 +203,7 @@ impl Matcher {
 pub struct WalkContext<'a> {
     pub matcher: &'a Matcher,
     pub limits: &'a Limits,
+    pub progress: Option<&'a Progress>,
     captured_total: AtomicU64,
 }
 
@@ -200,6 +212,7 @@ impl<'a> WalkContext<'a> {
         WalkContext {
             matcher,
             limits,
+            progress: None,
             captured_total: AtomicU64::new(0),
         }
     }
@@ -319,6 +332,7 @@ pub fn walk_layer(
     let mut counted = CountingReader {
         inner: blob,
         count: 0,
+        progress: ctx.progress,
     };
     let mut buffered = BufReader::with_capacity(256 * 1024, &mut counted);
     let head = match buffered.fill_buf() {
@@ -419,15 +433,19 @@ fn describe_io(e: &io::Error, what: &str) -> String {
     }
 }
 
-struct CountingReader<R> {
+struct CountingReader<'a, R> {
     inner: R,
     count: u64,
+    progress: Option<&'a Progress>,
 }
 
-impl<R: Read> Read for CountingReader<R> {
+impl<R: Read> Read for CountingReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count += n as u64;
+        if let Some(p) = self.progress {
+            p.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        }
         Ok(n)
     }
 }

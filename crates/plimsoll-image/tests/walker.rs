@@ -374,6 +374,7 @@ fn limits_bound_entries_size_and_captures() {
             max_capture_total: 1000,
             ..Limits::default()
         },
+        progress: None,
     };
     let w = walk_one(&layer.tar(), None, &opts);
     assert_eq!(w.captured.len(), 1);

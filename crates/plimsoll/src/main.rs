@@ -2,6 +2,7 @@
 //! library user would need lives in the libraries.
 
 mod cli;
+mod progress;
 mod render;
 
 use anyhow::Context;
@@ -81,11 +82,16 @@ fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let img = image::open(&args.reference, source, &opts).map_err(input_err)?;
-    let walk = WalkOptions {
+    let mut walk = WalkOptions {
         interests: Vec::new(),
         limits: limits(&args.limits),
+        progress: None,
     };
-    let scan = image::scan_image(&img, &walk).map_err(input_err)?;
+    let total: u64 = img.layers.iter().map(|l| l.size).sum();
+    let bar = progress::start(&args.output, &mut walk, total, img.layers.len());
+    let scan = image::scan_image(&img, &walk);
+    progress::finish(bar);
+    let scan = scan.map_err(input_err)?;
     let report = model::Report {
         schema_version: model::SCHEMA_VERSION,
         artifact: image::artifact(&img, &scan),
@@ -98,6 +104,7 @@ fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let walk = WalkOptions {
         interests: Vec::new(),
         limits: limits(&args.limits),
+        progress: None,
     };
     let scan = image::scan_dir(&args.dir, &walk).map_err(input_err)?;
     let l = scan.layers.first().cloned().unwrap_or_default();
