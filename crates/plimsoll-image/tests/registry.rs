@@ -681,12 +681,12 @@ fn retries_dropped_connections_and_429() {
     };
     let built = sample().build();
     reg.push("flaky/app", "v1", &built);
-    // Every path fails once: a hang-up for manifests and blobs, a 429 with Retry-After for
-    // the rest; the second try goes through.
+    // Every path fails once: a hang-up for blobs (the client knows the scheme by then), a
+    // 429 with Retry-After for the manifest; the second try goes through.
     let seen = Mutex::new(std::collections::HashSet::new());
     let proxy = Proxy::start(reg.addr(), move |req| {
         if seen.lock().unwrap().insert(req.target.clone()) {
-            if req.target.contains("/manifests/") {
+            if req.target.contains("/blobs/") {
                 Action::Hangup
             } else {
                 Action::Respond {

@@ -342,7 +342,12 @@ impl Client {
                             )),
                         });
                     }
-                    let retryable = matches!(e, ureq::Error::Io(_) | ureq::Error::Timeout(_));
+                    let retryable = matches!(
+                        e,
+                        ureq::Error::Io(_)
+                            | ureq::Error::Timeout(_)
+                            | ureq::Error::ConnectionFailed
+                    );
                     if first_err.is_none() {
                         first_err = Some(SendError {
                             retryable,
