@@ -62,6 +62,7 @@ pub fn walk_options() -> WalkOptions {
             max_layer_size: 256 << 20,
             ..Limits::default()
         },
+        progress: None,
     }
 }
 
