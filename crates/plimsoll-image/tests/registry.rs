@@ -774,3 +774,26 @@ fn expired_token_is_renewed() {
     // Manifest, config and two layers: four requests need at least two tokens.
     assert!(issued >= 2, "{issued} tokens");
 }
+
+#[test]
+fn unreachable_registry_names_what_was_tried() {
+    let Some(mut reg) = Registry::anonymous() else {
+        return;
+    };
+    let host = reg.host();
+    reg.stop();
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.attempts = 2;
+    let err = open(&format!("{host}/team/app:v1"), &opts)
+        .unwrap_err()
+        .to_string();
+    // A loopback registry is tried with https, then plain http.
+    assert!(
+        err.starts_with(&format!(
+            "registry {host}: https://{host}/v2/team/app/manifests/v1: "
+        )) && err.contains(&format!("; http://{host}/v2/team/app/manifests/v1: ")),
+        "{err}"
+    );
+    assert!(err.contains("Connection refused"), "{err}");
+}

@@ -316,7 +316,8 @@ impl Client {
             None if self.options.insecure || self.reference.is_loopback() => &["https", "http"],
             None => &["https"],
         };
-        let mut first_err = None;
+        let mut failures = Vec::new();
+        let mut any_retryable = false;
         for s in schemes {
             let url = format!("{s}://{}{path}", self.reference.api_host());
             let mut req = self.agent.get(&url);
@@ -348,19 +349,22 @@ impl Client {
                             | ureq::Error::Timeout(_)
                             | ureq::Error::ConnectionFailed
                     );
-                    if first_err.is_none() {
-                        first_err = Some(SendError {
-                            retryable,
-                            error: self.err(format!("{url}: {text}")),
-                        });
-                    }
+                    // Every scheme tried is reported: on loopback the https probe of a
+                    // plain-HTTP registry fails first, and its error alone would hide the
+                    // real one.
+                    failures.push(format!("{url}: {text}"));
+                    any_retryable |= retryable;
                 }
             }
         }
-        Err(first_err.unwrap_or(SendError {
-            retryable: false,
-            error: self.err("no scheme to try"),
-        }))
+        Err(SendError {
+            retryable: any_retryable,
+            error: self.err(if failures.is_empty() {
+                "no scheme to try".to_string()
+            } else {
+                failures.join("; ")
+            }),
+        })
     }
 
     fn credential(&self) -> Result<Option<Credential>> {
