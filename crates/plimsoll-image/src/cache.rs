@@ -107,3 +107,85 @@ impl<R: Read> Read for CacheTee<R> {
         Ok(n)
     }
 }
+
+/// Wraps a verifying reader over a cached blob: if the blob fails verification (the cache
+/// was tampered with or the disk corrupted it), it is deleted so the next scan fetches it
+/// again, and the error says so.
+pub struct EvictOnMismatch<R> {
+    inner: R,
+    path: PathBuf,
+}
+
+impl<R> EvictOnMismatch<R> {
+    pub fn new(inner: R, path: PathBuf) -> Self {
+        EvictOnMismatch { inner, path }
+    }
+}
+
+impl<R: Read> Read for EvictOnMismatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if crate::digest::verify_error(&e).is_some() {
+                let _ = std::fs::remove_file(&self.path);
+                io::Error::new(
+                    e.kind(),
+                    format!(
+                        "cached copy {} failed verification and was removed; rerun to fetch it again: {e}",
+                        self.path.display()
+                    ),
+                )
+            } else {
+                e
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::VerifyingReader;
+
+    #[test]
+    fn tee_commits_only_verified_blobs_and_evicts_corrupt_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BlobCache::new(dir.path());
+        let data = b"layer bytes".to_vec();
+        let digest = Digest::sha256_of(&data);
+
+        // A stream that fails verification leaves nothing behind.
+        let wrong = Digest::sha256_of(b"other");
+        let v = VerifyingReader::new(&data[..], Some(wrong.clone()), None);
+        let mut tee = cache.tee(&wrong, v).unwrap();
+        assert!(tee.read_to_end(&mut Vec::new()).is_err());
+        drop(tee);
+        assert!(!cache.contains(&wrong));
+        assert_eq!(std::fs::read_dir(cache.tmp_dir()).unwrap().count(), 0);
+
+        // A stream dropped half way leaves nothing either.
+        let v = VerifyingReader::new(&data[..], Some(digest.clone()), None);
+        let mut tee = cache.tee(&digest, v).unwrap();
+        let mut half = [0u8; 4];
+        tee.read_exact(&mut half).unwrap();
+        drop(tee);
+        assert!(!cache.contains(&digest));
+
+        // A whole, verified stream is committed.
+        let v = VerifyingReader::new(&data[..], Some(digest.clone()), None);
+        let mut tee = cache.tee(&digest, v).unwrap();
+        tee.read_to_end(&mut Vec::new()).unwrap();
+        drop(tee);
+        assert_eq!(std::fs::read(cache.blob_path(&digest)).unwrap(), data);
+
+        // A cached blob corrupted on disk is evicted when read.
+        std::fs::write(cache.blob_path(&digest), b"tampered!!!").unwrap();
+        let f = cache.open(&digest).unwrap();
+        let mut r = EvictOnMismatch::new(
+            VerifyingReader::new(f, Some(digest.clone()), None),
+            cache.blob_path(&digest),
+        );
+        let err = r.read_to_end(&mut Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("was removed"), "{err}");
+        assert!(!cache.contains(&digest));
+    }
+}

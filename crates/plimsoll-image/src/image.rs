@@ -833,10 +833,14 @@ impl Image {
                 let digest = l.digest.clone().expect("registry layers have digests");
                 if let Some(cache) = &self.cache {
                     if let Some(f) = cache.open(&digest) {
-                        return Ok(Box::new(VerifyingReader::new(
-                            BufReader::with_capacity(256 * 1024, f),
-                            Some(digest),
-                            size,
+                        let path = cache.blob_path(&digest);
+                        return Ok(Box::new(crate::cache::EvictOnMismatch::new(
+                            VerifyingReader::new(
+                                BufReader::with_capacity(256 * 1024, f),
+                                Some(digest),
+                                size,
+                            ),
+                            path,
                         )));
                     }
                     let body = client.blob(&digest)?;
