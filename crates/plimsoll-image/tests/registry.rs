@@ -797,3 +797,59 @@ fn unreachable_registry_names_what_was_tried() {
     );
     assert!(err.contains("Connection refused"), "{err}");
 }
+
+#[test]
+fn layers_larger_than_http_body_defaults() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    // 12 MiB of incompressible bytes: over the 10 MB that HTTP clients often buffer by default.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let data: Vec<u8> = (0..12 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let built = ImageBuilder::new()
+        .layer("ADD big /", |l| l.file("opt/big.bin", &data))
+        .build();
+    assert!(built.layers[0].data.len() > 12 << 20);
+    reg.push("big/app", "v1", &built);
+    let cache = tempfile::tempdir().unwrap();
+    let img = open(
+        &format!("{}/big/app:v1", reg.host()),
+        &options(cache.path()),
+    )
+    .unwrap();
+    assert_matches_built(&img, &built);
+    let s = scan(&img);
+    assert_eq!(s.tree.get("opt/big.bin").unwrap().size, 12 << 20);
+}
+
+#[test]
+fn tls_with_basic_auth() {
+    let config = RegistryConfig {
+        htpasswd: Some(("alice".into(), SECRET.into())),
+        tls: true,
+    };
+    let Some(reg) = Registry::start(config) else {
+        return;
+    };
+    let built = sample().docker_media_types().build();
+    reg.push("secure/private", "v1", &built);
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.insecure = true;
+    let reference = format!("{}/secure/private:v1", reg.host());
+    let err = open(&reference, &opts).unwrap_err().to_string();
+    assert!(err.contains("authentication required"), "{err}");
+    opts.registry.credential = Some(Credential::Basic {
+        username: "alice".into(),
+        password: SECRET.into(),
+    });
+    let img = open(&reference, &opts).unwrap();
+    assert_matches_built(&img, &built);
+}
