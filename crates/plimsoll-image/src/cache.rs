@@ -125,19 +125,52 @@ impl<R> EvictOnMismatch<R> {
 impl<R: Read> Read for EvictOnMismatch<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).map_err(|e| {
-            if crate::digest::verify_error(&e).is_some() {
-                let _ = std::fs::remove_file(&self.path);
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "cached copy {} failed verification and was removed; rerun to fetch it again: {e}",
-                        self.path.display()
-                    ),
-                )
-            } else {
-                e
+            if crate::digest::verify_error(&e).is_none() {
+                return e;
+            }
+            let _ = std::fs::remove_file(&self.path);
+            let kind = e.kind();
+            match e
+                .into_inner()
+                .map(|i| i.downcast::<crate::digest::VerifyError>())
+            {
+                // Keep the VerifyError reachable (as the source) so that callers asking
+                // `verify_error` still learn that the blob, not its format, is at fault.
+                Some(Ok(cause)) => io::Error::new(
+                    kind,
+                    Evicted {
+                        path: self.path.clone(),
+                        cause: *cause,
+                    },
+                ),
+                Some(Err(other)) => io::Error::new(kind, other),
+                None => io::Error::from(kind),
             }
         })
+    }
+}
+
+/// A cached blob failed verification and was deleted.
+#[derive(Debug)]
+struct Evicted {
+    path: PathBuf,
+    cause: crate::digest::VerifyError,
+}
+
+impl std::fmt::Display for Evicted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cached copy {} failed verification and was removed; rerun to fetch it again: {}",
+            self.path.display(),
+            self.cause
+        )
+    }
+}
+
+impl std::error::Error for Evicted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
     }
 }
 

@@ -280,8 +280,15 @@ fn invalid(e: VerifyError) -> io::Error {
 
 /// Extracts a [`VerifyError`] from an I/O error produced by a [`VerifyingReader`].
 pub fn verify_error(e: &io::Error) -> Option<&VerifyError> {
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<VerifyError>())
+    // Wrappers (the cache's eviction notice) keep the VerifyError as their source.
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
+    while let Some(err) = cur {
+        if let Some(v) = err.downcast_ref::<VerifyError>() {
+            return Some(v);
+        }
+        cur = err.source();
+    }
+    None
 }
 
 #[cfg(test)]

@@ -435,7 +435,15 @@ fn layers_come_from_the_cache_once_fetched() {
     let s = scan(&second);
     let errors: Vec<(usize, &str)> = s.layer_errors().collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(errors[0].1.contains("digest mismatch"), "{}", errors[0].1);
+    assert!(
+        errors[0].1.contains(&format!(
+            "layer 0 ({d}): blob verification failed: digest mismatch: expected {d}"
+        )),
+        "{}",
+        errors[0].1
+    );
+    // ... and evicted, so that the next scan fetches it again.
+    assert!(!store.contains(&d));
 }
 
 #[test]
