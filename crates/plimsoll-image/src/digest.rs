@@ -142,7 +142,7 @@ pub(crate) fn hex_encode(bytes: &[u8]) -> String {
 }
 
 /// Why a verified stream failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum VerifyError {
     #[error("digest mismatch: expected {expected}, content hashes to {actual}")]
     Mismatch { expected: Digest, actual: Digest },
@@ -164,6 +164,9 @@ pub struct VerifyingReader<R> {
     read: u64,
     verified: bool,
     computed: Option<Digest>,
+    /// Once verification failed, every later read fails the same way, so no consumer can
+    /// mistake the rest of a bad blob for a clean end.
+    failed: Option<VerifyError>,
 }
 
 impl<R: Read> VerifyingReader<R> {
@@ -179,6 +182,7 @@ impl<R: Read> VerifyingReader<R> {
             read: 0,
             verified: false,
             computed: None,
+            failed: None,
         }
     }
 
@@ -244,6 +248,9 @@ impl<R: Read> Read for VerifyingReader<R> {
         if buf.is_empty() {
             return Ok(0);
         }
+        if let Some(f) = &self.failed {
+            return Err(invalid(f.clone()));
+        }
         if self.hasher.is_none() {
             return Ok(0);
         }
@@ -257,14 +264,19 @@ impl<R: Read> Read for VerifyingReader<R> {
         };
         let n = self.inner.read(&mut buf[..want])?;
         if n == 0 {
-            self.finish_hash()?;
+            if let Err(e) = self.finish_hash() {
+                self.failed = verify_error(&e).cloned();
+                return Err(e);
+            }
             return Ok(0);
         }
         if let Some(size) = self.expected_size
             && self.read + n as u64 > size
         {
             self.hasher = None;
-            return Err(invalid(VerifyError::TooLong { expected: size }));
+            let e = VerifyError::TooLong { expected: size };
+            self.failed = Some(e.clone());
+            return Err(invalid(e));
         }
         if let Some(h) = self.hasher.as_mut() {
             h.update(&buf[..n]);
@@ -323,6 +335,12 @@ mod tests {
         let err = r.read_to_end(&mut Vec::new()).unwrap_err();
         assert!(matches!(
             verify_error(&err),
+            Some(VerifyError::Mismatch { .. })
+        ));
+        // A failed blob never turns into a clean end of stream.
+        let again = r.read(&mut [0u8; 16]).unwrap_err();
+        assert!(matches!(
+            verify_error(&again),
             Some(VerifyError::Mismatch { .. })
         ));
 

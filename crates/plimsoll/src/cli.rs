@@ -4,7 +4,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(
     name = "plimsoll",
     version,
@@ -17,7 +17,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+// No Debug: ImageArgs holds the registry password.
+#[derive(Subcommand)]
 pub enum Command {
     /// Scan a container image: REF is a registry reference (debian:12, ghcr.io/o/r@sha256:…),
     /// docker-archive:PATH[:NAME:TAG], oci-archive:PATH[:TAG], oci:DIR[:TAG], or a bare path.
@@ -61,7 +62,7 @@ pub struct LimitArgs {
     pub max_capture: u64,
 }
 
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct ImageArgs {
     /// Image reference or path.
     #[arg(value_name = "REF")]
@@ -81,9 +82,9 @@ pub struct ImageArgs {
     #[arg(long)]
     pub insecure: bool,
     /// Registry username (else the Docker config and credential helpers are used).
-    #[arg(long, env = "PLIMSOLL_USERNAME", requires = "password")]
+    #[arg(long, env = "PLIMSOLL_USERNAME")]
     pub username: Option<String>,
-    /// Registry password or token.
+    /// Registry password or token (prefer --password-stdin: arguments show in `ps`).
     #[arg(
         long,
         env = "PLIMSOLL_PASSWORD",
@@ -91,6 +92,9 @@ pub struct ImageArgs {
         requires = "username"
     )]
     pub password: Option<String>,
+    /// Read the registry password from standard input.
+    #[arg(long, requires = "username", conflicts_with = "password")]
+    pub password_stdin: bool,
     /// Registry request timeout in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,

@@ -75,11 +75,28 @@ fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
     opts.no_cache = args.no_cache;
     opts.registry.insecure = args.insecure;
     opts.registry.timeout = Duration::from_secs(args.timeout.max(1));
-    if let (Some(u), Some(p)) = (&args.username, &args.password) {
-        opts.registry.credential = Some(Credential::Basic {
-            username: u.clone(),
-            password: p.clone(),
-        });
+    let password = if args.password_stdin {
+        let mut p = String::new();
+        std::io::stdin()
+            .read_line(&mut p)
+            .context("reading the password from standard input")?;
+        Some(p.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        args.password.clone()
+    };
+    match (&args.username, password) {
+        (Some(u), Some(p)) => {
+            opts.registry.credential = Some(Credential::Basic {
+                username: u.clone(),
+                password: p,
+            });
+        }
+        (Some(_), None) => {
+            return Err(input_err(
+                "--username needs --password, --password-stdin or PLIMSOLL_PASSWORD",
+            ));
+        }
+        _ => {}
     }
     let img = image::open(&args.reference, source, &opts).map_err(input_err)?;
     let mut walk = WalkOptions {

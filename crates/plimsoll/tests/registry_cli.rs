@@ -295,6 +295,33 @@ fn basic_auth_from_flags_and_environment() {
     );
     assert_report(&run.ok(), &built, &reference);
 
+    // --password-stdin keeps the secret out of the process list.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .args(["image", &reference, "--format", "json", "--cache-dir"])
+        .arg(cache.path())
+        .args(["--username", USER, "--password-stdin"])
+        .env_remove("PLIMSOLL_USERNAME")
+        .env_remove("PLIMSOLL_PASSWORD")
+        .env("DOCKER_CONFIG", cache.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{SECRET}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_report(&run.ok(), &built, &reference);
+    run.assert_hides(SECRET);
+
     // Flags win over a wrong Docker config entry.
     let docker = docker_config(&reg.host(), "alice", "stale-password");
     let run = plimsoll(
