@@ -480,12 +480,61 @@ impl TarError {
     }
 }
 
+/// Most bytes of GNU long names, PAX headers and sparse maps allowed before one entry. The
+/// tar crate reads them whole into memory, so without a bound a small gzip layer could make
+/// it allocate gigabytes; real ones are a few KiB.
+const MAX_TAR_METADATA: u64 = 1 << 20;
+/// Longest entry path or link target kept (Linux's `PATH_MAX`); longer ones are skipped.
+const MAX_PATH_LEN: usize = 4096;
+
+/// Counts what the tar reader consumes and, while it looks for the next entry, refuses to
+/// go more than [`MAX_TAR_METADATA`] past where the previous entry's data ends.
+struct MetadataGuard<'a, R> {
+    inner: R,
+    pos: &'a std::cell::Cell<u64>,
+    limit: &'a std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for MetadataGuard<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos.set(self.pos.get() + n as u64);
+        if self.pos.get() > self.limit.get() {
+            return Err(io::Error::other(format!(
+                "more than {MAX_TAR_METADATA} bytes of long names or PAX headers before an entry"
+            )));
+        }
+        Ok(n)
+    }
+}
+
+/// Bytes stored after an entry's header: `size()` is the logical size for GNU sparse files.
+fn stored_size<R: Read>(entry: &mut tar::Entry<'_, R>) -> u64 {
+    if !entry.header().entry_type().is_gnu_sparse() {
+        return entry.size();
+    }
+    let pax_size = entry.pax_extensions().ok().flatten().and_then(|mut x| {
+        x.find_map(|e| {
+            let e = e.ok()?;
+            (e.key_bytes() == b"size").then_some(())?;
+            std::str::from_utf8(e.value_bytes()).ok()?.parse().ok()
+        })
+    });
+    pax_size.unwrap_or_else(|| entry.header().entry_size().unwrap_or(0))
+}
+
 fn read_tar<R: Read>(
     stream: &mut R,
     ctx: &WalkContext<'_>,
     out: &mut LayerWalk,
 ) -> Result<(), TarError> {
-    let mut archive = tar::Archive::new(stream);
+    let pos = std::cell::Cell::new(0);
+    let limit = std::cell::Cell::new(MAX_TAR_METADATA);
+    let mut archive = tar::Archive::new(MetadataGuard {
+        inner: stream,
+        pos: &pos,
+        limit: &limit,
+    });
     let mut last_path: Option<String> = None;
     let mut captured_by_path: HashMap<String, usize> = HashMap::new();
     let mut warn_list = Vec::new();
@@ -495,10 +544,15 @@ fn read_tar<R: Read>(
         dropped: 0,
     };
     let layer = out.index;
-    let entries = archive.entries().map_err(|e| TarError::Io(e, None))?;
+    let mut entries = archive.entries().map_err(|e| TarError::Io(e, None))?;
     let mut count: u64 = 0;
     let mut result = Ok(());
-    for entry in entries {
+    // Where the tar reader may read up to while it looks for the next entry.
+    let mut next_limit = MAX_TAR_METADATA;
+    loop {
+        limit.set(next_limit);
+        let Some(entry) = entries.next() else { break };
+        limit.set(u64::MAX);
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -506,6 +560,11 @@ fn read_tar<R: Read>(
                 break;
             }
         };
+        // The data starts here (the reader stops right after the headers), padded to 512.
+        next_limit = pos
+            .get()
+            .saturating_add(stored_size(&mut entry).div_ceil(512).saturating_mul(512))
+            .saturating_add(MAX_TAR_METADATA);
         count += 1;
         if count > ctx.limits.max_entries {
             result = Err(TarError::Limit(format!(
@@ -515,6 +574,14 @@ fn read_tar<R: Read>(
             break;
         }
         let raw = entry.path_bytes().into_owned();
+        let link_len = entry.link_name_bytes().map_or(0, |l| l.len());
+        if raw.len() > MAX_PATH_LEN || link_len > MAX_PATH_LEN {
+            warnings.push(format!(
+                "layer {layer}: entry {:?} has a name or link target over {MAX_PATH_LEN} bytes; ignored",
+                String::from_utf8_lossy(&raw[..raw.len().min(100)])
+            ));
+            continue;
+        }
         let path = match normalize_path(&raw) {
             NormPath::Root => continue,
             NormPath::Escapes => {
@@ -893,6 +960,109 @@ mod tests {
         );
         assert_eq!(t.resolve("a"), Err(ResolveError::Loop("a".into())));
         assert_eq!(t.resolve("nope"), Err(ResolveError::Missing("nope".into())));
+    }
+
+    /// A raw tar header block (GNU format) with the given type, name and size.
+    fn header(kind: tar::EntryType, name: &[u8], size: u64) -> Vec<u8> {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+        h.set_entry_type(kind);
+        h.set_size(size);
+        h.set_mode(0o644);
+        h.set_cksum();
+        h.as_bytes().to_vec()
+    }
+
+    fn padded(data: &[u8]) -> Vec<u8> {
+        let mut v = data.to_vec();
+        v.resize(data.len().div_ceil(512) * 512, 0);
+        v
+    }
+
+    fn walk(tar: &[u8]) -> LayerWalk {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut gz, tar).unwrap();
+        let blob = gz.finish().unwrap();
+        let m = Matcher::new(&[]).unwrap();
+        let limits = Limits::default();
+        walk_layer(0, &blob[..], None, &WalkContext::new(&m, &limits))
+    }
+
+    /// The tar crate reads a GNU long name or PAX header whole into memory: before the
+    /// bound, a 255 KiB gzip layer holding a 256 MiB long name made the walk peak at 1.2 GB.
+    #[test]
+    fn huge_long_name_or_pax_header_is_an_error_not_an_allocation() {
+        for kind in [tar::EntryType::GNULongName, tar::EntryType::XHeader] {
+            let name = vec![b'a'; 8 << 20];
+            let tar = [
+                header(tar::EntryType::Regular, b"first", 0),
+                header(kind, b"././@LongLink", name.len() as u64),
+                padded(&name),
+                header(tar::EntryType::Regular, b"x", 0),
+                vec![0; 1024],
+            ]
+            .concat();
+            let w = walk(&tar);
+            let err = w.error.expect("refused");
+            assert!(err.contains("long names or PAX headers"), "{err}");
+            assert_eq!(w.entries.len(), 1, "entries before it are kept");
+        }
+    }
+
+    #[test]
+    fn names_over_path_max_are_skipped_and_big_entries_still_pass() {
+        let long = vec![b'n'; MAX_PATH_LEN + 1];
+        let big = vec![7u8; 3 << 20];
+        let tar = [
+            // Data skipped by the tar reader must not count against the metadata bound.
+            header(tar::EntryType::Regular, b"big", big.len() as u64),
+            big,
+            header(
+                tar::EntryType::GNULongName,
+                b"././@LongLink",
+                long.len() as u64,
+            ),
+            padded(&long),
+            header(tar::EntryType::Regular, b"x", 0),
+            header(tar::EntryType::Regular, b"after", 0),
+            vec![0; 1024],
+        ]
+        .concat();
+        let w = walk(&tar);
+        assert_eq!(w.error, None);
+        let paths: Vec<&str> = w.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["big", "after"]);
+        assert!(
+            w.warnings[0].contains("over 4096 bytes"),
+            "{:?}",
+            w.warnings
+        );
+    }
+
+    #[test]
+    fn gnu_sparse_entry_followed_by_more_entries() {
+        // 512 stored bytes at offset 1 MiB of a file of 1 MiB + 512.
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..6].copy_from_slice(b"sparse");
+        h.set_entry_type(tar::EntryType::GNUSparse);
+        h.set_size(512);
+        h.set_mode(0o644);
+        let gnu = h.as_gnu_mut().unwrap();
+        gnu.sparse[0].offset = *b"00004000000\0";
+        gnu.sparse[0].numbytes = *b"00000001000\0";
+        gnu.realsize = *b"00004001000\0";
+        h.set_cksum();
+        let tar = [
+            h.as_bytes().to_vec(),
+            vec![1; 512],
+            header(tar::EntryType::Regular, b"after", 0),
+            vec![0; 1024],
+        ]
+        .concat();
+        let w = walk(&tar);
+        assert_eq!(w.error, None);
+        assert_eq!(w.entries.len(), 2);
+        assert_eq!(w.entries[0].size, (1 << 20) + 512);
     }
 
     #[test]
