@@ -8,7 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::source::ImageSource;
-use crate::walker::{NormPath, normalize_path};
+use crate::walker::{NormPath, TarMetadataBound, normalize_path};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -49,12 +49,13 @@ impl ArchiveIndex {
             (path.to_path_buf(), None)
         };
         let file = File::open(&file_path).map_err(|e| Error::io(&file_path, e))?;
-        let mut archive = tar::Archive::new(BufReader::new(file));
+        let bound = TarMetadataBound::new();
+        let mut archive = tar::Archive::new(bound.reader(BufReader::new(file)));
         let mut members = HashMap::new();
-        let entries = archive
+        let mut entries = archive
             .entries()
             .map_err(|e| Error::invalid(&input, format!("not a tar archive: {e}")))?;
-        for entry in entries {
+        while let Some(entry) = bound.next_entry(&mut entries) {
             let entry =
                 entry.map_err(|e| Error::invalid(&input, format!("corrupt tar archive: {e}")))?;
             if members.len() >= MAX_MEMBERS {
@@ -148,16 +149,19 @@ pub fn sniff(path: &Path, name: Option<String>) -> Result<ImageSource> {
         });
     }
     let f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut archive = tar::Archive::new(BufReader::new(f));
+    let bound = TarMetadataBound::new();
+    let mut archive = tar::Archive::new(bound.reader(BufReader::new(f)));
     let mut has_manifest = false;
     let mut has_index = false;
-    let entries = archive.entries().map_err(|e| {
+    let mut entries = archive.entries().map_err(|e| {
         Error::invalid(
             path.display().to_string(),
             format!("not a tar archive: {e}"),
         )
     })?;
-    for (i, entry) in entries.enumerate() {
+    let mut i = 0;
+    while let Some(entry) = bound.next_entry(&mut entries) {
+        i += 1;
         let Ok(entry) = entry else { break };
         if let NormPath::Ok(p) = normalize_path(&entry.path_bytes()) {
             has_manifest |= p == "manifest.json";
@@ -180,5 +184,44 @@ pub fn sniff(path: &Path, name: Option<String>) -> Result<ImageSource> {
             path.display().to_string(),
             "not an image archive: neither manifest.json (docker-archive) nor index.json (oci-archive) found",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A gzip archive of a few KiB whose GNU long name claims 8 MiB: indexing must refuse it
+    /// instead of reading the name into memory (the walker's bound, shared).
+    #[test]
+    fn huge_long_name_is_refused() {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+        h.set_entry_type(tar::EntryType::GNULongName);
+        h.set_size(8 << 20);
+        h.set_cksum();
+        let mut tar = h.as_bytes().to_vec();
+        tar.resize(512 + (8 << 20), b'a');
+        let mut f = tar::Header::new_gnu();
+        f.set_path("manifest.json").unwrap();
+        f.set_entry_type(tar::EntryType::Regular);
+        f.set_size(0);
+        f.set_cksum();
+        tar.extend_from_slice(f.as_bytes());
+        tar.extend_from_slice(&[0; 1024]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        io::Write::write_all(&mut gz, &tar).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        for (name, data) in [("a.tar.gz", gz.finish().unwrap()), ("a.tar", tar)] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, data).unwrap();
+            let err = ArchiveIndex::open(&p, &dir.path().join("spool"))
+                .err()
+                .expect("refused");
+            assert!(err.to_string().contains("long names"), "{err}");
+            if name == "a.tar" {
+                assert!(sniff(&p, None).is_err());
+            }
+        }
     }
 }

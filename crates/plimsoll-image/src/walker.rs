@@ -483,28 +483,70 @@ impl TarError {
 /// Most bytes of GNU long names, PAX headers and sparse maps allowed before one entry. The
 /// tar crate reads them whole into memory, so without a bound a small gzip layer could make
 /// it allocate gigabytes; real ones are a few KiB.
-const MAX_TAR_METADATA: u64 = 1 << 20;
+pub(crate) const MAX_TAR_METADATA: u64 = 1 << 20;
 /// Longest entry path or link target kept (Linux's `PATH_MAX`); longer ones are skipped.
 const MAX_PATH_LEN: usize = 4096;
 
-/// Counts what the tar reader consumes and, while it looks for the next entry, refuses to
-/// go more than [`MAX_TAR_METADATA`] past where the previous entry's data ends.
-struct MetadataGuard<'a, R> {
+/// Keeps the tar parser from reading more than [`MAX_TAR_METADATA`] past the end of the
+/// previous entry's data while it looks for the next entry. Wrap the stream with
+/// [`TarMetadataBound::reader`] and fetch entries with [`TarMetadataBound::next_entry`].
+pub(crate) struct TarMetadataBound {
+    pos: std::cell::Cell<u64>,
+    limit: std::cell::Cell<u64>,
+    next_limit: std::cell::Cell<u64>,
+}
+
+pub(crate) struct MetadataGuard<'a, R> {
     inner: R,
-    pos: &'a std::cell::Cell<u64>,
-    limit: &'a std::cell::Cell<u64>,
+    bound: &'a TarMetadataBound,
 }
 
 impl<R: Read> Read for MetadataGuard<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.pos.set(self.pos.get() + n as u64);
-        if self.pos.get() > self.limit.get() {
+        let b = self.bound;
+        b.pos.set(b.pos.get() + n as u64);
+        if b.pos.get() > b.limit.get() {
             return Err(io::Error::other(format!(
                 "more than {MAX_TAR_METADATA} bytes of long names or PAX headers before an entry"
             )));
         }
         Ok(n)
+    }
+}
+
+impl TarMetadataBound {
+    pub(crate) fn new() -> Self {
+        TarMetadataBound {
+            pos: std::cell::Cell::new(0),
+            limit: std::cell::Cell::new(MAX_TAR_METADATA),
+            next_limit: std::cell::Cell::new(MAX_TAR_METADATA),
+        }
+    }
+
+    pub(crate) fn reader<R: Read>(&self, inner: R) -> MetadataGuard<'_, R> {
+        MetadataGuard { inner, bound: self }
+    }
+
+    /// `entries.next()`, bounded; reading an entry's own data is not.
+    pub(crate) fn next_entry<'a, R: Read>(
+        &self,
+        entries: &mut tar::Entries<'a, R>,
+    ) -> Option<io::Result<tar::Entry<'a, R>>> {
+        self.limit.set(self.next_limit.get());
+        let mut next = entries.next();
+        self.limit.set(u64::MAX);
+        if let Some(Ok(entry)) = next.as_mut() {
+            // The reader stops right after the headers: the data starts here, padded to 512.
+            let data = stored_size(entry).div_ceil(512).saturating_mul(512);
+            self.next_limit.set(
+                self.pos
+                    .get()
+                    .saturating_add(data)
+                    .saturating_add(MAX_TAR_METADATA),
+            );
+        }
+        next
     }
 }
 
@@ -528,13 +570,8 @@ fn read_tar<R: Read>(
     ctx: &WalkContext<'_>,
     out: &mut LayerWalk,
 ) -> Result<(), TarError> {
-    let pos = std::cell::Cell::new(0);
-    let limit = std::cell::Cell::new(MAX_TAR_METADATA);
-    let mut archive = tar::Archive::new(MetadataGuard {
-        inner: stream,
-        pos: &pos,
-        limit: &limit,
-    });
+    let bound = TarMetadataBound::new();
+    let mut archive = tar::Archive::new(bound.reader(stream));
     let mut last_path: Option<String> = None;
     let mut captured_by_path: HashMap<String, usize> = HashMap::new();
     let mut warn_list = Vec::new();
@@ -547,12 +584,7 @@ fn read_tar<R: Read>(
     let mut entries = archive.entries().map_err(|e| TarError::Io(e, None))?;
     let mut count: u64 = 0;
     let mut result = Ok(());
-    // Where the tar reader may read up to while it looks for the next entry.
-    let mut next_limit = MAX_TAR_METADATA;
-    loop {
-        limit.set(next_limit);
-        let Some(entry) = entries.next() else { break };
-        limit.set(u64::MAX);
+    while let Some(entry) = bound.next_entry(&mut entries) {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -560,11 +592,6 @@ fn read_tar<R: Read>(
                 break;
             }
         };
-        // The data starts here (the reader stops right after the headers), padded to 512.
-        next_limit = pos
-            .get()
-            .saturating_add(stored_size(&mut entry).div_ceil(512).saturating_mul(512))
-            .saturating_add(MAX_TAR_METADATA);
         count += 1;
         if count > ctx.limits.max_entries {
             result = Err(TarError::Limit(format!(
