@@ -130,9 +130,19 @@ impl RegistryRef {
         } else {
             tag
         };
+        // Docker reads a first component with capitals as a registry host (`MyHost/app`);
+        // oci-spec puts it on Docker Hub, as a repository name that cannot exist there.
+        let (registry, repository) = match r.repository().split_once('/') {
+            Some((host, rest))
+                if r.registry() == DOCKER_HUB && host.bytes().any(|b| b.is_ascii_uppercase()) =>
+            {
+                (host.to_string(), rest.to_string())
+            }
+            _ => (r.registry().to_string(), r.repository().to_string()),
+        };
         Ok(RegistryRef {
-            registry: r.registry().to_string(),
-            repository: r.repository().to_string(),
+            registry,
+            repository,
             tag,
             digest,
         })
@@ -231,6 +241,21 @@ mod tests {
         let r = RegistryRef::parse("ghcr.io/o/r:v1").unwrap();
         assert!(!r.is_loopback());
         assert!(RegistryRef::parse("library/UPPER").is_err());
+    }
+
+    /// Found by the `reference` fuzz target: `lXn/ir` parsed as Docker Hub's `lXn/ir`,
+    /// whose display `docker.io/lXn/ir:latest` did not parse back.
+    #[test]
+    fn capitalized_first_component_is_a_registry_host() {
+        let r = RegistryRef::parse("lXn/ir").unwrap();
+        assert_eq!(r.registry, "lXn");
+        assert_eq!(r.repository, "ir");
+        assert_eq!(RegistryRef::parse(&r.to_string()).unwrap(), r);
+        let r = RegistryRef::parse("MyHost/team/app:1").unwrap();
+        assert_eq!(
+            (r.registry.as_str(), r.repository.as_str()),
+            ("MyHost", "team/app")
+        );
     }
 
     #[test]
