@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --no-trivy) TRIVY=0 ;;
     --no-many) MANY=0 ;;
     -h | --help)
-        sed -n '2,24p' "$0"
+        sed -n '2,/^set /{/^#/p}' "$0"
         exit 0
         ;;
     -*)
@@ -62,11 +62,6 @@ else
     "$HERE/build-test-images.sh" "$IMG" 2>/dev/null
 fi
 IMG=$(cd "$IMG" && pwd)
-if [ ! -e "$IMG/big.oci-dir/index.json" ]; then
-    # Trivy reads an OCI layout holding one image (not an oci-archive tar).
-    skopeo copy -q "oci:$IMG/oci:big" "oci:$IMG/big.oci-dir.tmp:big"
-    mv "$IMG/big.oci-dir.tmp" "$IMG/big.oci-dir"
-fi
 
 if [ -z "${PLIMSOLL_BIN:-}" ]; then
     log "cargo build --release -p plimsoll"

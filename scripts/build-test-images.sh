@@ -17,7 +17,8 @@
 #                          uncompressed, for the benchmark (skipped with --no-big)
 #   python.docker.tar      `python` as docker-archive (skopeo)
 #   python.oci.tar         `python` as oci-archive (skopeo)
-#   big.docker.tar, big.oci.tar   the same for `big`
+#   python.oci-dir/        `python` alone in an OCI layout (Trivy reads no oci-archive)
+#   big.docker.tar, big.oci.tar, big.oci-dir/   the same for `big`
 #   many-files/            (with --many-files) OCI layout, tag `latest`: one gzip layer of
 #                          1,000,000 small files in 1,000 directories (~1 GB uncompressed)
 #   work/                  rootfs and bundles used while building (may be deleted)
@@ -31,7 +32,7 @@ for a in "$@"; do
     --many-files) MANY=1 ;;
     --no-big) BIG=0 ;;
     -h | --help)
-        sed -n '2,24p' "$0"
+        sed -n '2,/^set /{/^#/p}' "$0"
         exit 0
         ;;
     -*)
@@ -63,7 +64,18 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-has_tag() { [ -d "$LAYOUT" ] && umoci ls --layout "$LAYOUT" 2>/dev/null | grep -qx "$1"; }
+# Manifest digest of tag $1 of the layout, or nothing. (Read from index.json directly:
+# `umoci ls | grep -q` fails at random under pipefail when grep's early exit kills umoci.)
+tag_digest() {
+    [ -e "$LAYOUT/index.json" ] || return 0
+    python3 - "$LAYOUT/index.json" "$1" <<'EOF'
+import json, sys
+for m in json.load(open(sys.argv[1])).get("manifests", []):
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
+        print(m["digest"])
+EOF
+}
+has_tag() { [ -n "$(tag_digest "$1")" ]; }
 
 # Runs a shell command in the chroot with network name resolution; /proc and /dev are
 # mounted for the maintainer scripts and always unmounted again before umoci sees the tree.
@@ -155,19 +167,26 @@ fi
 umoci gc --layout "$LAYOUT"
 
 # --- archives --------------------------------------------------------------------------
+# Each copy records the manifest digest it was made from ($NAME.src) and is made again when
+# the tag in the layout changed (a rebuilt image has new layers).
 TAGS=python
 [ "$BIG" = 1 ] && TAGS="python big"
 for t in $TAGS; do
-    if [ ! -e "$OUT/$t.docker.tar" ]; then
-        log "$t.docker.tar"
-        skopeo copy -q "oci:$LAYOUT:$t" "docker-archive:$OUT/$t.docker.tar.tmp:plimsoll-test/$t:latest"
-        mv "$OUT/$t.docker.tar.tmp" "$OUT/$t.docker.tar"
-    fi
-    if [ ! -e "$OUT/$t.oci.tar" ]; then
-        log "$t.oci.tar"
-        skopeo copy -q "oci:$LAYOUT:$t" "oci-archive:$OUT/$t.oci.tar.tmp:$t"
-        mv "$OUT/$t.oci.tar.tmp" "$OUT/$t.oci.tar"
-    fi
+    d=$(tag_digest "$t")
+    # docker-archive, oci-archive, and a one-image OCI layout (Trivy reads no oci-archive).
+    for form in docker.tar oci.tar oci-dir; do
+        dst=$OUT/$t.$form
+        [ -e "$dst" ] && [ "$(cat "$dst.src" 2>/dev/null)" = "$d" ] && continue
+        log "$t.$form"
+        rm -rf "$dst" "$dst.tmp" "$dst.src"
+        case $form in
+        docker.tar) skopeo copy -q "oci:$LAYOUT:$t" "docker-archive:$dst.tmp:plimsoll-test/$t:latest" ;;
+        oci.tar) skopeo copy -q "oci:$LAYOUT:$t" "oci-archive:$dst.tmp:$t" ;;
+        oci-dir) skopeo copy -q "oci:$LAYOUT:$t" "oci:$dst.tmp:$t" ;;
+        esac
+        mv "$dst.tmp" "$dst"
+        echo "$d" >"$dst.src"
+    done
 done
 
 # --- many-files ------------------------------------------------------------------------
