@@ -78,10 +78,15 @@ impl ImageScan {
             });
             scan.layers.push(summary);
         }
+        let slots = scan.layers.iter().map(|l| l.index + 1).max().unwrap_or(0);
+        let mut counts = vec![0u64; slots];
         for (_, node) in scan.tree.iter() {
-            if let Some(l) = scan.layers.iter_mut().find(|l| l.index == node.layer) {
-                l.files_in_final += 1;
+            if let Some(c) = counts.get_mut(node.layer) {
+                *c += 1;
             }
+        }
+        for l in &mut scan.layers {
+            l.files_in_final = counts[l.index];
         }
         scan
     }

@@ -793,26 +793,30 @@ impl FileTree {
             self.remove_children(path);
         }
         for e in layer.entries {
-            if e.kind != EntryKind::Dir
-                && self
-                    .nodes
-                    .get(&e.path)
-                    .is_some_and(|n| n.kind == EntryKind::Dir)
-            {
-                // A file replacing a directory hides everything below it.
-                self.remove_children(&e.path);
+            let node = Node {
+                layer: layer.index,
+                kind: e.kind,
+                size: e.size,
+                mode: e.mode,
+                uid: e.uid,
+                gid: e.gid,
+            };
+            // One lookup per entry: this loop runs once per file of the image.
+            match self.nodes.entry(e.path) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(node);
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let hides_children =
+                        o.get().kind == EntryKind::Dir && node.kind != EntryKind::Dir;
+                    let key = hides_children.then(|| o.key().clone());
+                    o.insert(node);
+                    if let Some(k) = key {
+                        // A file replacing a directory hides everything below it.
+                        self.remove_children(&k);
+                    }
+                }
             }
-            self.nodes.insert(
-                e.path,
-                Node {
-                    layer: layer.index,
-                    kind: e.kind,
-                    size: e.size,
-                    mode: e.mode,
-                    uid: e.uid,
-                    gid: e.gid,
-                },
-            );
         }
     }
 
