@@ -111,6 +111,33 @@ fn walk_layer(dir: &Path) {
     ]
     .concat();
     write(dir, "three-layers", &three);
+    write(dir, "long-name-bomb", &long_name_bomb());
+}
+
+/// A gzip layer of ~200 KiB whose GNU long name claims 200 MiB: before the walker bounded
+/// tar metadata, the tar crate read it whole into memory (and the walker copied it thrice).
+fn long_name_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let size: u64 = 200 << 20;
+    let mut h = tar::Header::new_gnu();
+    h.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    h.set_entry_type(tar::EntryType::GNULongName);
+    h.set_size(size);
+    h.set_cksum();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(h.as_bytes()).unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..(size >> 20) {
+        gz.write_all(&chunk).unwrap();
+    }
+    let mut f = tar::Header::new_gnu();
+    f.set_path("x").unwrap();
+    f.set_size(0);
+    f.set_entry_type(tar::EntryType::Regular);
+    f.set_cksum();
+    gz.write_all(f.as_bytes()).unwrap();
+    gz.write_all(&[0; 1024]).unwrap();
+    gz.finish().unwrap()
 }
 
 fn small_image() -> ImageBuilder {
