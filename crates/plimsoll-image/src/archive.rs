@@ -14,6 +14,9 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+/// Default bound on a gzip archive's decompressed size (`--max-archive-size`).
+pub const DEFAULT_MAX_SPOOL: u64 = 64 << 30;
+
 /// Most members an image archive may have: a docker-archive holds a few per layer.
 const MAX_MEMBERS: usize = 1_000_000;
 
@@ -30,6 +33,12 @@ pub struct ArchiveIndex {
 impl ArchiveIndex {
     /// Indexes `path`; `spool_dir` is where a gzip archive is decompressed to.
     pub fn open(path: &Path, spool_dir: &Path) -> Result<ArchiveIndex> {
+        Self::open_with_limit(path, spool_dir, DEFAULT_MAX_SPOOL)
+    }
+
+    /// Like [`ArchiveIndex::open`], refusing to decompress a gzip archive to more than
+    /// `max_spool` bytes on disk (a small hostile file can inflate a thousandfold).
+    pub fn open_with_limit(path: &Path, spool_dir: &Path, max_spool: u64) -> Result<ArchiveIndex> {
         let input = path.display().to_string();
         let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
         let mut magic = [0u8; 2];
@@ -41,9 +50,17 @@ impl ArchiveIndex {
                 .prefix("archive-")
                 .tempfile_in(spool_dir)
                 .map_err(|e| Error::io(spool_dir, e))?;
-            let mut gz = flate2::read::MultiGzDecoder::new(BufReader::new(f));
-            io::copy(&mut gz, tmp.as_file_mut())
+            let gz = flate2::read::MultiGzDecoder::new(BufReader::new(f));
+            let n = io::copy(&mut gz.take(max_spool + 1), tmp.as_file_mut())
                 .map_err(|e| Error::invalid(&input, format!("corrupt gzip archive: {e}")))?;
+            if n > max_spool {
+                return Err(Error::Limit {
+                    input: input.clone(),
+                    what: "the decompressed archive".into(),
+                    limit: max_spool,
+                    flag: "--max-archive-size",
+                });
+            }
             (tmp.path().to_path_buf(), Some(tmp))
         } else {
             (path.to_path_buf(), None)

@@ -38,6 +38,8 @@ pub struct OpenOptions {
     pub cache: BlobCache,
     /// Skip the blob cache (still uses `cache`'s directory for spooling).
     pub no_cache: bool,
+    /// Largest decompressed size of a gzip-compressed archive spooled to disk.
+    pub max_archive_size: u64,
 }
 
 impl Default for OpenOptions {
@@ -47,6 +49,7 @@ impl Default for OpenOptions {
             registry: RegistryOptions::new(),
             cache: BlobCache::new(BlobCache::default_dir()),
             no_cache: false,
+            max_archive_size: crate::archive::DEFAULT_MAX_SPOOL,
         }
     }
 }
@@ -131,11 +134,13 @@ fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Imag
     let wanted = opts.platform.clone();
     match &source {
         ImageSource::DockerArchive { path, name } => {
-            let idx = ArchiveIndex::open(path, &opts.cache.tmp_dir())?;
+            let idx =
+                ArchiveIndex::open_with_limit(path, &opts.cache.tmp_dir(), opts.max_archive_size)?;
             open_docker_archive(input, source.clone(), idx, name.clone(), wanted)
         }
         ImageSource::OciArchive { path, name } => {
-            let idx = ArchiveIndex::open(path, &opts.cache.tmp_dir())?;
+            let idx =
+                ArchiveIndex::open_with_limit(path, &opts.cache.tmp_dir(), opts.max_archive_size)?;
             let name = name.clone();
             let reader = ArchiveReader(&idx);
             let picked = pick_from_layout(input, &reader, name.as_deref(), wanted.as_ref())?;

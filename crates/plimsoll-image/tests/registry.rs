@@ -38,7 +38,7 @@ fn options(cache: &Path) -> OpenOptions {
             ..RegistryOptions::new()
         },
         cache: BlobCache::new(cache),
-        no_cache: false,
+        ..OpenOptions::default()
     }
 }
 

@@ -95,6 +95,9 @@ pub struct ImageArgs {
     /// Read the registry password from standard input.
     #[arg(long, requires = "username", conflicts_with = "password")]
     pub password_stdin: bool,
+    /// Largest decompressed size of a gzip-compressed archive (spooled to the cache dir).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 30)]
+    pub max_archive_size: u64,
     /// Registry request timeout in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,

@@ -73,6 +73,7 @@ fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
         opts.cache = image::BlobCache::new(dir);
     }
     opts.no_cache = args.no_cache;
+    opts.max_archive_size = args.max_archive_size;
     opts.registry.insecure = args.insecure;
     opts.registry.timeout = Duration::from_secs(args.timeout.max(1));
     let password = if args.password_stdin {

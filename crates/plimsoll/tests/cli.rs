@@ -176,6 +176,35 @@ fn bad_input_exits_2_with_a_message_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("os/arch"));
 
+    // A gzip bomb posing as a docker-archive is refused before it fills the disk.
+    let bomb = tmp.path().join("bomb.tar.gz");
+    let mut zeros = vec![0u8; 4 << 20];
+    zeros[..5].copy_from_slice(b"bomb!");
+    std::fs::write(
+        &bomb,
+        plimsoll_testkit::compress(&zeros, plimsoll_testkit::Compression::Gzip),
+    )
+    .unwrap();
+    let out = plimsoll(
+        &[
+            "image",
+            bomb.to_str().unwrap(),
+            "--max-archive-size",
+            "1048576",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bomb.tar.gz") && err.contains("--max-archive-size"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("tmp")).unwrap().count(),
+        0
+    );
+
     let out = plimsoll(&["image"], tmp.path());
     assert_eq!(out.status.code(), Some(2), "usage errors exit 2");
 
