@@ -16,6 +16,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Report {
     pub schema_version: u32,
     pub artifact: Artifact,
+    /// Inventory: every package found (empty until inventory runs).
+    #[serde(default)]
+    pub packages: Vec<Package>,
     /// Problems that did not stop the scan (a corrupt file in one layer, a file over a
     /// size limit…). Each names the layer and path concerned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -152,4 +155,56 @@ pub struct Layer {
     /// What was read before the error is still part of the scan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A package found in the artifact: an OS package, a language package, or a binary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct Package {
+    /// Stable identifier within one report (derived from the purl and the first location).
+    pub id: String,
+    /// Kind of package database or artifact: `deb`, `apk`, `rpm`, `python`, `npm`, `go-module`,
+    /// `cargo`, `maven`, `gem`, `composer`, `nuget`…
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// OSV ecosystem name, release-scoped for distributions (`Debian:12`, `Alpine:v3.19`, `PyPI`).
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+    /// Package URL (<https://github.com/package-url/purl-spec>).
+    pub purl: String,
+    /// Source package, where the format has one (dpkg `Source:`, apk origin, source RPM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourcePackage>,
+    /// Declared licenses, as written (SPDX expressions where the format uses them).
+    #[serde(default)]
+    pub licenses: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Where it was found: the layer that brought it in (first layer from which it is present
+    /// unchanged up to the final image) and the path of the file that declares it.
+    pub locations: Vec<Location>,
+    /// `id` of the OS package that installed this package's files: a distribution build,
+    /// matched only through the distribution's advisories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+    /// `installed` (found installed in the filesystem or a binary) or `declared` (a lockfile).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub origin: String,
+    /// Format-specific facts: epoch, release, modularity label, dependency scope…
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct SourcePackage {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub struct Location {
+    /// Layer index; absent for SBOM input and directories scanned as one layer have 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    pub path: String,
 }

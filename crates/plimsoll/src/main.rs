@@ -113,6 +113,7 @@ fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
     let report = model::Report {
         schema_version: model::SCHEMA_VERSION,
         artifact: image::artifact(&img, &scan),
+        packages: Vec::new(),
         warnings: scan.warnings.clone(),
     };
     finish(&report, &scan, &args.output)
@@ -152,6 +153,7 @@ fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let report = model::Report {
         schema_version: model::SCHEMA_VERSION,
         artifact,
+        packages: Vec::new(),
         warnings: scan.warnings.clone(),
     };
     finish(&report, &scan, &args.output)

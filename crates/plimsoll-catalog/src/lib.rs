@@ -1,0 +1,335 @@
+//! Inventory: turns the files of an image into packages, each with the layer that brought
+//! it in and the file that declares it.
+//!
+//! Each cataloger ([`Cataloger`]) names glob patterns and parses one file's bytes into
+//! packages. The layer walker captures every layer's version of every matching file in its
+//! single pass; this crate then
+//!
+//! 1. detects the operating system from the final image's release files ([`os`]);
+//! 2. parses the final version of each matching file;
+//! 3. attributes each package to the first layer from which it is present, unchanged, up to
+//!    the final image, by parsing the file's earlier versions (an engineer reading
+//!    `docker history` would say the same): a package upgraded in a later layer belongs to
+//!    that layer; a package whose file was deleted and written again belongs to the later one;
+//! 4. marks language packages whose declaring file an OS package installed (`owned_by`):
+//!    those are the distribution's own, patched builds.
+//!
+//! This crate does no I/O: it reads what the walker captured.
+
+pub mod os;
+pub mod purl;
+
+use plimsoll_image::walker::Interest;
+use plimsoll_image::{CapturedFile, ImageScan};
+use plimsoll_model::{Location, OsInfo, Package};
+use std::collections::{BTreeMap, HashMap};
+
+pub use os::Distro;
+
+/// What a cataloger knows about the image while parsing.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub distro: Option<Distro>,
+}
+
+/// What a cataloger found in one file.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    /// Packages without `id` and `locations`: the framework fills those in.
+    pub packages: Vec<Package>,
+    /// Files installed by an OS package: (root-relative path, owning package name).
+    pub owned_files: Vec<(String, String)>,
+}
+
+/// A parser of one kind of file.
+pub trait Cataloger: Sync {
+    /// Short name for messages (`dpkg`, `python-dist-info`…).
+    fn name(&self) -> &'static str;
+    /// Glob patterns over root-relative paths; `*` stops at `/`, `**` crosses directories.
+    fn patterns(&self) -> &'static [&'static str];
+    /// Files larger than this are skipped with a warning.
+    fn max_size(&self) -> u64 {
+        32 << 20
+    }
+    /// True for OS package databases: their packages can own other packages' files.
+    fn is_os(&self) -> bool {
+        false
+    }
+    /// Parses one file. Errors become warnings naming the layer and path.
+    fn parse(&self, path: &str, data: &[u8], ctx: &Context) -> Result<Parsed, String>;
+}
+
+/// The result of inventory.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub os: Option<OsInfo>,
+    pub distro: Option<Distro>,
+    pub packages: Vec<Package>,
+    pub warnings: Vec<String>,
+}
+
+/// A set of catalogers and the walker interests they need, in a fixed order.
+pub struct Catalog {
+    catalogers: Vec<Box<dyn Cataloger>>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog::new(all_catalogers())
+    }
+}
+
+/// Every cataloger plimsoll has.
+pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
+    vec![]
+}
+
+/// The first interests are the OS release files; then one per cataloger pattern.
+const OS_FILES: &[&str] = os::RELEASE_FILES;
+
+impl Catalog {
+    pub fn new(catalogers: Vec<Box<dyn Cataloger>>) -> Catalog {
+        Catalog { catalogers }
+    }
+
+    /// The interests to register with the walker, in the order [`Catalog::inventory`] expects.
+    pub fn interests(&self) -> Vec<Interest> {
+        let mut v: Vec<Interest> = OS_FILES
+            .iter()
+            .map(|p| Interest {
+                pattern: p.to_string(),
+                max_size: 64 << 10,
+            })
+            .collect();
+        for c in &self.catalogers {
+            for p in c.patterns() {
+                v.push(Interest {
+                    pattern: p.to_string(),
+                    max_size: c.max_size(),
+                });
+            }
+        }
+        v
+    }
+
+    /// Maps an interest index to the cataloger index (None for OS release files).
+    fn owners(&self) -> Vec<Option<usize>> {
+        let mut v = vec![None; OS_FILES.len()];
+        for (i, c) in self.catalogers.iter().enumerate() {
+            v.extend(std::iter::repeat_n(Some(i), c.patterns().len()));
+        }
+        v
+    }
+
+    /// Builds the inventory from a walk made with [`Catalog::interests`].
+    pub fn inventory(&self, scan: &ImageScan) -> Inventory {
+        let owners = self.owners();
+        let mut inv = Inventory::default();
+
+        // Every captured version of each path, in layer order.
+        let mut by_path: BTreeMap<&str, Vec<&CapturedFile>> = BTreeMap::new();
+        for c in &scan.captured {
+            by_path.entry(c.path.as_str()).or_default().push(c);
+        }
+        for v in by_path.values_mut() {
+            v.sort_by_key(|c| c.layer);
+        }
+
+        let finals: Vec<&CapturedFile> = scan.final_files().collect();
+        inv.distro = os::detect(
+            finals
+                .iter()
+                .filter(|c| c.interests.iter().any(|&i| i < OS_FILES.len()))
+                .map(|c| (c.path.as_str(), c.data.as_slice())),
+        );
+        inv.os = inv.distro.as_ref().map(Distro::os_info);
+        let ctx = Context {
+            distro: inv.distro.clone(),
+        };
+
+        let mut os_packages: Vec<usize> = Vec::new();
+        let mut owned: Vec<(String, String)> = Vec::new();
+        for file in &finals {
+            let mut seen = Vec::new();
+            for &i in &file.interests {
+                let Some(Some(ci)) = owners.get(i) else {
+                    continue;
+                };
+                if seen.contains(ci) {
+                    continue;
+                }
+                seen.push(*ci);
+                let cat = &self.catalogers[*ci];
+                let parsed = match cat.parse(&file.path, &file.data, &ctx) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        inv.warnings.push(format!(
+                            "layer {}: {}: {} could not be read: {e}",
+                            file.layer,
+                            file.path,
+                            cat.name()
+                        ));
+                        continue;
+                    }
+                };
+                let versions = by_path.get(file.path.as_str()).cloned().unwrap_or_default();
+                let layers = attribute(
+                    scan,
+                    cat.as_ref(),
+                    &ctx,
+                    &file.path,
+                    &versions,
+                    &parsed.packages,
+                );
+                for (mut p, layer) in parsed.packages.into_iter().zip(layers) {
+                    p.locations = vec![Location {
+                        layer: Some(layer),
+                        path: file.path.clone(),
+                    }];
+                    if cat.is_os() {
+                        os_packages.push(inv.packages.len());
+                    }
+                    inv.packages.push(p);
+                }
+                owned.extend(parsed.owned_files);
+            }
+        }
+        assign_ids(&mut inv.packages);
+        mark_owned(&mut inv.packages, &os_packages, &owned);
+        inv.packages.sort_by(|a, b| {
+            (
+                a.kind.as_str(),
+                a.name.as_str(),
+                a.version.as_str(),
+                &a.locations,
+            )
+                .cmp(&(
+                    b.kind.as_str(),
+                    b.name.as_str(),
+                    b.version.as_str(),
+                    &b.locations,
+                ))
+        });
+        inv
+    }
+}
+
+/// Owned form of [`key`].
+type PackageKey = (String, String, Option<String>);
+
+/// Identity of a package across versions of its file: same name, version and arch.
+fn key(p: &Package) -> (&str, &str, Option<&str>) {
+    (p.name.as_str(), p.version.as_str(), p.arch.as_deref())
+}
+
+/// For each package of the final file, the first layer from which it is present unchanged.
+fn attribute(
+    scan: &ImageScan,
+    cat: &dyn Cataloger,
+    ctx: &Context,
+    path: &str,
+    versions: &[&CapturedFile],
+    finals: &[Package],
+) -> Vec<usize> {
+    let Some(last) = versions.last() else {
+        return vec![0; finals.len()];
+    };
+    let mut layers = vec![last.layer; finals.len()];
+    let mut alive: Vec<bool> = vec![true; finals.len()];
+    let mut newer = *last;
+    let mut cache: HashMap<&[u8], Vec<PackageKey>> = HashMap::new();
+    for older in versions.iter().rev().skip(1) {
+        if deleted_between(scan, path, older.layer, newer.layer) {
+            break;
+        }
+        let keys = cache.entry(older.data.as_slice()).or_insert_with(|| {
+            cat.parse(path, &older.data, ctx)
+                .map(|p| {
+                    p.packages
+                        .iter()
+                        .map(|p| (p.name.clone(), p.version.clone(), p.arch.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let mut any = false;
+        for (i, p) in finals.iter().enumerate() {
+            if !alive[i] {
+                continue;
+            }
+            let k = key(p);
+            if keys
+                .iter()
+                .any(|(n, v, a)| (n.as_str(), v.as_str(), a.as_deref()) == k)
+            {
+                layers[i] = older.layer;
+                any = true;
+            } else {
+                alive[i] = false;
+            }
+        }
+        if !any {
+            break;
+        }
+        newer = older;
+    }
+    layers
+}
+
+/// Did a layer strictly after `older` and up to `newer` delete `path` (or a parent) before
+/// `newer` wrote it again? Whiteouts in `newer` itself apply to lower layers, so they count.
+fn deleted_between(scan: &ImageScan, path: &str, older: usize, newer: usize) -> bool {
+    let hits = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+    scan.layers
+        .iter()
+        .filter(|l| l.index > older && l.index <= newer)
+        .any(|l| {
+            l.whiteouts.iter().any(|w| hits(w))
+                || l.opaque_dirs
+                    .iter()
+                    .any(|d| d.is_empty() || path.starts_with(&format!("{d}/")))
+        })
+}
+
+/// `id` is the purl; when the same purl is found at several paths, the path is appended.
+fn assign_ids(packages: &mut [Package]) {
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for p in packages.iter() {
+        *count.entry(p.purl.clone()).or_default() += 1;
+    }
+    for p in packages.iter_mut() {
+        p.id = if count[&p.purl] > 1 {
+            let path = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
+            format!("{}#{path}", p.purl)
+        } else {
+            p.purl.clone()
+        };
+    }
+}
+
+/// Marks packages whose declaring file (or a file beside it) an OS package installed.
+fn mark_owned(packages: &mut [Package], os_packages: &[usize], owned: &[(String, String)]) {
+    if owned.is_empty() {
+        return;
+    }
+    let mut id_by_name: HashMap<&str, String> = HashMap::new();
+    for &i in os_packages {
+        id_by_name.insert(packages[i].name.as_str(), packages[i].id.clone());
+    }
+    let mut owner_of: HashMap<&str, String> = HashMap::new();
+    for (path, name) in owned {
+        if let Some(id) = id_by_name.get(name.as_str()) {
+            owner_of.insert(path.as_str(), id.clone());
+        }
+    }
+    let os: std::collections::HashSet<usize> = os_packages.iter().copied().collect();
+    for (i, p) in packages.iter_mut().enumerate() {
+        if os.contains(&i) {
+            continue;
+        }
+        let path = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
+        if let Some(id) = owner_of.get(path) {
+            p.owned_by = Some(id.clone());
+        }
+    }
+}
