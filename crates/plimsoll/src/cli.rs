@@ -25,6 +25,9 @@ pub enum Command {
     Image(ImageArgs),
     /// Scan a directory or unpacked root filesystem (as one layer).
     Fs(FsArgs),
+    /// List every package (SBOM generation); needs no vulnerability database. REF is an
+    /// image reference as for `image`, or a directory.
+    Inventory(ImageArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@ mod render;
 use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command, Format, LimitArgs, OutputArgs};
+use plimsoll_catalog::Catalog;
 use plimsoll_image::{self as image, Credential, ImageSource, Limits, OpenOptions, WalkOptions};
 use plimsoll_model as model;
 use std::io::Write;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Image(args) => cmd_image(args),
         Command::Fs(args) => cmd_fs(args),
+        Command::Inventory(args) => cmd_inventory(args),
     };
     match result {
         Ok(code) => code,
@@ -64,6 +66,35 @@ fn limits(l: &LimitArgs) -> Limits {
 }
 
 fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
+    let (report, scan) = scan_image_ref(&args)?;
+    finish(&report, &scan, &args.output, View::Image)
+}
+
+fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
+    let (report, scan) = scan_directory(&args.dir, &args.limits)?;
+    finish(&report, &scan, &args.output, View::Image)
+}
+
+/// `inventory REF|DIR`: a plain directory (no `oci-layout`) is scanned like `fs`.
+fn cmd_inventory(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
+    let path = std::path::Path::new(&args.reference);
+    let (report, scan) = if path.is_dir() && !path.join("oci-layout").is_file() {
+        scan_directory(path, &args.limits)?
+    } else {
+        scan_image_ref(&args)?
+    };
+    finish(&report, &scan, &args.output, View::Inventory)
+}
+
+/// Runs inventory over a walk and fills the report's OS and packages.
+fn add_inventory(report: &mut model::Report, scan: &image::ImageScan, catalog: &Catalog) {
+    let inv = catalog.inventory(scan);
+    report.artifact.os = inv.os;
+    report.packages = inv.packages;
+    report.warnings.extend(inv.warnings);
+}
+
+fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image::ImageScan)> {
     let source = ImageSource::parse(&args.reference).map_err(input_err)?;
     let mut opts = OpenOptions::default();
     if let Some(p) = &args.platform {
@@ -100,8 +131,9 @@ fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
         _ => {}
     }
     let img = image::open(&args.reference, source, &opts).map_err(input_err)?;
+    let catalog = Catalog::default();
     let mut walk = WalkOptions {
-        interests: Vec::new(),
+        interests: catalog.interests(),
         limits: limits(&args.limits),
         progress: None,
     };
@@ -110,25 +142,30 @@ fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
     let scan = image::scan_image(&img, &walk);
     progress::finish(bar);
     let scan = scan.map_err(input_err)?;
-    let report = model::Report {
+    let mut report = model::Report {
         schema_version: model::SCHEMA_VERSION,
         artifact: image::artifact(&img, &scan),
         packages: Vec::new(),
         warnings: scan.warnings.clone(),
     };
-    finish(&report, &scan, &args.output)
+    add_inventory(&mut report, &scan, &catalog);
+    Ok((report, scan))
 }
 
-fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
+fn scan_directory(
+    dir: &std::path::Path,
+    limit_args: &LimitArgs,
+) -> anyhow::Result<(model::Report, image::ImageScan)> {
+    let catalog = Catalog::default();
     let walk = WalkOptions {
-        interests: Vec::new(),
-        limits: limits(&args.limits),
+        interests: catalog.interests(),
+        limits: limits(limit_args),
         progress: None,
     };
-    let scan = image::scan_dir(&args.dir, &walk).map_err(input_err)?;
+    let scan = image::scan_dir(dir, &walk).map_err(input_err)?;
     let l = scan.layers.first().cloned().unwrap_or_default();
     let artifact = model::Artifact {
-        name: args.dir.display().to_string(),
+        name: dir.display().to_string(),
         kind: model::ArtifactKind::Filesystem,
         source: "directory".into(),
         reference: None,
@@ -150,13 +187,21 @@ fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
         }],
         files: scan.tree.len() as u64,
     };
-    let report = model::Report {
+    let mut report = model::Report {
         schema_version: model::SCHEMA_VERSION,
         artifact,
         packages: Vec::new(),
         warnings: scan.warnings.clone(),
     };
-    finish(&report, &scan, &args.output)
+    add_inventory(&mut report, &scan, &catalog);
+    Ok((report, scan))
+}
+
+/// Which table a command prints.
+#[derive(Clone, Copy)]
+enum View {
+    Image,
+    Inventory,
 }
 
 /// Writes the report, prints warnings and layer errors, and picks the exit code: a layer
@@ -166,6 +211,7 @@ fn finish(
     report: &model::Report,
     scan: &image::ImageScan,
     out: &OutputArgs,
+    view: View,
 ) -> anyhow::Result<ExitCode> {
     let text = match out.format {
         Format::Json => {
@@ -173,7 +219,10 @@ fn finish(
             s.push('\n');
             s
         }
-        Format::Table => render::table(report),
+        Format::Table => match view {
+            View::Image => render::table(report),
+            View::Inventory => render::inventory_table(report),
+        },
     };
     match &out.output {
         Some(path) => {

@@ -59,6 +59,9 @@ pub fn table(r: &model::Report) -> String {
     if let Some(x) = &a.platform {
         facts.push(("Platform", x.to_string()));
     }
+    if let Some(os) = &a.os {
+        facts.push(("OS", format!("{} {}", os.family, os.version)));
+    }
     if let Some(x) = &a.created {
         facts.push(("Created", x.clone()));
     }
@@ -88,6 +91,7 @@ pub fn table(r: &model::Report) -> String {
         }
     }
     facts.push(("Files", a.files.to_string()));
+    facts.push(("Packages", r.packages.len().to_string()));
     for (k, v) in facts {
         let _ = writeln!(out, "  {k:<11} {v}");
     }
@@ -131,10 +135,60 @@ pub fn table(r: &model::Report) -> String {
             Cell::new(human(l.uncompressed_size)),
             Cell::new(l.entries),
             Cell::new(l.deletions.len() + l.opaque_dirs.len()),
+            Cell::new(
+                r.packages
+                    .iter()
+                    .filter(|p| p.locations.first().and_then(|x| x.layer) == Some(l.index))
+                    .count(),
+            ),
             Cell::new(digest),
         ]);
     }
     let _ = writeln!(out, "\n{t}");
+    out
+}
+
+/// Inventory: one row per package, with the layer that brought it and where it was found.
+pub fn inventory_table(r: &model::Report) -> String {
+    let a = &r.artifact;
+    let mut out = String::new();
+    let os =
+        a.os.as_ref()
+            .map(|o| format!(", {} {}", o.family, o.version))
+            .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "{} ({}{os}): {} packages",
+        a.name,
+        a.source,
+        r.packages.len()
+    );
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(140)
+        .set_header(vec!["Type", "Name", "Version", "Layer", "Path", "Owned by"]);
+    for p in &r.packages {
+        let loc = p.locations.first();
+        let layer = loc.and_then(|l| l.layer).map(|l| {
+            let created = a
+                .layers
+                .get(l)
+                .and_then(|x| x.created_by.as_deref())
+                .map(|c| format!(" {}", short_created_by(c, 30)))
+                .unwrap_or_default();
+            format!("{l}{created}")
+        });
+        t.add_row(vec![
+            Cell::new(&p.kind),
+            Cell::new(&p.name),
+            Cell::new(&p.version),
+            Cell::new(layer.unwrap_or_default()),
+            Cell::new(loc.map(|l| l.path.as_str()).unwrap_or("")),
+            Cell::new(p.owned_by.as_deref().unwrap_or("")),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
     out
 }
 
