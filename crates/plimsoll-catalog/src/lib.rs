@@ -16,8 +16,11 @@
 //!
 //! This crate does no I/O: it reads what the walker captured.
 
+pub mod binary;
+pub mod golang;
 pub mod os;
 pub mod purl;
+pub mod rust;
 
 use plimsoll_image::walker::Interest;
 use plimsoll_image::{CapturedFile, ImageScan};
@@ -81,7 +84,11 @@ impl Default for Catalog {
 
 /// Every cataloger plimsoll has.
 pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
-    vec![]
+    vec![
+        Box::new(golang::GoModCataloger),
+        Box::new(rust::CargoLockCataloger),
+        Box::new(binary::BinaryCataloger),
+    ]
 }
 
 /// The first interests are the OS release files; then one per cataloger pattern.
