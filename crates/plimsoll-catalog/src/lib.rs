@@ -16,7 +16,9 @@
 //!
 //! This crate does no I/O: it reads what the walker captured.
 
+pub mod apk;
 pub mod binary;
+pub mod dpkg;
 pub mod golang;
 pub mod os;
 pub mod purl;
@@ -85,6 +87,8 @@ impl Default for Catalog {
 /// Every cataloger plimsoll has.
 pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     vec![
+        Box::new(dpkg::Dpkg),
+        Box::new(apk::Apk),
         Box::new(golang::GoModCataloger),
         Box::new(rust::CargoLockCataloger),
         Box::new(binary::BinaryCataloger),
@@ -202,7 +206,7 @@ impl Catalog {
             }
         }
         assign_ids(&mut inv.packages);
-        mark_owned(&mut inv.packages, &os_packages, &owned);
+        mark_owned(&mut inv.packages, &os_packages, &owned, &scan.tree);
         inv.packages.sort_by(|a, b| {
             (
                 a.kind.as_str(),
@@ -241,6 +245,10 @@ fn attribute(
     let Some(last) = versions.last() else {
         return vec![0; finals.len()];
     };
+    if finals.is_empty() {
+        // Ownership lists (dpkg `.list`): nothing to attribute, no older version to parse.
+        return vec![];
+    }
     let mut layers = vec![last.layer; finals.len()];
     let mut alive: Vec<bool> = vec![true; finals.len()];
     let mut newer = *last;
@@ -314,29 +322,46 @@ fn assign_ids(packages: &mut [Package]) {
     }
 }
 
-/// Marks packages whose declaring file (or a file beside it) an OS package installed.
-fn mark_owned(packages: &mut [Package], os_packages: &[usize], owned: &[(String, String)]) {
+/// Marks packages whose declaring file an OS package installed. Owned paths are as the
+/// package database lists them; on merged-/usr images (`bin` -> `usr/bin`, `lib` ->
+/// `usr/lib`) dpkg lists `/bin/bash` while the image holds `usr/bin/bash`, so listed paths
+/// absent from the final tree are also resolved through its symbolic links.
+fn mark_owned(
+    packages: &mut [Package],
+    os_packages: &[usize],
+    owned: &[(String, String)],
+    tree: &plimsoll_image::FileTree,
+) {
     if owned.is_empty() {
         return;
     }
-    let mut id_by_name: HashMap<&str, String> = HashMap::new();
+    let mut os_by_name: HashMap<&str, usize> = HashMap::new();
     for &i in os_packages {
-        id_by_name.insert(packages[i].name.as_str(), packages[i].id.clone());
+        os_by_name.insert(packages[i].name.as_str(), i);
     }
-    let mut owner_of: HashMap<&str, String> = HashMap::new();
+    let mut owner_of: HashMap<std::borrow::Cow<'_, str>, usize> = HashMap::new();
     for (path, name) in owned {
-        if let Some(id) = id_by_name.get(name.as_str()) {
-            owner_of.insert(path.as_str(), id.clone());
+        let Some(&i) = os_by_name.get(name.as_str()) else {
+            continue;
+        };
+        if tree.get(path).is_none()
+            && let Ok((real, _)) = tree.resolve(path)
+        {
+            owner_of.insert(real.into(), i);
         }
+        owner_of.insert(path.as_str().into(), i);
     }
     let os: std::collections::HashSet<usize> = os_packages.iter().copied().collect();
-    for (i, p) in packages.iter_mut().enumerate() {
-        if os.contains(&i) {
-            continue;
-        }
-        let path = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
-        if let Some(id) = owner_of.get(path) {
-            p.owned_by = Some(id.clone());
-        }
+    let marks: Vec<(usize, String)> = packages
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !os.contains(i))
+        .filter_map(|(i, p)| {
+            let path = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
+            owner_of.get(path).map(|&o| (i, packages[o].id.clone()))
+        })
+        .collect();
+    for (i, id) in marks {
+        packages[i].owned_by = Some(id);
     }
 }
