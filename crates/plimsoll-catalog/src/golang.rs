@@ -182,7 +182,8 @@ fn read_ptr(b: &[u8], size: usize, big: bool) -> Option<u64> {
     })
 }
 
-/// Bytes at a virtual address, through the ELF program headers (then section headers).
+/// Bytes at a virtual address, through the ELF program headers (then the headers of
+/// loaded sections).
 fn read_at<'a>(f: &object::File<'a>, addr: u64, size: u64) -> Option<&'a [u8]> {
     use object::{Object, ObjectSection, ObjectSegment};
     for seg in f.segments() {
@@ -190,7 +191,8 @@ fn read_at<'a>(f: &object::File<'a>, addr: u64, size: u64) -> Option<&'a [u8]> {
             return Some(d);
         }
     }
-    for s in f.sections() {
+    // Sections not loaded in memory have address 0: they are not where pointers point.
+    for s in f.sections().filter(|s| s.address() != 0) {
         if let Ok(Some(d)) = s.data_range(addr, size) {
             return Some(d);
         }

@@ -241,3 +241,58 @@ fn binaries_and_lockfiles_in_image_layers() {
     let ids: std::collections::HashSet<&str> = inv.packages.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids.len(), inv.packages.len());
 }
+
+/// Go < 1.18 writes two pointers to Go string headers instead of inline strings. No such
+/// toolchain is at hand: the real binary's header is rewritten into that form (the strings
+/// moved behind it, in the same loaded segment), with 8-byte little-endian and 4-byte
+/// big-endian pointers, and must read the same.
+#[test]
+fn go_before_1_18_pointer_form() {
+    use object::{Object, ObjectSection};
+    let inline = read_buildinfo(GO_HELLO).unwrap().unwrap();
+    let f = object::File::parse(GO_HELLO).unwrap();
+    let s = f.section_by_name(".go.buildinfo").unwrap();
+    let (off, _) = s.file_range().unwrap();
+    let (off, addr) = (off as usize, s.address());
+    // The inline strings: one-byte varint lengths for the version, two for the module info.
+    let b = GO_HELLO;
+    let vlen = b[off + 32] as usize;
+    let version = b[off + 33..off + 33 + vlen].to_vec();
+    let m_at = off + 33 + vlen;
+    let mlen = (b[m_at] & 0x7f) as usize | (b[m_at + 1] as usize) << 7;
+    assert!(b[m_at] & 0x80 != 0 && b[m_at + 1] & 0x80 == 0);
+    let modinfo = b[m_at + 2..m_at + 2 + mlen].to_vec();
+
+    for (ptr, big) in [(8usize, false), (4, true)] {
+        let mut b = GO_HELLO.to_vec();
+        let put = |b: &mut Vec<u8>, at: usize, v: u64| {
+            let bytes = match (ptr, big) {
+                (8, false) => v.to_le_bytes().to_vec(),
+                _ => (v as u32).to_be_bytes().to_vec(),
+            };
+            b[at..at + ptr].copy_from_slice(&bytes);
+        };
+        b[off + 14] = ptr as u8;
+        b[off + 15] = u8::from(big);
+        let (vhdr, mhdr, data) = (32u64, 32 + 2 * ptr as u64, 32 + 4 * ptr as u64);
+        put(&mut b, off + 16, addr + vhdr);
+        put(&mut b, off + 16 + ptr, addr + mhdr);
+        put(&mut b, off + vhdr as usize, addr + data);
+        put(&mut b, off + vhdr as usize + ptr, version.len() as u64);
+        let mdata = data + version.len() as u64;
+        put(&mut b, off + mhdr as usize, addr + mdata);
+        put(&mut b, off + mhdr as usize + ptr, modinfo.len() as u64);
+        b[off + data as usize..][..version.len()].copy_from_slice(&version);
+        b[off + mdata as usize..][..modinfo.len()].copy_from_slice(&modinfo);
+        let old = read_buildinfo(&b).unwrap().unwrap();
+        assert_eq!(old, inline, "pointer size {ptr}, big-endian {big}");
+
+        // A string pointer outside every segment: an error, not a read elsewhere.
+        put(&mut b, off + vhdr as usize, 0x10);
+        assert!(read_buildinfo(&b).is_err());
+        // A length reaching past the segment's file contents: also an error.
+        put(&mut b, off + vhdr as usize, addr + data);
+        put(&mut b, off + vhdr as usize + ptr, 0x7fff_ffff);
+        assert!(read_buildinfo(&b).is_err());
+    }
+}
