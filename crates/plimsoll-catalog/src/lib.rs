@@ -22,6 +22,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod os;
 pub mod purl;
+pub mod rpm;
 pub mod rust;
 
 use plimsoll_image::walker::Interest;
@@ -89,6 +90,7 @@ pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
     vec![
         Box::new(dpkg::Dpkg),
         Box::new(apk::Apk),
+        Box::new(rpm::RpmCataloger),
         Box::new(golang::GoModCataloger),
         Box::new(rust::CargoLockCataloger),
         Box::new(binary::BinaryCataloger),
