@@ -356,6 +356,22 @@ fn corrupt_sqlite_is_an_error_not_a_panic() {
         .parse("var/lib/rpm/rpmdb.sqlite", &other, &rocky())
         .unwrap_err();
     assert!(e.contains("Packages"), "{e}");
+    // `Packages` that is not a stored table: a view that would compute forever, a table with
+    // a generated column that would allocate a gigabyte.
+    for sql in [
+        "CREATE VIEW Packages AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) \
+         SELECT x AS hnum, zeroblob(1000) AS blob FROM c;",
+        "CREATE TABLE Packages(hnum INTEGER, blob BLOB AS (zeroblob(1000000000))); \
+         INSERT INTO Packages(hnum) VALUES (1);",
+    ] {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(sql).unwrap();
+        let db = conn.serialize("main").unwrap().to_vec();
+        let e = RpmCataloger
+            .parse("var/lib/rpm/rpmdb.sqlite", &db, &rocky())
+            .unwrap_err();
+        assert!(e.contains("no stored Packages table"), "{e}");
+    }
     // Randomly damaged pages: an error or packages, never a panic.
     let mut rng = Rng(7);
     for _ in 0..50 {

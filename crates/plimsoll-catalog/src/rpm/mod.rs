@@ -108,13 +108,38 @@ fn sqlite_blobs(data: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let reader = std::io::Read::chain(&head[..], &data[head.len()..]);
     conn.deserialize_read_exact("main", reader, data.len(), true)
         .map_err(err)?;
+    // Only a stored table: a crafted file could make `Packages` a view with a recursive
+    // query, a virtual table, or a table with generated columns (`zeroblob(1e9)`), and
+    // reading it would then compute without bound. A stored table's rows are all in the file.
+    let plain: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'Packages' \
+             AND rootpage > 0 \
+             AND NOT EXISTS (SELECT 1 FROM pragma_table_xinfo('Packages') WHERE hidden != 0)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    if plain != 1 {
+        return Err("sqlite: no stored Packages table".into());
+    }
     let mut stmt = conn
         .prepare("SELECT blob FROM Packages ORDER BY hnum")
         .map_err(err)?;
-    let rows = stmt
-        .query_map([], |r| r.get::<_, Vec<u8>>(0))
-        .map_err(err)?;
-    rows.collect::<Result<Vec<_>, _>>().map_err(err)
+    let mut rows = stmt.query([]).map_err(err)?;
+    let mut out = Vec::new();
+    let mut budget = data.len();
+    while let Some(row) = rows.next().map_err(err)? {
+        let blob = match row.get_ref(0).map_err(err)? {
+            rusqlite::types::ValueRef::Blob(b) => b,
+            _ => continue,
+        };
+        budget = budget
+            .checked_sub(blob.len())
+            .ok_or("sqlite: rows larger than the database file")?;
+        out.push(blob.to_vec());
+    }
+    Ok(out)
 }
 
 /// Packages from header blobs. A header that cannot be read is an error only when no other
