@@ -20,8 +20,10 @@ pub mod apk;
 pub mod binary;
 pub mod dpkg;
 pub mod golang;
+pub mod javascript;
 pub mod os;
 pub mod purl;
+pub mod python;
 pub mod rpm;
 pub mod rust;
 
@@ -94,6 +96,10 @@ pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(golang::GoModCataloger),
         Box::new(rust::CargoLockCataloger),
         Box::new(binary::BinaryCataloger),
+        Box::new(python::PythonInstalled),
+        Box::new(python::PythonLockfiles),
+        Box::new(javascript::NpmInstalled),
+        Box::new(javascript::NpmLockfiles),
     ]
 }
 
