@@ -31,6 +31,8 @@ pub struct Report {
 pub enum ArtifactKind {
     ContainerImage,
     Filesystem,
+    /// An SBOM read back in (`plimsoll sbom`): `source` is `cyclonedx` or `spdx`.
+    Sbom,
 }
 
 /// What was scanned: an image (with layers) or a directory (one pseudo-layer).
@@ -39,7 +41,8 @@ pub struct Artifact {
     /// The reference or path as the user gave it.
     pub name: String,
     pub kind: ArtifactKind,
-    /// Where it was read from: `registry`, `docker-archive`, `oci-archive`, `oci-layout`, `directory`.
+    /// Where it was read from: `registry`, `docker-archive`, `oci-archive`, `oci-layout`,
+    /// `directory`, or for an SBOM `cyclonedx` or `spdx`.
     pub source: String,
     /// Fully qualified registry reference (`registry/repository:tag`), when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]

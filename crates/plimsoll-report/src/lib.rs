@@ -1,0 +1,101 @@
+//! Every output format of plimsoll, and the SBOM formats read back in.
+//!
+//! - [`to_cyclonedx`]: CycloneDX 1.6 JSON;
+//! - [`to_spdx`]: SPDX 2.3 JSON;
+//! - [`read_sbom`]: CycloneDX 1.4–1.6 and SPDX 2.2/2.3 JSON (plimsoll's own, Syft's, Trivy's)
+//!   back into packages.
+//!
+//! Both writers carry what the native report knows about a package that the formats have no
+//! field for (layer, path, ecosystem, owning OS package, source package) as `plimsoll:`
+//! properties (CycloneDX) or annotations (SPDX), so that [`read_sbom`] gets them back.
+
+mod cyclonedx;
+mod licenses;
+mod sbom_in;
+mod spdx;
+
+pub use cyclonedx::{to_cyclonedx, to_cyclonedx_at};
+pub use sbom_in::{MAX_SBOM_SIZE, SbomFormat, read_sbom, read_sbom_detailed};
+pub use spdx::{to_spdx, to_spdx_at};
+
+use sha2::{Digest, Sha256};
+
+/// plimsoll's version, as tools lists name it.
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The current time as RFC 3339 UTC (`2024-05-01T12:00:00Z`).
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    rfc3339(secs)
+}
+
+/// Seconds since the Unix epoch as RFC 3339 UTC.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// A UUID (version 8, RFC 9562 "custom") derived from the report's identity: the artifact
+/// name and digest and every package id and purl. The same report gives the same UUID.
+pub(crate) fn report_uuid(report: &plimsoll_model::Report) -> String {
+    let mut h = Sha256::new();
+    let a = &report.artifact;
+    for part in [
+        a.name.as_str(),
+        a.digest.as_deref().unwrap_or(""),
+        a.config_digest.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for p in &report.packages {
+        h.update(p.id.as_bytes());
+        h.update([0]);
+        h.update(p.purl.as_bytes());
+        h.update([0]);
+    }
+    let mut b: [u8; 16] = h.finalize()[..16].try_into().expect("16 bytes");
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_714_564_800), "2024-05-01T12:00:00Z");
+    }
+}

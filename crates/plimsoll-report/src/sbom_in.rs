@@ -1,0 +1,727 @@
+//! SBOMs in: CycloneDX 1.4–1.6 JSON and SPDX 2.2/2.3 JSON, as plimsoll, Syft and Trivy write
+//! them, read back into packages.
+//!
+//! An SBOM is untrusted input: documents over [`MAX_SBOM_SIZE`] are refused, and serde_json's
+//! recursion limit (128 levels) bounds nesting before any of it is walked.
+
+use packageurl::PackageUrl;
+use plimsoll_model::{Location, OsInfo, Package, SourcePackage};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+/// Largest SBOM document read: 256 MiB.
+pub const MAX_SBOM_SIZE: usize = 256 << 20;
+
+/// Nested CycloneDX components followed at most this deep.
+const MAX_COMPONENT_DEPTH: usize = 32;
+
+/// Which format a document was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbomFormat {
+    CycloneDx,
+    Spdx,
+}
+
+impl SbomFormat {
+    /// `cyclonedx` or `spdx`, the artifact `source` of a report read from an SBOM.
+    pub fn name(self) -> &'static str {
+        match self {
+            SbomFormat::CycloneDx => "cyclonedx",
+            SbomFormat::Spdx => "spdx",
+        }
+    }
+}
+
+/// Reads a CycloneDX or SPDX JSON document: the operating system it names, if any, and its
+/// packages.
+pub fn read_sbom(bytes: &[u8]) -> Result<(Option<OsInfo>, Vec<Package>), String> {
+    read_sbom_detailed(bytes).map(|(_, os, p)| (os, p))
+}
+
+/// [`read_sbom`], also telling which format the document was.
+pub fn read_sbom_detailed(
+    bytes: &[u8],
+) -> Result<(SbomFormat, Option<OsInfo>, Vec<Package>), String> {
+    if bytes.len() > MAX_SBOM_SIZE {
+        return Err(format!(
+            "SBOM of {} bytes is over the limit of {MAX_SBOM_SIZE} bytes",
+            bytes.len()
+        ));
+    }
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a JSON document: {e}"))?;
+    if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
+        let spec = doc.get("specVersion").and_then(Value::as_str).unwrap_or("");
+        if !matches!(spec, "1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") {
+            return Err(format!("unsupported CycloneDX specVersion {spec:?}"));
+        }
+        let (os, p) = read_cyclonedx(&doc);
+        return Ok((SbomFormat::CycloneDx, os, p));
+    }
+    if let Some(v) = doc.get("spdxVersion").and_then(Value::as_str) {
+        if !matches!(v, "SPDX-2.2" | "SPDX-2.3") {
+            return Err(format!(
+                "unsupported SPDX version {v:?} (2.2 and 2.3 JSON are read)"
+            ));
+        }
+        let (os, p) = read_spdx(&doc);
+        return Ok((SbomFormat::Spdx, os, p));
+    }
+    Err("neither a CycloneDX JSON BOM (bomFormat) nor an SPDX 2 JSON document (spdxVersion)".into())
+}
+
+fn s(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+/// What a purl says about a package: type (the model's `kind`), OSV ecosystem, name as OSV
+/// names it, version, source package and arch.
+struct PurlFacts {
+    kind: String,
+    ecosystem: String,
+    name: String,
+    version: Option<String>,
+    source: Option<SourcePackage>,
+    arch: Option<String>,
+}
+
+fn major(v: &str) -> &str {
+    v.split('.').next().unwrap_or(v)
+}
+
+fn major_minor(v: &str) -> String {
+    v.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// OSV ecosystem of a distribution from a purl `distro` qualifier (`debian-12`,
+/// `alpine-3.19.1`, `rhel-9.3`, `ubuntu-22.04`) or the purl namespace.
+fn distro_ecosystem(namespace: &str, distro: Option<&str>) -> String {
+    let (id, ver) = match distro {
+        Some(d) => match d.rsplit_once('-') {
+            Some((id, v)) if v.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
+                (id.to_ascii_lowercase(), v.to_string())
+            }
+            _ => (d.to_ascii_lowercase(), String::new()),
+        },
+        None => (namespace.to_ascii_lowercase(), String::new()),
+    };
+    let id = if id.is_empty() {
+        namespace.to_ascii_lowercase()
+    } else {
+        id
+    };
+    let with = |name: &str, v: String| {
+        if v.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}:{v}")
+        }
+    };
+    match id.as_str() {
+        "debian" => with("Debian", major(&ver).to_string()),
+        "ubuntu" => with("Ubuntu", major_minor(&ver)),
+        "alpine" => with(
+            "Alpine",
+            if ver.is_empty() {
+                String::new()
+            } else {
+                format!("v{}", major_minor(ver.trim_start_matches('v')))
+            },
+        ),
+        "wolfi" => "Wolfi".into(),
+        "chainguard" => "Chainguard".into(),
+        "redhat" | "rhel" => "Red Hat".into(),
+        "rocky" => with("Rocky Linux", major(&ver).to_string()),
+        "almalinux" => with("AlmaLinux", major(&ver).to_string()),
+        "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" => "openSUSE".into(),
+        "suse" | "sles" => "SUSE".into(),
+        "photon" => with("Photon OS", major_minor(&ver)),
+        "azurelinux" => with("Azure Linux", major(&ver).to_string()),
+        "mariner" | "cbl-mariner" => with("Mariner", major_minor(&ver)),
+        "fedora" => "Fedora".into(),
+        "amazon" | "amzn" => "Amazon Linux".into(),
+        "oracle" | "ol" => "Oracle Linux".into(),
+        "centos" => "CentOS".into(),
+        other => other.to_string(),
+    }
+}
+
+fn purl_facts(purl: &str) -> Option<PurlFacts> {
+    let p = PackageUrl::from_str(purl).ok()?;
+    let q = |k: &str| p.qualifiers().get(k).map(|v| v.to_string());
+    let ns = p.namespace().unwrap_or("");
+    let name = p.name().to_string();
+    let joined = |sep: &str| {
+        if ns.is_empty() {
+            name.clone()
+        } else {
+            format!("{ns}{sep}{name}")
+        }
+    };
+    let distro = q("distro");
+    let (kind, ecosystem, name) = match p.ty() {
+        "deb" => ("deb", distro_ecosystem(ns, distro.as_deref()), name.clone()),
+        "apk" => ("apk", distro_ecosystem(ns, distro.as_deref()), name.clone()),
+        "rpm" => ("rpm", distro_ecosystem(ns, distro.as_deref()), name.clone()),
+        "pypi" => ("python", "PyPI".into(), name.clone()),
+        "npm" => ("npm", "npm".into(), joined("/")),
+        "golang" => ("go-module", "Go".into(), joined("/")),
+        "cargo" => ("cargo", "crates.io".into(), name.clone()),
+        "maven" => ("maven", "Maven".into(), joined(":")),
+        "gem" => ("gem", "RubyGems".into(), name.clone()),
+        "nuget" => ("nuget", "NuGet".into(), name.clone()),
+        "composer" => ("composer", "Packagist".into(), joined("/")),
+        "hex" => ("hex", "Hex".into(), name.clone()),
+        "pub" => ("pub", "Pub".into(), name.clone()),
+        "swift" => ("swift", "SwiftURL".into(), joined("/")),
+        other => (other, String::new(), joined("/")),
+    };
+    // Syft and plimsoll write the source package as `upstream=name@version` (deb, apk) or
+    // the source RPM file name (rpm).
+    let source = q("upstream").and_then(|u| {
+        if p.ty() == "rpm" {
+            let base = u.strip_suffix(".src.rpm").unwrap_or(&u);
+            let mut it = base.rsplitn(3, '-');
+            let (rel, ver, n) = (it.next()?, it.next()?, it.next()?);
+            Some(SourcePackage {
+                name: n.to_string(),
+                version: format!("{ver}-{rel}"),
+            })
+        } else {
+            match u.split_once('@') {
+                Some((n, v)) => Some(SourcePackage {
+                    name: n.to_string(),
+                    version: v.to_string(),
+                }),
+                None => Some(SourcePackage {
+                    name: u.clone(),
+                    version: String::new(),
+                }),
+            }
+        }
+    });
+    let mut version = p.version().map(str::to_string);
+    if p.ty() == "rpm"
+        && let (Some(e), Some(v)) = (q("epoch"), &version)
+        && e != "0"
+        && !v.contains(':')
+    {
+        version = Some(format!("{e}:{v}"));
+    }
+    Some(PurlFacts {
+        kind: kind.to_string(),
+        ecosystem,
+        name,
+        version,
+        source,
+        arch: q("arch"),
+    })
+}
+
+/// Trivy's `PkgType`/Syft's `package:type` values to the model's kinds.
+fn tool_kind(t: &str) -> Option<&'static str> {
+    Some(match t {
+        "deb" | "debian" | "ubuntu" => "deb",
+        "apk" | "alpine" | "wolfi" | "chainguard" => "apk",
+        "rpm" | "redhat" | "centos" | "rocky" | "alma" | "amazon" | "oracle" | "fedora"
+        | "photon" | "suse" | "cbl-mariner" | "azurelinux" => "rpm",
+        "python" | "python-pkg" | "pip" | "pipenv" | "poetry" | "uv" => "python",
+        "npm" | "node-pkg" | "yarn" | "pnpm" => "npm",
+        "go-module" | "gobinary" | "gomod" => "go-module",
+        "rust-crate" | "cargo" | "rustbinary" => "cargo",
+        "java-archive" | "jar" | "pom" | "gradle" | "maven" => "maven",
+        "gem" | "gemspec" | "bundler" => "gem",
+        "composer" | "php-composer" => "composer",
+        "dotnet" | "nuget" | "dotnet-core" => "nuget",
+        "binary" => "binary",
+        _ => return None,
+    })
+}
+
+/// Properties gathered from either format, by name (repeated names keep every value).
+type Props = Vec<(String, String)>;
+
+fn first<'a>(props: &'a Props, names: &[&str]) -> Option<&'a str> {
+    names
+        .iter()
+        .find_map(|n| props.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()))
+}
+
+/// Builds a package from what the document says, filling what the purl knows and what
+/// plimsoll's, Syft's and Trivy's properties add. `layers` maps layer diff_ids to indexes.
+fn build_package(
+    id: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    purl: Option<String>,
+    licenses: Vec<String>,
+    props: &Props,
+    layers: &HashMap<String, usize>,
+) -> Option<Package> {
+    let facts = purl.as_deref().and_then(purl_facts);
+    let name = facts
+        .as_ref()
+        .map(|f| f.name.clone())
+        .filter(|n| !n.is_empty())
+        .or(name)?;
+    let version = version
+        .filter(|v| !v.is_empty())
+        .or_else(|| facts.as_ref().and_then(|f| f.version.clone()))
+        .unwrap_or_default();
+    let kind = first(props, &["plimsoll:package:type"])
+        .map(str::to_string)
+        .or_else(|| {
+            first(props, &["syft:package:type", "aquasecurity:trivy:PkgType"])
+                .and_then(tool_kind)
+                .map(str::to_string)
+        })
+        .or_else(|| facts.as_ref().map(|f| f.kind.clone()))
+        .unwrap_or_else(|| "unknown".into());
+    let ecosystem = first(props, &["plimsoll:ecosystem"])
+        .map(str::to_string)
+        .or_else(|| facts.as_ref().map(|f| f.ecosystem.clone()))
+        .unwrap_or_default();
+
+    let mut locations: Vec<Location> = props
+        .iter()
+        .filter(|(k, _)| k == "plimsoll:location")
+        .filter_map(|(_, v)| {
+            let (l, path) = v.split_once(':')?;
+            Some(Location {
+                layer: l.parse().ok(),
+                path: path.to_string(),
+            })
+        })
+        .collect();
+    let mut metadata = BTreeMap::new();
+    if locations.is_empty() {
+        // plimsoll:path/layer, then Syft's `syft:location:N:path`/`layerID`, then Trivy's.
+        let layer_of = |diff: Option<&str>, meta: &mut BTreeMap<String, String>| {
+            let d = diff?;
+            let i = layers.get(d).copied();
+            if i.is_none() {
+                meta.insert("layer_diff_id".into(), d.to_string());
+            }
+            i
+        };
+        if let Some(path) = first(props, &["plimsoll:path"]) {
+            let layer = first(props, &["plimsoll:layer"])
+                .and_then(|l| l.parse().ok())
+                .or_else(|| layer_of(first(props, &["plimsoll:layer:diff_id"]), &mut metadata));
+            locations.push(Location {
+                layer,
+                path: path.to_string(),
+            });
+        }
+        let mut n = 0;
+        while let Some(path) = first(props, &[&format!("syft:location:{n}:path")]) {
+            let diff = first(props, &[&format!("syft:location:{n}:layerID")]);
+            let layer = layer_of(diff, &mut metadata);
+            locations.push(Location {
+                layer,
+                path: path.trim_start_matches('/').to_string(),
+            });
+            n += 1;
+            if n > 1000 {
+                break;
+            }
+        }
+        if locations.is_empty() {
+            let diff = first(props, &["aquasecurity:trivy:LayerDiffID"]);
+            let path = first(
+                props,
+                &[
+                    "aquasecurity:trivy:FilePath",
+                    "aquasecurity:trivy:PkgPath",
+                    "spdx:sourceInfo",
+                ],
+            );
+            if path.is_some() || diff.is_some() {
+                let layer = layer_of(diff, &mut metadata);
+                locations.push(Location {
+                    layer,
+                    path: path.unwrap_or("").trim_start_matches('/').to_string(),
+                });
+            }
+        }
+    }
+
+    let source = match (
+        first(props, &["plimsoll:source:name"]),
+        first(props, &["plimsoll:source:version"]),
+    ) {
+        (Some(n), v) => Some(SourcePackage {
+            name: n.into(),
+            version: v.unwrap_or("").into(),
+        }),
+        _ => match first(props, &["aquasecurity:trivy:SrcName"]) {
+            Some(n) => {
+                let mut v = first(props, &["aquasecurity:trivy:SrcVersion"])
+                    .unwrap_or("")
+                    .to_string();
+                if let Some(r) = first(props, &["aquasecurity:trivy:SrcRelease"])
+                    && !r.is_empty()
+                {
+                    v = format!("{v}-{r}");
+                }
+                if let Some(e) = first(props, &["aquasecurity:trivy:SrcEpoch"])
+                    && !e.is_empty()
+                    && e != "0"
+                {
+                    v = format!("{e}:{v}");
+                }
+                Some(SourcePackage {
+                    name: n.into(),
+                    version: v,
+                })
+            }
+            None => match (
+                first(props, &["syft:metadata:source"]),
+                first(props, &["syft:metadata:sourceVersion"]),
+            ) {
+                (Some(n), v) if !n.is_empty() => Some(SourcePackage {
+                    name: n.into(),
+                    version: v.filter(|v| !v.is_empty()).unwrap_or(&version).into(),
+                }),
+                _ => facts.as_ref().and_then(|f| f.source.clone()),
+            },
+        },
+    };
+    let licenses = {
+        let exact: Vec<String> = props
+            .iter()
+            .filter(|(k, _)| k == "plimsoll:license")
+            .map(|(_, v)| v.clone())
+            .collect();
+        if exact.is_empty() { licenses } else { exact }
+    };
+    for (k, v) in props {
+        if let Some(m) = k.strip_prefix("plimsoll:metadata:") {
+            metadata.insert(m.to_string(), v.clone());
+        }
+    }
+    let purl = purl.unwrap_or_default();
+    let id = first(props, &["plimsoll:id"])
+        .map(str::to_string)
+        .or(id)
+        .filter(|i| !i.is_empty())
+        .unwrap_or_else(|| {
+            if purl.is_empty() {
+                format!("{kind}:{name}@{version}")
+            } else {
+                purl.clone()
+            }
+        });
+    Some(Package {
+        id,
+        kind,
+        ecosystem,
+        name,
+        version,
+        source,
+        licenses,
+        arch: first(props, &["plimsoll:arch"])
+            .map(str::to_string)
+            .or_else(|| facts.as_ref().and_then(|f| f.arch.clone())),
+        locations,
+        owned_by: first(props, &["plimsoll:owned_by"]).map(str::to_string),
+        origin: first(props, &["plimsoll:origin"]).unwrap_or("").to_string(),
+        purl,
+        metadata,
+    })
+}
+
+fn cdx_props(c: &Value) -> Props {
+    c.get("properties")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| Some((s(p, "name")?, s(p, "value").unwrap_or_default())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn cdx_licenses(c: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in c
+        .get("licenses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(e) = s(l, "expression") {
+            out.push(e);
+        } else if let Some(x) = l
+            .get("license")
+            .and_then(|lic| s(lic, "id").or_else(|| s(lic, "name")))
+        {
+            out.push(x);
+        }
+    }
+    out
+}
+
+fn read_cyclonedx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
+    // Layer order: plimsoll's and Trivy's root component list the diff_ids in order.
+    let mut layers = HashMap::new();
+    if let Some(root) = doc.get("metadata").and_then(|m| m.get("component")) {
+        for (k, v) in cdx_props(root) {
+            if matches!(
+                k.as_str(),
+                "plimsoll:layer:diff_id" | "aquasecurity:trivy:DiffID"
+            ) {
+                let n = layers.len();
+                layers.entry(v).or_insert(n);
+            }
+        }
+    }
+    let mut os = None;
+    let mut out = Vec::new();
+    let mut stack: Vec<(&Value, usize)> = doc
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| (c, 0))
+        .collect();
+    stack.reverse();
+    while let Some((c, depth)) = stack.pop() {
+        if depth < MAX_COMPONENT_DEPTH
+            && let Some(children) = c.get("components").and_then(Value::as_array)
+        {
+            for ch in children.iter().rev() {
+                stack.push((ch, depth + 1));
+            }
+        }
+        let ty = c.get("type").and_then(Value::as_str).unwrap_or("library");
+        if ty == "operating-system" {
+            if os.is_none()
+                && let Some(family) = s(c, "name")
+            {
+                os = Some(OsInfo {
+                    family: family.to_ascii_lowercase(),
+                    version: s(c, "version").unwrap_or_default(),
+                });
+            }
+            continue;
+        }
+        let purl = s(c, "purl").filter(|p| !p.is_empty());
+        // Trivy's `application` components (one per lockfile) and files carry no package.
+        if purl.is_none() && !matches!(ty, "library" | "framework") {
+            continue;
+        }
+        let name = match (s(c, "group").filter(|g| !g.is_empty()), s(c, "name")) {
+            (Some(g), Some(n)) => Some(format!("{g}/{n}")),
+            (_, n) => n,
+        };
+        if let Some(p) = build_package(
+            s(c, "bom-ref"),
+            name,
+            s(c, "version"),
+            purl,
+            cdx_licenses(c),
+            &cdx_props(c),
+            &layers,
+        ) {
+            out.push(p);
+        }
+    }
+    (os, out)
+}
+
+fn read_spdx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
+    let extracted: HashMap<String, String> = doc
+        .get("hasExtractedLicensingInfos")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let id = s(e, "licenseId")?;
+            let name = s(e, "name")
+                .filter(|n| !n.is_empty() && n != "NOASSERTION")
+                .or_else(|| s(e, "extractedText"))?;
+            Some((id, name))
+        })
+        .collect();
+    let annotations = |p: &Value| -> Props {
+        p.get("annotations")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                let c = s(a, "comment")?;
+                let (k, v) = c.split_once(": ")?;
+                // Trivy's annotations are bare (`LayerDiffID: sha256:…`).
+                let k = if k.contains(':') {
+                    k.to_string()
+                } else {
+                    format!("aquasecurity:trivy:{k}")
+                };
+                Some((k, v.to_string()))
+            })
+            .collect()
+    };
+    let mut layers = HashMap::new();
+    let mut os = None;
+    let pkgs: Vec<&Value> = doc
+        .get("packages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    for p in &pkgs {
+        let purpose = p.get("primaryPackagePurpose").and_then(Value::as_str);
+        if matches!(purpose, Some("CONTAINER" | "FILE")) {
+            for (k, v) in annotations(p) {
+                if matches!(
+                    k.as_str(),
+                    "plimsoll:layer:diff_id" | "aquasecurity:trivy:DiffID"
+                ) {
+                    let n = layers.len();
+                    layers.entry(v).or_insert(n);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in pkgs {
+        let purpose = p.get("primaryPackagePurpose").and_then(Value::as_str);
+        if matches!(purpose, Some("OPERATING_SYSTEM" | "OPERATING-SYSTEM")) {
+            if os.is_none()
+                && let Some(family) = s(p, "name")
+            {
+                os = Some(OsInfo {
+                    family: family.to_ascii_lowercase(),
+                    version: s(p, "versionInfo").unwrap_or_default(),
+                });
+            }
+            continue;
+        }
+        let purl = p
+            .get("externalRefs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|r| s(r, "referenceType").as_deref() == Some("purl"))
+            .and_then(|r| s(r, "referenceLocator"));
+        if purl.is_none() {
+            // The image, directories and lockfile "applications": no package of their own.
+            continue;
+        }
+        let mut props = annotations(p);
+        if let Some(si) = s(p, "sourceInfo") {
+            // Syft: "acquired package info from DPKG DB: /var/lib/dpkg/status, /…".
+            if let Some((_, paths)) = si.rsplit_once(": ") {
+                let first_path = paths.split(", ").next().unwrap_or("");
+                let first_path = first_path
+                    .split(" (layer ")
+                    .next()
+                    .unwrap_or(first_path)
+                    .trim();
+                if !first_path.is_empty() {
+                    props.push(("spdx:sourceInfo".into(), first_path.to_string()));
+                }
+            }
+        }
+        let licenses = ["licenseDeclared", "licenseConcluded"]
+            .iter()
+            .filter_map(|k| s(p, k))
+            .find(|l| !matches!(l.as_str(), "NOASSERTION" | "NONE" | ""))
+            .map(|l| {
+                let l = extracted.get(&l).cloned().unwrap_or(l);
+                vec![l]
+            })
+            .unwrap_or_default();
+        if let Some(pkg) = build_package(
+            None,
+            s(p, "name"),
+            s(p, "versionInfo"),
+            purl,
+            licenses,
+            &props,
+            &layers,
+        ) {
+            out.push(pkg);
+        }
+    }
+    (os, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecosystems_from_purls() {
+        let f = purl_facts(
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12.5&upstream=glibc",
+        )
+        .unwrap();
+        assert_eq!(
+            (f.kind.as_str(), f.ecosystem.as_str()),
+            ("deb", "Debian:12")
+        );
+        assert_eq!(f.version.as_deref(), Some("2.36-9+deb12u4"));
+        assert_eq!(f.source.unwrap().name, "glibc");
+        let f =
+            purl_facts("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1").unwrap();
+        assert_eq!(f.ecosystem, "Alpine:v3.19");
+        let f = purl_facts("pkg:npm/%40babel/core@7.24.0").unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.ecosystem.as_str()),
+            ("@babel/core", "npm")
+        );
+        let f = purl_facts("pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1").unwrap();
+        assert_eq!(f.name, "org.apache.logging.log4j:log4j-core");
+        let f = purl_facts("pkg:golang/github.com/google/uuid@v1.6.0").unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.ecosystem.as_str()),
+            ("github.com/google/uuid", "Go")
+        );
+        let f = purl_facts("pkg:rpm/redhat/openssl-libs@3.0.7-27.el9?arch=x86_64&epoch=1&upstream=openssl-3.0.7-27.el9.src.rpm&distro=rhel-9.4").unwrap();
+        assert_eq!(f.ecosystem, "Red Hat");
+        assert_eq!(f.version.as_deref(), Some("1:3.0.7-27.el9"));
+        let s = f.source.unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.version.as_str()),
+            ("openssl", "3.0.7-27.el9")
+        );
+        assert_eq!(
+            purl_facts("pkg:cargo/serde@1.0.0").unwrap().ecosystem,
+            "crates.io"
+        );
+        assert_eq!(
+            purl_facts("pkg:gem/rack@3.0.0").unwrap().ecosystem,
+            "RubyGems"
+        );
+        assert_eq!(
+            purl_facts("pkg:nuget/Newtonsoft.Json@13.0.1")
+                .unwrap()
+                .ecosystem,
+            "NuGet"
+        );
+        let f = purl_facts("pkg:composer/laravel/framework@10.0.0").unwrap();
+        assert_eq!(
+            (f.name.as_str(), f.ecosystem.as_str()),
+            ("laravel/framework", "Packagist")
+        );
+        assert_eq!(
+            purl_facts("pkg:pypi/requests@2.31.0").unwrap().ecosystem,
+            "PyPI"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_documents() {
+        assert!(read_sbom(b"{}").is_err());
+        assert!(read_sbom(b"not json").is_err());
+        assert!(read_sbom(br#"{"bomFormat":"CycloneDX","specVersion":"9.9"}"#).is_err());
+        assert!(read_sbom(br#"{"spdxVersion":"SPDX-3.0"}"#).is_err());
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(read_sbom(deep.as_bytes()).is_err());
+        let big = vec![b' '; MAX_SBOM_SIZE + 1];
+        assert!(read_sbom(&big).unwrap_err().contains("over the limit"));
+    }
+}
