@@ -437,3 +437,91 @@ fn random_and_damaged_input_never_panics() {
         }
     }
 }
+
+/// Stands for the Python cataloger: `Name:`/`Version:` from `*.dist-info/METADATA`.
+struct FakePython;
+
+impl Cataloger for FakePython {
+    fn name(&self) -> &'static str {
+        "fake-python"
+    }
+    fn patterns(&self) -> &'static [&'static str] {
+        &["**/*.dist-info/METADATA"]
+    }
+    fn parse(&self, _path: &str, data: &[u8], _ctx: &Context) -> Result<Parsed, String> {
+        let text = String::from_utf8_lossy(data);
+        let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).map(str::trim);
+        let (Some(name), Some(version)) = (field("Name:"), field("Version:")) else {
+            return Err("no Name or Version".into());
+        };
+        Ok(Parsed {
+            packages: vec![plimsoll_model::Package {
+                kind: "python".into(),
+                purl: format!("pkg:pypi/{name}@{version}"),
+                name: name.into(),
+                version: version.into(),
+                ..Default::default()
+            }],
+            owned_files: vec![],
+        })
+    }
+}
+
+/// Through `Catalog::inventory` on an image: the base layer's rpm database (written by
+/// `rpm -e hello nodejs` on a copy of the full one) and a later layer's full database give
+/// each package its layer; libfoo owns the python package's METADATA.
+#[test]
+fn image_layers_and_ownership() {
+    use plimsoll_image::walker::WalkOptions;
+    use plimsoll_image::{ImageSource, OpenOptions, open, scan_image};
+    use plimsoll_testkit::ImageBuilder;
+
+    const BASE: &[u8] = include_bytes!("fixtures/rpm/rpmdb-base.sqlite");
+    let meta = "usr/lib/python3.11/site-packages/foo-3.0.7.dist-info/METADATA";
+    let img = ImageBuilder::new()
+        .layer("base", |l| {
+            l.file(
+                "etc/os-release",
+                "NAME=\"Rocky Linux\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\n",
+            )
+            .file("var/lib/rpm/rpmdb.sqlite", BASE)
+            .file(meta, "Name: foo\nVersion: 3.0.7\n")
+        })
+        .layer("RUN dnf install -y hello nodejs", |l| {
+            l.file("var/lib/rpm/rpmdb.sqlite", SQLITE)
+        });
+    let cat = plimsoll_catalog::Catalog::new(vec![Box::new(RpmCataloger), Box::new(FakePython)]);
+    let dir = tempfile::tempdir().unwrap();
+    img.write_oci_layout(dir.path(), None);
+    let src = ImageSource::parse(dir.path().to_str().unwrap()).unwrap();
+    let image = open("test", src, &OpenOptions::default()).unwrap();
+    let opts = WalkOptions {
+        interests: cat.interests(),
+        ..Default::default()
+    };
+    let inv = cat.inventory(&scan_image(&image, &opts).unwrap());
+    assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+    let layers: Vec<(&str, usize)> = inv
+        .packages
+        .iter()
+        .map(|p| (p.name.as_str(), p.locations[0].layer.unwrap()))
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            ("foo", 0),
+            ("hello", 1),
+            ("libfoo", 0),
+            ("libfoo-devel", 0),
+            ("nodejs", 1),
+            ("zeroepoch", 0)
+        ]
+    );
+    let foo = inv.packages.iter().find(|p| p.name == "foo").unwrap();
+    assert_eq!(
+        foo.owned_by.as_deref(),
+        Some("pkg:rpm/rocky/libfoo@3.0.7-24.el9?arch=x86_64&distro=rocky-9.3&epoch=2")
+    );
+    let hello = inv.packages.iter().find(|p| p.name == "hello").unwrap();
+    assert_eq!(hello.locations[0].path, "var/lib/rpm/rpmdb.sqlite");
+}
