@@ -19,6 +19,7 @@ fn main() {
     walk_layer(&out.join("walk_layer"));
     archive(&out.join("archive"));
     manifest(&out.join("manifest"));
+    catalog_os(&out.join("catalog_os"));
     lines(
         &out.join("challenge"),
         &[
@@ -275,4 +276,70 @@ fn manifest(dir: &Path) {
     ]
     .concat();
     write(dir, "docker-archive", &seed);
+}
+
+/// `catalog_os`: a mode byte (0 status, 1 status.d, 2 md5sums, 3 .list, 4 apk, 5 layers),
+/// then a realistic database.
+fn catalog_os(dir: &Path) {
+    let status = "Package: libssl3\nStatus: install ok installed\n\
+                  Maintainer: Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>\n\
+                  Architecture: amd64\nSource: openssl\nVersion: 3.0.11-1~deb12u2\n\
+                  Description: Secure Sockets Layer toolkit\n shared libraries\n .\n more\n\n\
+                  Package: tzdata\nStatus: deinstall ok config-files\nArchitecture: all\n\
+                  Version: 2024a-0+deb12u1\n\n\
+                  Package: bash\nStatus: hold ok installed\nArchitecture: amd64\n\
+                  Source: bash (5.2.15-2)\nVersion: 5.2.15-2+b2\n";
+    let apk = "C:Q1/h5Ue6ZUBBOsPN8Kt9tRoGh3Ky=\nP:musl\nV:1.2.4_git20230717-r4\nA:x86_64\n\
+               L:MIT\no:musl\nF:lib\nR:ld-musl-x86_64.so.1\n\n\
+               P:libcrypto3\nV:3.1.4-r5\nA:x86_64\nL:Apache-2.0\no:openssl\nF:usr/lib\n\
+               R:libcrypto.so.3\n";
+    let upgraded = status.replace("deb12u2", "deb12u3");
+    let seeds: [(&str, Vec<u8>); 7] = [
+        ("status", [b"\x00", status.as_bytes()].concat()),
+        (
+            "status-d",
+            [
+                b"\x01",
+                status
+                    .replace("Status: install ok installed\n", "")
+                    .as_bytes(),
+            ]
+            .concat(),
+        ),
+        (
+            "md5sums",
+            b"\x022f1c3b1b0c3d0e6b2b8f0e0a4d1c1f10  usr/lib/x86_64-linux-gnu/libssl.so.3\n"
+                .to_vec(),
+        ),
+        (
+            "list",
+            b"\x03/.\n/usr\n/usr/lib/x86_64-linux-gnu/libssl.so.3\n".to_vec(),
+        ),
+        ("apk", [b"\x04", apk.as_bytes()].concat()),
+        (
+            "layers-dpkg",
+            [
+                &b"\x05\x00"[..],
+                status.as_bytes(),
+                b"\xffL\xff",
+                upgraded.as_bytes(),
+                b"\xffL\xff\xffL\xff",
+                status.as_bytes(),
+            ]
+            .concat(),
+        ),
+        (
+            "layers-apk",
+            [
+                &b"\x05\x01"[..],
+                apk.as_bytes(),
+                b"\xffL\xff",
+                apk.replace("3.1.4-r5", "3.1.4-r6").as_bytes(),
+            ]
+            .concat(),
+        ),
+    ];
+    for (name, data) in seeds {
+        write(dir, name, &data);
+    }
 }
