@@ -28,12 +28,19 @@ pub enum Command {
     /// List every package (SBOM generation); needs no vulnerability database. REF is an
     /// image reference as for `image`, or a directory.
     Inventory(ImageArgs),
+    /// Read a CycloneDX (1.4–1.6) or SPDX (2.2/2.3) JSON SBOM — plimsoll's, Syft's or
+    /// Trivy's — and report its packages.
+    Sbom(SbomArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
     Json,
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    SpdxJson,
 }
 
 #[derive(Debug, Args)]
@@ -117,4 +124,13 @@ pub struct FsArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// CycloneDX or SPDX JSON file (`-` for standard input).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Image(args) => cmd_image(args),
         Command::Fs(args) => cmd_fs(args),
         Command::Inventory(args) => cmd_inventory(args),
+        Command::Sbom(args) => cmd_sbom(args),
     };
     match result {
         Ok(code) => code,
@@ -213,12 +214,29 @@ fn finish(
     out: &OutputArgs,
     view: View,
 ) -> anyhow::Result<ExitCode> {
+    emit(report, out, view)?;
+    let mut failed = false;
+    for (_, e) in scan.layer_errors() {
+        eprintln!("error: {e}");
+        failed = true;
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Renders the report in the chosen format, writes it, and prints its warnings.
+fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<()> {
     let text = match out.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report)?;
             s.push('\n');
             s
         }
+        Format::Cyclonedx => sbom_text(&plimsoll_report::to_cyclonedx(report))?,
+        Format::SpdxJson => sbom_text(&plimsoll_report::to_spdx(report))?,
         Format::Table => match view {
             View::Image => render::table(report),
             View::Inventory => render::inventory_table(report),
@@ -242,14 +260,55 @@ fn finish(
             eprintln!("warning: {w}");
         }
     }
-    let mut failed = false;
-    for (_, e) in scan.layer_errors() {
-        eprintln!("error: {e}");
-        failed = true;
-    }
-    Ok(if failed {
-        ExitCode::from(EXIT_INPUT)
+    Ok(())
+}
+
+fn sbom_text(v: &serde_json::Value) -> anyhow::Result<String> {
+    let mut s = serde_json::to_string_pretty(v)?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// `sbom FILE`: the packages of a CycloneDX or SPDX JSON document, as a report.
+fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let name = args.file.display().to_string();
+    let limit = plimsoll_report::MAX_SBOM_SIZE as u64 + 1;
+    let mut bytes = Vec::new();
+    if name == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(|e| input_err(format!("reading standard input: {e}")))?;
     } else {
-        ExitCode::SUCCESS
-    })
+        std::fs::File::open(&args.file)
+            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
+            .map_err(|e| input_err(format!("{name}: {e}")))?;
+    }
+    let (format, os, packages) = plimsoll_report::read_sbom_detailed(&bytes)
+        .map_err(|e| input_err(format!("{name}: {e}")))?;
+    let report = model::Report {
+        schema_version: model::SCHEMA_VERSION,
+        artifact: model::Artifact {
+            name,
+            kind: model::ArtifactKind::Sbom,
+            source: format.name().into(),
+            reference: None,
+            digest: None,
+            index_digest: None,
+            media_type: None,
+            config_digest: None,
+            platform: None,
+            os,
+            config: None,
+            created: None,
+            layers: Vec::new(),
+            files: 0,
+        },
+        packages,
+        warnings: Vec::new(),
+    };
+    emit(&report, &args.output, View::Inventory)?;
+    Ok(ExitCode::SUCCESS)
 }

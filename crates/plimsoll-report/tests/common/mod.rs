@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 fn load(name: &str) -> Value {
+    // Also used by the binary's tests (crates/plimsoll/tests/sbom.rs): found from either.
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/schemas")
+        .join("../plimsoll-report/tests/schemas")
         .join(name);
     serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap()
 }
