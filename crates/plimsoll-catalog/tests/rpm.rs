@@ -324,6 +324,13 @@ fn corrupt_ndb_is_an_error() {
     let mut d = NDB.to_vec();
     d[40..44].copy_from_slice(&1u32.to_le_bytes());
     assert!(ndb::read(&d).is_err());
+    // Every free slot pointing at the first package's blocks: refused, not copied 250 times.
+    let mut d = NDB.to_vec();
+    let first: [u8; 16] = d[32..48].try_into().unwrap();
+    for at in (48..4096).step_by(16) {
+        d[at..at + 16].copy_from_slice(&first);
+    }
+    assert!(ndb::read(&d).unwrap_err().contains("share"));
     // Absurd slot page count.
     let mut d = NDB.to_vec();
     d[12..16].copy_from_slice(&u32::MAX.to_le_bytes());

@@ -10,7 +10,7 @@
 //!   magic `BlbE`).
 //!
 //! Offsets and lengths are checked against the file; the number of blobs is bounded by the
-//! slot area and their total size by the file's.
+//! slot area and their total size by the file's (slots sharing blocks are an error).
 
 const HEADER_MAGIC: &[u8; 4] = b"RpmP";
 const SLOT_MAGIC: &[u8; 4] = b"Slot";
@@ -39,6 +39,9 @@ pub fn read(data: &[u8]) -> Result<Vec<(u32, &[u8])>, String> {
         .filter(|&n| n > 0 && n <= data.len())
         .ok_or_else(|| format!("{slot_pages} slot pages do not fit in {} bytes", data.len()))?;
     let mut out = Vec::new();
+    // Slots pointing at the same blocks would multiply what callers copy: the blobs
+    // together may not be larger than the file.
+    let mut budget = data.len();
     for at in (32..slot_end).step_by(16) {
         let slot = &data[at..at + 16];
         let pkg = le32(slot, 4).unwrap_or(0);
@@ -75,6 +78,9 @@ pub fn read(data: &[u8]) -> Result<Vec<(u32, &[u8])>, String> {
                 blk_cnt
             ));
         }
+        budget = budget
+            .checked_sub(len)
+            .ok_or("blobs larger than the file (slots share blocks)")?;
         out.push((pkg, &blob[BLOB_HEAD..BLOB_HEAD + len]));
     }
     Ok(out)
