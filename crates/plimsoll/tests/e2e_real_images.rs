@@ -299,3 +299,87 @@ fn many_files_when_built() {
         config_diff_ids(&layout_config(&layout, "latest"))
     );
 }
+
+/// `(name, version)` of the dpkg packages in a report.
+fn debs(r: &Report) -> std::collections::BTreeSet<(String, String)> {
+    r.packages
+        .iter()
+        .filter(|p| p.kind == "deb")
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect()
+}
+
+#[test]
+fn inventory_matches_dpkg_and_attributes_layers() {
+    let Some(dir) = images_dir("inventory_matches_dpkg_and_attributes_layers") else {
+        return;
+    };
+    // dpkg's own view of the base rootfs the image was made from.
+    let admindir = dir.join("work/rootfs-base/var/lib/dpkg");
+    let base = scan(&format!("oci:{}:base", dir.join("oci").display()));
+    assert_eq!(
+        base.artifact
+            .os
+            .as_ref()
+            .map(|o| (o.family.as_str(), o.version.as_str())),
+        Some(("debian", "12"))
+    );
+    if admindir.is_dir() {
+        let out = Command::new("dpkg-query")
+            .arg(format!("--admindir={}", admindir.display()))
+            .args(["-W", "-f", "${db:Status-Abbrev} ${Package} ${Version}\n"])
+            .output()
+            .expect("dpkg-query");
+        let expected: std::collections::BTreeSet<(String, String)> =
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with("ii"))
+                .filter_map(|l| {
+                    let mut w = l.split_whitespace().skip(1);
+                    Some((w.next()?.to_string(), w.next()?.to_string()))
+                })
+                .collect();
+        assert!(expected.len() > 50);
+        assert_eq!(
+            debs(&base),
+            expected,
+            "plimsoll and dpkg-query agree on the base image"
+        );
+    }
+    for p in base.packages.iter().filter(|p| p.kind == "deb") {
+        assert_eq!(p.ecosystem, "Debian:12");
+        assert!(
+            p.purl.starts_with("pkg:deb/debian/") && p.purl.contains('@'), // names like libstdc++6 are percent-encoded
+            "{}",
+            p.purl
+        );
+        assert!(p.purl.contains("distro=debian-12"), "{}", p.purl);
+        assert_eq!(p.locations[0].layer, Some(0));
+    }
+
+    let python = scan(&format!("oci:{}:python", dir.join("oci").display()));
+    let layer_of = |name: &str| {
+        python
+            .packages
+            .iter()
+            .find(|p| p.kind == "deb" && p.name == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .locations[0]
+            .layer
+    };
+    assert_eq!(
+        layer_of("python3"),
+        Some(1),
+        "installed by the apt-get layer"
+    );
+    assert_eq!(layer_of("python3.11-minimal"), Some(1));
+    assert_eq!(layer_of("base-files"), Some(0), "untouched by later layers");
+    assert!(debs(&python).is_superset(&debs(&base)));
+    // The deleting layer rewrote no package database: nothing belongs to it.
+    assert!(
+        python
+            .packages
+            .iter()
+            .all(|p| p.locations[0].layer != Some(2))
+    );
+}
