@@ -12,6 +12,7 @@ const SQLITE: &[u8] = include_bytes!("fixtures/rpm/rpmdb.sqlite");
 const BDB: &[u8] = include_bytes!("fixtures/rpm/Packages");
 const BDB_512: &[u8] = include_bytes!("fixtures/rpm/Packages-512");
 const NDB: &[u8] = include_bytes!("fixtures/rpm/Packages.db");
+const BDB_BE: &[u8] = include_bytes!("fixtures/rpm/Packages-be");
 
 fn rocky() -> Context {
     Context {
@@ -174,7 +175,7 @@ fn sqlite_database_from_rpm() {
 
 #[test]
 fn berkeley_db_databases() {
-    for (db, pages) in [(BDB, 4096), (BDB_512, 512)] {
+    for (db, pages) in [(BDB, 4096), (BDB_512, 512), (BDB_BE, 1024)] {
         assert_eq!(rpm::format_of(db), Some(Format::BerkeleyDb));
         assert_eq!(db.len() % pages, 0);
         let p = parse(db, "var/lib/rpm/Packages");
