@@ -739,6 +739,17 @@ mod tests {
     }
 
     #[test]
+    fn crlf_line_endings() {
+        let crlf = |f: &str| String::from_utf8(read(f)).unwrap().replace('\n', "\r\n");
+        let y = parse_yarn_lock(crlf("yarn-classic.lock").as_bytes()).unwrap();
+        assert_eq!(summary(&y), demo(""));
+        let b = parse_yarn_lock(crlf("yarn-berry.lock").as_bytes()).unwrap();
+        assert_eq!(summary(&b), demo(""));
+        let p = parse_pnpm_lock(crlf("pnpm-lock-v5.yaml").as_bytes()).unwrap();
+        assert_eq!(summary(&p), demo(" dev"));
+    }
+
+    #[test]
     fn bad_input_is_an_error_not_a_panic() {
         let html = b"<!DOCTYPE html>\n<html><body><h1>502 Bad Gateway</h1></body></html>\n";
         assert!(parse_package_lock(html).is_err());

@@ -192,6 +192,8 @@ impl Cataloger for PythonLockfiles {
             "**/Pipfile.lock",
             "**/uv.lock",
             "**/requirements*.txt",
+            // The `requirements/base.txt`, `requirements/prod.txt` layout.
+            "**/requirements/*.txt",
         ]
     }
     fn max_size(&self) -> u64 {
@@ -384,6 +386,7 @@ fn pinned(line: &str) -> Option<(String, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Catalog;
 
     #[test]
     fn pep503() {
@@ -554,6 +557,36 @@ mod tests {
                 s("zope-interface", "6.2", "", ""),
             ]
         );
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let p = parse_requirements(b"six==1.16.0 \\\r\n    --hash=sha256:00\r\nidna==3.20\r\n")
+            .unwrap();
+        assert_eq!(
+            summary(&p),
+            vec![s("idna", "3.20", "", ""), s("six", "1.16.0", "", "")]
+        );
+        let m = parse_metadata(b"Name: Six\r\nVersion: 1.16.0\r\nLicense: MIT\r\n\r\nBody: x\r\n")
+            .unwrap();
+        assert_eq!(summary(&[m]), vec![s("six", "1.16.0", "MIT", "")]);
+        let lock = b"[[package]]\r\nname = \"six\"\r\nversion = \"1.16.0\"\r\n";
+        assert_eq!(parse_poetry_lock(lock).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn requirements_directory_layout_is_caught() {
+        let cat = Catalog::new(vec![Box::new(PythonLockfiles)]);
+        let patterns: Vec<String> = cat.interests().into_iter().map(|i| i.pattern).collect();
+        assert!(patterns.contains(&"**/requirements/*.txt".to_string()));
+        let p = PythonLockfiles
+            .parse(
+                "srv/requirements/prod.txt",
+                b"gunicorn==21.2.0\n",
+                &Context::default(),
+            )
+            .unwrap();
+        assert_eq!(summary(&p.packages), vec![s("gunicorn", "21.2.0", "", "")]);
     }
 
     #[test]
