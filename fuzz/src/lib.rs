@@ -45,10 +45,12 @@ pub fn interests() -> Vec<Interest> {
         Interest {
             pattern: "**/*".into(),
             max_size: 1 << 20,
+            magic: None,
         },
         Interest {
             pattern: "etc/os-release".into(),
             max_size: 64 << 10,
+            magic: None,
         },
     ]
 }

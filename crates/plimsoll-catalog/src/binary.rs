@@ -34,6 +34,9 @@ impl Cataloger for BinaryCataloger {
     fn max_size(&self) -> u64 {
         MAX_BINARY
     }
+    fn magic(&self) -> Option<&'static [u8]> {
+        Some(b"\x7fELF")
+    }
     fn parse(&self, _path: &str, data: &[u8], _ctx: &Context) -> Result<Parsed, String> {
         Ok(Parsed {
             packages: parse_binary(data)?,

@@ -59,6 +59,11 @@ pub trait Cataloger: Sync {
     fn max_size(&self) -> u64 {
         32 << 20
     }
+    /// Leading bytes every wanted file starts with (`\x7fELF`): the walker then reads only
+    /// that prefix of other files matching the patterns, and keeps nothing of them.
+    fn magic(&self) -> Option<&'static [u8]> {
+        None
+    }
     /// True for OS package databases: their packages can own other packages' files.
     fn is_os(&self) -> bool {
         false
@@ -118,6 +123,7 @@ impl Catalog {
             .map(|p| Interest {
                 pattern: p.to_string(),
                 max_size: 64 << 10,
+                magic: None,
             })
             .collect();
         for c in &self.catalogers {
@@ -125,6 +131,7 @@ impl Catalog {
                 v.push(Interest {
                     pattern: p.to_string(),
                     max_size: c.max_size(),
+                    magic: c.magic(),
                 });
             }
         }

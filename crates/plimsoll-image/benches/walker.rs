@@ -37,6 +37,7 @@ fn bench(c: &mut Criterion) {
     let interests = vec![Interest {
         pattern: "**/*.dist-info/METADATA".into(),
         max_size: 1 << 20,
+        magic: None,
     }];
     let matcher = Matcher::new(&interests).unwrap();
     let limits = Limits::default();

@@ -39,6 +39,9 @@ pub struct Interest {
     pub pattern: String,
     /// Files larger than this are reported in a warning and not captured.
     pub max_size: u64,
+    /// Only files starting with these bytes are wanted (`\x7fELF` for executables): others
+    /// are passed over silently, without reading more than the prefix.
+    pub magic: Option<&'static [u8]>,
 }
 
 /// Limits that keep memory and time bounded on hostile input. Each has a CLI flag.
@@ -168,6 +171,7 @@ pub struct LayerWalk {
 pub struct Matcher {
     set: GlobSet,
     max_sizes: Vec<u64>,
+    magics: Vec<Option<&'static [u8]>>,
 }
 
 impl Matcher {
@@ -184,6 +188,7 @@ impl Matcher {
         Ok(Matcher {
             set: b.build().map_err(|e| e.to_string())?,
             max_sizes: interests.iter().map(|i| i.max_size).collect(),
+            magics: interests.iter().map(|i| i.magic).collect(),
         })
     }
 
@@ -192,6 +197,24 @@ impl Matcher {
             return Vec::new();
         }
         self.set.matches(path)
+    }
+
+    /// Longest magic prefix to read before deciding, or 0 when some interest takes any file.
+    fn magic_len(&self, idx: &[usize]) -> usize {
+        if idx.iter().any(|&i| self.magics[i].is_none()) {
+            return 0;
+        }
+        idx.iter()
+            .filter_map(|&i| self.magics[i].map(<[u8]>::len))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Keeps the interests whose magic (if any) `head` starts with.
+    fn filter_magic(&self, idx: Vec<usize>, head: &[u8]) -> Vec<usize> {
+        idx.into_iter()
+            .filter(|&i| self.magics[i].is_none_or(|m| head.starts_with(m)))
+            .collect()
     }
 
     fn max_size(&self, idx: &[usize]) -> u64 {
@@ -584,7 +607,7 @@ fn read_tar<R: Read>(
     let mut entries = archive.entries().map_err(|e| TarError::Io(e, None))?;
     let mut count: u64 = 0;
     let mut result = Ok(());
-    while let Some(entry) = bound.next_entry(&mut entries) {
+    'entries: while let Some(entry) = bound.next_entry(&mut entries) {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -683,7 +706,20 @@ fn read_tar<R: Read>(
         };
         if !interests.is_empty() {
             match &kind {
-                EntryKind::File => {
+                EntryKind::File => 'capture: {
+                    let mut head = Vec::new();
+                    let mut interests = interests;
+                    let want = ctx.matcher.magic_len(&interests);
+                    if want > 0 {
+                        if let Err(e) = (&mut entry).take(want as u64).read_to_end(&mut head) {
+                            result = Err(TarError::Io(e, Some(path.clone())));
+                            break 'entries;
+                        }
+                        interests = ctx.matcher.filter_magic(interests, &head);
+                        if interests.is_empty() {
+                            break 'capture;
+                        }
+                    }
                     let max = ctx.matcher.max_size(&interests);
                     if size > max {
                         warnings.push(format!(
@@ -699,9 +735,11 @@ fn read_tar<R: Read>(
                         ));
                     } else {
                         let mut data = Vec::with_capacity(size as usize);
-                        if let Err(e) = (&mut entry).take(max + 1).read_to_end(&mut data) {
+                        data.extend_from_slice(&head);
+                        let rest = (max + 1).saturating_sub(head.len() as u64);
+                        if let Err(e) = (&mut entry).take(rest).read_to_end(&mut data) {
                             result = Err(TarError::Io(e, Some(path.clone())));
-                            break;
+                            break 'entries;
                         }
                         captured_by_path.insert(path.clone(), out.captured.len());
                         out.captured.push(CapturedFile {

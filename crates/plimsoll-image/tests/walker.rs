@@ -13,6 +13,7 @@ fn interests(patterns: &[&str]) -> Vec<Interest> {
         .map(|p| Interest {
             pattern: p.to_string(),
             max_size: 1 << 20,
+            magic: None,
         })
         .collect()
 }
@@ -352,6 +353,7 @@ fn limits_bound_entries_size_and_captures() {
         interests: vec![Interest {
             pattern: "*.img".into(),
             max_size: 1024,
+            magic: None,
         }],
         ..WalkOptions::default()
     };
@@ -423,4 +425,37 @@ fn a_10_gb_sparse_file_costs_nothing_unless_asked_for_and_then_is_refused() {
         "{:?}",
         w.warnings
     );
+}
+
+#[test]
+fn magic_prefix_keeps_only_matching_files() {
+    let layer = LayerBuilder::new()
+        .file("usr/bin/tool", b"\x7fELF\x02\x01\x01 binary")
+        .file("usr/bin/script", "#!/bin/sh\necho hi\n")
+        .file("usr/bin/big-text", "x".repeat(5000));
+    let opts = WalkOptions {
+        interests: vec![Interest {
+            pattern: "usr/bin/*".into(),
+            max_size: 1024,
+            magic: Some(b"\x7fELF"),
+        }],
+        ..WalkOptions::default()
+    };
+    let w = walk_one(&layer.tar(), None, &opts);
+    assert!(w.error.is_none());
+    let got: Vec<(&str, &[u8])> = w
+        .captured
+        .iter()
+        .map(|c| (c.path.as_str(), &c.data[..]))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("usr/bin/tool", &b"\x7fELF\x02\x01\x01 binary"[..])]
+    );
+    assert!(
+        w.warnings.is_empty(),
+        "a non-matching file over the size limit is not worth a warning: {:?}",
+        w.warnings
+    );
+    assert_eq!(w.entries.len(), 3);
 }
