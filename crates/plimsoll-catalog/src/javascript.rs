@@ -220,6 +220,8 @@ pub fn parse_package_lock(data: &[u8]) -> Result<Vec<Package>, String> {
         #[serde(default)]
         version: Option<String>,
         #[serde(default)]
+        resolved: Option<String>,
+        #[serde(default)]
         link: bool,
         #[serde(default)]
         dev: bool,
@@ -231,7 +233,7 @@ pub fn parse_package_lock(data: &[u8]) -> Result<Vec<Package>, String> {
     let mut c = Collector::default();
     if let Some(packages) = lock.packages {
         for (key, e) in &packages {
-            if key.is_empty() || e.link {
+            if key.is_empty() || e.link || e.resolved.as_deref().is_some_and(non_registry) {
                 continue;
             }
             // Workspace sources (`packages/foo`) are not installed dependencies.
@@ -310,6 +312,23 @@ fn text(data: &[u8]) -> Result<&str, String> {
     Ok(t)
 }
 
+/// A dependency from git, a local path or a link: its version is the manifest's, not a
+/// registry release, so it is not matched against registry advisories.
+fn non_registry(spec: &str) -> bool {
+    [
+        "git",
+        "github:",
+        "gitlab:",
+        "bitbucket:",
+        "file:",
+        "link:",
+        "portal:",
+    ]
+    .iter()
+    .any(|p| spec.starts_with(p))
+        || spec.contains("://") && !spec.ends_with(".tgz")
+}
+
 /// `yarn.lock`: classic (v1) or berry (`__metadata:`).
 pub fn parse_yarn_lock(data: &[u8]) -> Result<Vec<Package>, String> {
     let t = text(data)?;
@@ -349,13 +368,15 @@ pub fn parse_yarn_lock(data: &[u8]) -> Result<Vec<Package>, String> {
             found_entry = true;
             let first = key.split(", ").next().unwrap_or(key);
             let first = unquote(first);
-            current = split_spec(first).map(|(n, range)| {
-                // Classic alias: `foo@npm:bar@^1.0.0` installs `bar`.
-                match range.strip_prefix("npm:").and_then(split_spec) {
-                    Some((real, _)) if !berry => real.to_string(),
-                    _ => n.to_string(),
-                }
-            });
+            current = split_spec(first)
+                .filter(|(_, range)| berry || !non_registry(range))
+                .map(|(n, range)| {
+                    // Classic alias: `foo@npm:bar@^1.0.0` installs `bar`.
+                    match range.strip_prefix("npm:").and_then(split_spec) {
+                        Some((real, _)) if !berry => real.to_string(),
+                        _ => n.to_string(),
+                    }
+                });
             continue;
         }
         let Some(field) = line.strip_prefix("  ") else {
@@ -528,6 +549,9 @@ mod tests {
         assert!(in_node_modules(
             "app/node_modules/debug/node_modules/ms/package.json"
         ));
+        assert!(in_node_modules(
+            "node_modules/.pnpm/@types+node@20.11.30/node_modules/@types/node/package.json"
+        ));
         assert!(!in_node_modules("app/package.json"));
         assert!(!in_node_modules("node_modules/@types/package.json"));
         assert!(!in_node_modules("node_modules/x/test/package.json"));
@@ -651,7 +675,9 @@ mod tests {
             "packages/lib": {"name": "@acme/lib", "version": "0.1.0"},
             "node_modules/ms": {"version": "2.1.3", "dev": true},
             "packages/lib/node_modules/ms": {"version": "2.1.3"},
-            "node_modules/string-width-cjs": {"name": "string-width", "version": "4.2.3"}
+            "node_modules/string-width-cjs": {"name": "string-width", "version": "4.2.3"},
+            "node_modules/my-tool": {"version": "1.0.0", "resolved": "git+ssh://git@example.invalid/my-tool.git#0123456789abcdef"},
+            "node_modules/local": {"version": "1.0.0", "resolved": "file:../local"}
           },
           "dependencies": {"ignored": {"version": "9.9.9"}}
         }"#;
@@ -679,7 +705,6 @@ mod tests {
             vec![
                 "@babel/runtime 7.23.2 pkg:npm/%40babel/runtime@7.23.2",
                 "lodash 4.17.21 pkg:npm/lodash@4.17.21",
-                "my-tool 1.0.0 pkg:npm/my-tool@1.0.0",
                 "regenerator-runtime 0.14.0 pkg:npm/regenerator-runtime@0.14.0",
             ]
         );
