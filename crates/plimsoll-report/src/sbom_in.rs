@@ -334,6 +334,7 @@ fn build_package(
                 &[
                     "aquasecurity:trivy:FilePath",
                     "aquasecurity:trivy:PkgPath",
+                    "spdx:file",
                     "spdx:sourceInfo",
                 ],
             );
@@ -384,7 +385,13 @@ fn build_package(
                     name: n.into(),
                     version: v.filter(|v| !v.is_empty()).unwrap_or(&version).into(),
                 }),
-                _ => facts.as_ref().and_then(|f| f.source.clone()),
+                // A purl `upstream=name` without a version: the source has the binary's.
+                _ => facts.as_ref().and_then(|f| f.source.clone()).map(|mut s| {
+                    if s.version.is_empty() {
+                        s.version = version.clone();
+                    }
+                    s
+                }),
             },
         },
     };
@@ -430,6 +437,25 @@ fn build_package(
         purl,
         metadata,
     })
+}
+
+/// The package database path of an SPDX `sourceInfo`: among the paths listed, the one
+/// that is a package database, else the first.
+fn source_info_path(si: &str) -> Option<String> {
+    let (_, paths) = si.split_once(": ")?;
+    let paths: Vec<&str> = paths
+        .split(", ")
+        .map(|p| p.split(" (layer ").next().unwrap_or(p).trim())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let db = paths.iter().find(|p| {
+        p.ends_with("dpkg/status")
+            || p.contains("dpkg/status.d/")
+            || p.ends_with("apk/db/installed")
+            || p.contains("/rpm/")
+    });
+    db.or(paths.first())
+        .map(|p| p.trim_start_matches('/').to_string())
 }
 
 fn cdx_props(c: &Value) -> Props {
@@ -508,8 +534,9 @@ fn read_cyclonedx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
             continue;
         }
         let purl = s(c, "purl").filter(|p| !p.is_empty());
-        // Trivy's `application` components (one per lockfile) and files carry no package.
-        if purl.is_none() && !matches!(ty, "library" | "framework") {
+        // Trivy's `application` components (one per lockfile) and files carry no package;
+        // nor does an image listed as a component.
+        if ty == "container" || (purl.is_none() && !matches!(ty, "library" | "framework")) {
             continue;
         }
         let name = match (s(c, "group").filter(|g| !g.is_empty()), s(c, "name")) {
@@ -563,6 +590,33 @@ fn read_spdx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
             })
             .collect()
     };
+    let file_names: HashMap<&str, &str> = doc
+        .get("files")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| Some((f.get("SPDXID")?.as_str()?, f.get("fileName")?.as_str()?)))
+        .collect();
+    // Package SPDXID -> the first file it CONTAINS.
+    let mut files: HashMap<&str, String> = HashMap::new();
+    for r in doc
+        .get("relationships")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if r.get("relationshipType").and_then(Value::as_str) == Some("CONTAINS")
+            && let (Some(a), Some(b)) = (
+                r.get("spdxElementId").and_then(Value::as_str),
+                r.get("relatedSpdxElement").and_then(Value::as_str),
+            )
+            && let Some(name) = file_names.get(b)
+        {
+            files
+                .entry(a)
+                .or_insert_with(|| name.trim_start_matches(['.', '/']).to_string());
+        }
+    }
     let mut layers = HashMap::new();
     let mut os = None;
     let pkgs: Vec<&Value> = doc
@@ -606,24 +660,25 @@ fn read_spdx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
             .flatten()
             .find(|r| s(r, "referenceType").as_deref() == Some("purl"))
             .and_then(|r| s(r, "referenceLocator"));
-        if purl.is_none() {
+        if purl.is_none() || matches!(purpose, Some("CONTAINER" | "FILE")) {
             // The image, directories and lockfile "applications": no package of their own.
             continue;
         }
         let mut props = annotations(p);
-        if let Some(si) = s(p, "sourceInfo") {
-            // Syft: "acquired package info from DPKG DB: /var/lib/dpkg/status, /…".
-            if let Some((_, paths)) = si.rsplit_once(": ") {
-                let first_path = paths.split(", ").next().unwrap_or("");
-                let first_path = first_path
-                    .split(" (layer ")
-                    .next()
-                    .unwrap_or(first_path)
-                    .trim();
-                if !first_path.is_empty() {
-                    props.push(("spdx:sourceInfo".into(), first_path.to_string()));
-                }
+        if let Some(si) = s(p, "sourceInfo")
+            && si.starts_with("acquired package info from")
+        {
+            // Syft: "acquired package info from DPKG DB: /usr/share/doc/x/copyright,
+            // /var/lib/dpkg/status"; plimsoll: "… package data: PATH (layer N)".
+            if let Some(path) = source_info_path(&si) {
+                props.push(("spdx:sourceInfo".into(), path));
             }
+        }
+        // Trivy lists the files a package was read from as SPDX files it CONTAINS.
+        if let Some(id) = s(p, "SPDXID")
+            && let Some(f) = files.get(id.as_str())
+        {
+            props.push(("spdx:file".into(), f.clone()));
         }
         let licenses = ["licenseDeclared", "licenseConcluded"]
             .iter()
