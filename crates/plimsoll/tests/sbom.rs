@@ -73,6 +73,27 @@ fn round_trip(image: &str, tmp: &Path) -> Vec<Package> {
             "{format}"
         );
         assert_eq!(back.packages, inv.packages, "{format}");
+        // An SBOM read in can be written out again, still valid.
+        for (again, check) in [
+            (
+                "cyclonedx",
+                common::validate_cyclonedx as fn(&serde_json::Value) -> Result<(), String>,
+            ),
+            ("spdx-json", common::validate_spdx),
+        ] {
+            let out = plimsoll(&["sbom", file.to_str().unwrap(), "--format", again], &cache);
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            check(&doc).unwrap_or_else(|e| panic!("{format} -> {again}: {e}"));
+            let back2: Report = {
+                let f2 = tmp.join(format!("again.{again}.json"));
+                std::fs::write(&f2, &out.stdout).unwrap();
+                report(&plimsoll(
+                    &["sbom", f2.to_str().unwrap(), "--format", "json"],
+                    &cache,
+                ))
+            };
+            assert_eq!(back2.packages, inv.packages, "{format} -> {again}");
+        }
         // The table of an SBOM lists the same packages.
         let table = plimsoll(&["sbom", file.to_str().unwrap()], &cache);
         let table = String::from_utf8(table.stdout).unwrap();
@@ -171,4 +192,55 @@ fn synthetic_image_sbom_round_trips() {
     let zlib = pkgs.iter().find(|p| p.name == "zlib1g").unwrap();
     assert_eq!(zlib.version, "1:1.2.13.dfsg-1");
     assert_eq!(zlib.locations[0].layer, Some(0));
+}
+
+#[test]
+fn sbom_bad_input_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+            .args(args)
+            .env("PLIMSOLL_CACHE_DIR", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let missing = tmp.path().join("missing.json");
+    let out = run(&["sbom", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.json"));
+    let not_sbom = tmp.path().join("x.json");
+    std::fs::write(&not_sbom, r#"{"hello": "world"}"#).unwrap();
+    let out = run(&["sbom", not_sbom.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("x.json") && err.contains("CycloneDX"), "{err}");
+    let spdx3 = tmp.path().join("v3.json");
+    std::fs::write(&spdx3, r#"{"spdxVersion": "SPDX-3.0"}"#).unwrap();
+    assert_eq!(
+        run(&["sbom", spdx3.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn sbom_reads_standard_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
+        "components":[{"type":"library","name":"lodash","version":"4.17.21",
+        "purl":"pkg:npm/lodash@4.17.21"}]}"#;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .args(["sbom", "-", "--format", "json"])
+        .env("PLIMSOLL_CACHE_DIR", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(doc).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let r: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r.packages.len(), 1);
+    assert_eq!(r.packages[0].ecosystem, "npm");
+    assert_eq!(r.packages[0].name, "lodash");
 }
