@@ -260,6 +260,11 @@ fn build_package(
     layers: &HashMap<String, usize>,
 ) -> Option<Package> {
     let facts = purl.as_deref().and_then(purl_facts);
+    // A `pkg:oci` purl names an image (Syft and Trivy describe the scanned image so), not a
+    // package in it.
+    if facts.as_ref().is_some_and(|f| f.kind == "oci") {
+        return None;
+    }
     let name = facts
         .as_ref()
         .map(|f| f.name.clone())
@@ -765,6 +770,22 @@ mod tests {
         assert_eq!(
             purl_facts("pkg:pypi/requests@2.31.0").unwrap().ecosystem,
             "PyPI"
+        );
+    }
+
+    #[test]
+    fn an_oci_purl_is_the_image() {
+        let doc = br#"{"spdxVersion":"SPDX-2.2","SPDXID":"SPDXRef-DOCUMENT","packages":[
+            {"SPDXID":"SPDXRef-img","name":"demo","externalRefs":[{"referenceCategory":
+            "PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:oci/demo@sha256%3Aab"}]},
+            {"SPDXID":"SPDXRef-p","name":"musl","versionInfo":"1.2.4-r2","externalRefs":[
+            {"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":
+            "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1"}]}]}"#;
+        let (_, p) = read_sbom(doc).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(
+            (p[0].kind.as_str(), p[0].ecosystem.as_str()),
+            ("apk", "Alpine:v3.19")
         );
     }
 
