@@ -495,14 +495,14 @@ fn cdx_licenses(c: &Value) -> Vec<String> {
 }
 
 fn read_cyclonedx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
-    // Layer order: plimsoll's and Trivy's root component list the diff_ids in order.
+    // Layer order: plimsoll's root component lists the diff_ids in order. Trivy's
+    // `aquasecurity:trivy:DiffID` properties are sorted by value, not by layer (seen in real
+    // Trivy 0.59 output), so they cannot give an index: Trivy packages keep their diff_id in
+    // metadata and no layer index.
     let mut layers = HashMap::new();
     if let Some(root) = doc.get("metadata").and_then(|m| m.get("component")) {
         for (k, v) in cdx_props(root) {
-            if matches!(
-                k.as_str(),
-                "plimsoll:layer:diff_id" | "aquasecurity:trivy:DiffID"
-            ) {
+            if matches!(k.as_str(), "plimsoll:layer:diff_id") {
                 let n = layers.len();
                 layers.entry(v).or_insert(n);
             }
@@ -634,10 +634,8 @@ fn read_spdx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
         let purpose = p.get("primaryPackagePurpose").and_then(Value::as_str);
         if matches!(purpose, Some("CONTAINER" | "FILE")) {
             for (k, v) in annotations(p) {
-                if matches!(
-                    k.as_str(),
-                    "plimsoll:layer:diff_id" | "aquasecurity:trivy:DiffID"
-                ) {
+                // Trivy's DiffID list is sorted by value, not layer order (see read_cyclonedx).
+                if matches!(k.as_str(), "plimsoll:layer:diff_id") {
                     let n = layers.len();
                     layers.entry(v).or_insert(n);
                 }
@@ -678,6 +676,14 @@ fn read_spdx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
             if let Some(path) = source_info_path(&si) {
                 props.push(("spdx:sourceInfo".into(), path));
             }
+        }
+        // Trivy: "built package from: openssl 3.0.11-1~deb12u2" names the source package.
+        if let Some(si) = s(p, "sourceInfo")
+            && let Some(rest) = si.strip_prefix("built package from: ")
+            && let Some((n, v)) = rest.trim().split_once(' ')
+        {
+            props.push(("plimsoll:source:name".into(), n.to_string()));
+            props.push(("plimsoll:source:version".into(), v.trim().to_string()));
         }
         // Trivy lists the files a package was read from as SPDX files it CONTAINS.
         if let Some(id) = s(p, "SPDXID")
