@@ -383,3 +383,83 @@ fn inventory_matches_dpkg_and_attributes_layers() {
             .all(|p| p.locations[0].layer != Some(2))
     );
 }
+
+#[test]
+fn apps_image_language_packages_and_binaries() {
+    let Some(dir) = images_dir("apps_image_language_packages_and_binaries") else {
+        return;
+    };
+    if !dir.join("oci/index.json").is_file()
+        || !std::fs::read_to_string(dir.join("oci/index.json"))
+            .unwrap_or_default()
+            .contains("\"apps\"")
+    {
+        eprintln!("skipping: no `apps` image (rerun scripts/build-test-images.sh)");
+        return;
+    }
+    let r = scan(&format!("oci:{}:apps", dir.join("oci").display()));
+    let mut langs: Vec<(String, String, String, Option<usize>, String)> = r
+        .packages
+        .iter()
+        .filter(|p| p.kind != "deb")
+        .map(|p| {
+            (
+                p.kind.clone(),
+                p.name.clone(),
+                p.version.clone(),
+                p.locations[0].layer,
+                p.origin.clone(),
+            )
+        })
+        .collect();
+    langs.sort();
+    let e = |k: &str, n: &str, v: &str, l: usize, o: &str| {
+        (
+            k.to_string(),
+            n.to_string(),
+            v.to_string(),
+            Some(l),
+            o.to_string(),
+        )
+    };
+    assert_eq!(
+        langs,
+        vec![
+            e("cargo", "itoa", "1.0.11", 5, "installed"),
+            e("cargo", "ryu", "1.0.18", 5, "installed"),
+            e("go-module", "example.com/dep", "v0.0.0", 5, "installed"),
+            e(
+                "go-module",
+                "github.com/fake/greet",
+                "v1.2.3",
+                5,
+                "installed"
+            ),
+            e(
+                "go-module",
+                "github.com/fork/fake",
+                "v0.1.1",
+                5,
+                "installed"
+            ),
+            e("go-module", "stdlib", "v1.19.8", 5, "installed"),
+            e("npm", "lodash", "4.17.21", 4, "declared"),
+            e("npm", "lodash", "4.17.21", 4, "installed"),
+            e("npm", "minimist", "1.2.8", 4, "declared"),
+            e("npm", "minimist", "1.2.8", 4, "installed"),
+            e("python", "certifi", "2024.2.2", 3, "installed"),
+            e("python", "idna", "3.6", 3, "installed"),
+            e("python", "requests", "2.31.0", 3, "installed"),
+            e("python", "urllib3", "2.2.1", 3, "installed"),
+        ]
+    );
+    // The OS packages stay where the python image put them.
+    assert_eq!(r.packages.iter().filter(|p| p.kind == "deb").count(), 110);
+    let req = r.packages.iter().find(|p| p.name == "requests").unwrap();
+    assert_eq!(req.purl, "pkg:pypi/requests@2.31.0");
+    assert_eq!(req.ecosystem, "PyPI");
+    assert!(
+        req.owned_by.is_none(),
+        "pip-installed, not the distribution's"
+    );
+}
