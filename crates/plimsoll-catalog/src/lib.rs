@@ -20,6 +20,7 @@ pub mod apk;
 pub mod binary;
 pub mod dpkg;
 pub mod golang;
+pub mod java;
 pub mod javascript;
 pub mod os;
 pub mod purl;
@@ -105,6 +106,7 @@ pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(python::PythonLockfiles),
         Box::new(javascript::NpmInstalled),
         Box::new(javascript::NpmLockfiles),
+        Box::new(java::JavaArchives),
     ]
 }
 
