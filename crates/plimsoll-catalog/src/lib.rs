@@ -18,14 +18,17 @@
 
 pub mod apk;
 pub mod binary;
+pub mod dotnet;
 pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod javascript;
 pub mod os;
+pub mod php;
 pub mod purl;
 pub mod python;
 pub mod rpm;
+pub mod ruby;
 pub mod rust;
 
 use plimsoll_image::walker::Interest;
@@ -106,6 +109,10 @@ pub fn all_catalogers() -> Vec<Box<dyn Cataloger>> {
         Box::new(python::PythonLockfiles),
         Box::new(javascript::NpmInstalled),
         Box::new(javascript::NpmLockfiles),
+        Box::new(ruby::GemspecInstalled),
+        Box::new(ruby::GemfileLock),
+        Box::new(php::ComposerCataloger),
+        Box::new(dotnet::DotnetCataloger),
         Box::new(java::JavaArchives),
     ]
 }
