@@ -439,3 +439,45 @@ fn ruby_php_dotnet_packages_with_layers_and_paths() {
         );
     }
 }
+
+/// Debian's `ruby-rack` installs its gemspec under `rubygems-integration`: that gem is the
+/// distribution's build, owned by the deb (stanza and file list as on Debian 12).
+#[test]
+fn debian_gemspec_owned_by_its_deb() {
+    const SPEC: &str = "usr/share/rubygems-integration/all/specifications/rack-2.2.22.gemspec";
+    let img = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", |l| {
+            l.file("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")
+        })
+        .layer("RUN apt-get install ruby-rack", |l| {
+            l.file(
+                "var/lib/dpkg/status",
+                "Package: ruby-rack\nStatus: install ok installed\nPriority: optional\n\
+                 Section: ruby\nInstalled-Size: 470\nArchitecture: all\nMulti-Arch: foreign\n\
+                 Version: 2.2.22-0+deb12u2\nDepends: ruby:any\n\
+                 Description: modular Ruby webserver interface\n\n",
+            )
+            .file(
+                "var/lib/dpkg/info/ruby-rack.list",
+                format!("/.\n/usr\n/usr/share\n/{SPEC}\n"),
+            )
+            .file(SPEC, fixture("ruby/rack-2.2.22.gemspec"))
+        })
+        .layer("RUN gem install rake", |l| {
+            l.file(
+                "var/lib/gems/3.1.0/specifications/rake-13.0.6.gemspec",
+                "Gem::Specification.new do |s|\n  s.name = \"rake\".freeze\n  \
+                 s.version = \"13.0.6\"\n  s.licenses = [\"MIT\".freeze]\nend\n",
+            )
+        });
+    let catalog = Catalog::default();
+    let inv = catalog.inventory(&scan(&img, &catalog));
+    let deb = inv.packages.iter().find(|p| p.name == "ruby-rack").unwrap();
+    let rack = inv.packages.iter().find(|p| p.name == "rack").unwrap();
+    assert_eq!(rack.owned_by.as_deref(), Some(deb.id.as_str()));
+    assert_eq!(rack.locations[0].layer, Some(1));
+    let rake = inv.packages.iter().find(|p| p.name == "rake").unwrap();
+    assert_eq!(rake.owned_by, None);
+    assert_eq!(rake.locations[0].layer, Some(2));
+    assert_eq!(rake.licenses, ["MIT"]);
+}
