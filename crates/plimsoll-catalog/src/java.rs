@@ -462,6 +462,46 @@ mod tests {
         );
     }
 
+    fn fixture(name: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/java/");
+        std::fs::read(format!("{dir}{name}")).unwrap()
+    }
+
+    /// Jars written by the JDK's `jar` tool (data descriptors, directory entries).
+    #[test]
+    fn real_jars_from_the_jdk_jar_tool() {
+        assert_eq!(
+            summary(&parse("opt/demo.jar", &fixture("demo.jar")).unwrap()),
+            vec![s(
+                "com.example:demo",
+                "1.4.2",
+                "pkg:maven/com.example/demo@1.4.2",
+                "",
+                &[]
+            )]
+        );
+        // `boot.jar` itself names nothing (its manifest has no title, its name no version).
+        assert_eq!(
+            summary(&parse("opt/boot.jar", &fixture("boot.jar")).unwrap()),
+            vec![
+                s(
+                    "com.fasterxml.jackson.core:jackson-core",
+                    "2.15.2",
+                    "pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2",
+                    "BOOT-INF/lib/jackson-core-2.15.2.jar",
+                    &[]
+                ),
+                s(
+                    "io.netty:netty-common",
+                    "4.1.100.Final",
+                    "pkg:maven/io.netty/netty-common@4.1.100.Final",
+                    "BOOT-INF/lib/netty-common-4.1.100.Final.jar",
+                    &[]
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn spring_boot_fat_jar_with_nested_jars() {
         let jackson = jar(&[
