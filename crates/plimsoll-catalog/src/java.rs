@@ -5,7 +5,8 @@
 //! Each archive yields every `META-INF/maven/<groupId>/<artifactId>/pom.properties` it holds
 //! (a shaded jar holds several); an archive without one falls back to `META-INF/MANIFEST.MF`
 //! (`Implementation-Title` or `Bundle-SymbolicName`, `Implementation-Version` or
-//! `Bundle-Version`, `Implementation-Vendor-Id` or `Automatic-Module-Name` for the group),
+//! `Bundle-Version`, `Implementation-Vendor-Id` or `Automatic-Module-Name` for the group;
+//! a Jenkins plugin's `Group-Id`, `Short-Name` and `Plugin-Version`),
 //! and then to its file name (`name-1.2.3.jar`). Names are `groupId:artifactId`, as OSV's
 //! Maven ecosystem spells them; without a known group, the artifactId alone.
 //!
@@ -322,11 +323,16 @@ fn fallback(
         })
     };
     let from_file = name_from_file(file);
-    let artifact = field(&["Implementation-Title", "Bundle-SymbolicName"])
+    let artifact = field(&["Implementation-Title", "Bundle-SymbolicName", "Short-Name"])
         .or_else(|| from_file.as_ref().map(|(n, _)| n.clone()))?;
-    let version = field(&["Implementation-Version", "Bundle-Version"])
+    let version = field(&["Implementation-Version", "Bundle-Version", "Plugin-Version"])
         .or_else(|| from_file.as_ref().map(|(_, v)| v.clone()))?;
-    let group = field(&["Implementation-Vendor-Id", "Automatic-Module-Name"]).unwrap_or_default();
+    let group = field(&[
+        "Group-Id",
+        "Implementation-Vendor-Id",
+        "Automatic-Module-Name",
+    ])
+    .unwrap_or_default();
     Some((group, artifact, version))
 }
 
@@ -669,6 +675,18 @@ mod tests {
         assert_eq!(
             fallback(Some(&m), "gson-2.10.1.jar"),
             Some((String::new(), "gson".into(), "2.10.1".into()))
+        );
+        // A Jenkins plugin's manifest (`.hpi`, `.jpi`) names its Maven coordinates.
+        let m = parse_manifest(
+            "Manifest-Version: 1.0\nGroup-Id: org.jenkins-ci.plugins\nShort-Name: git\nLong-Name: Jenkins Git plugin\nPlugin-Version: 5.2.1\n",
+        );
+        assert_eq!(
+            fallback(Some(&m), "git.hpi"),
+            Some((
+                "org.jenkins-ci.plugins".into(),
+                "git".into(),
+                "5.2.1".into()
+            ))
         );
         let p = parse_properties("# c\n! c\nversion : 1.0\ngroupId=g\nartifactId a\n");
         assert_eq!(p["version"], "1.0");
