@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
         assert!(!p.name.is_empty() && !p.version.is_empty(), "{p:?}");
         assert!(p.purl.starts_with("pkg:"), "{}", p.purl);
         assert_eq!(p.origin, "installed");
-        assert!(seen.insert((p.name.clone(), p.version.clone())), "duplicate {p:?}");
+        assert!(
+            seen.insert((p.name.clone(), p.version.clone())),
+            "duplicate {p:?}"
+        );
     }
     assert!(parsed.owned_files.is_empty());
 });
