@@ -7,12 +7,9 @@
 //! maintainer, `c` commit, `F` a directory, `R` a file in the last `F` directory. Every
 //! `F`+`R` pair (and every `F`) is a path owned by the package.
 
-use crate::{Cataloger, Context, Parsed};
+use crate::{Cataloger, Context, MAX_FIELD, Parsed, valid_token};
 use plimsoll_model::{Package, SourcePackage};
 use std::collections::BTreeMap;
-
-/// Longest name, version or arch accepted.
-const MAX_FIELD: usize = 512;
 
 pub struct Apk;
 
@@ -113,10 +110,6 @@ pub fn parse_installed(data: &[u8], ctx: &Context) -> Result<Parsed, String> {
         ));
     }
     Ok(out)
-}
-
-fn valid_token(s: &str) -> bool {
-    !s.is_empty() && s.len() <= MAX_FIELD && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn to_package(r: Record, ctx: &Context, out: &mut Parsed) {

@@ -14,16 +14,13 @@
 //! `Source: name` or `Source: name (version)`: the version in parentheses is given only
 //! when it differs from the binary version (binNMUs, renamed binaries).
 
-use crate::{Cataloger, Context, Parsed};
+use crate::{Cataloger, Context, MAX_FIELD, Parsed, valid_token};
 use plimsoll_model::{Package, SourcePackage};
 use std::collections::BTreeMap;
 
 pub const STATUS: &str = "var/lib/dpkg/status";
 pub const STATUS_D: &str = "var/lib/dpkg/status.d/";
 pub const INFO: &str = "var/lib/dpkg/info/";
-
-/// Longest name or version accepted; anything longer is not a real dpkg field.
-const MAX_FIELD: usize = 512;
 
 /// The dpkg database: packages from `status` and `status.d/*`, ownership from
 /// `info/*.list` and `status.d/*.md5sums`.
@@ -197,10 +194,6 @@ pub fn parse_status(data: &[u8], ctx: &Context, need_status: bool) -> Result<Vec
         ));
     }
     Ok(packages)
-}
-
-fn valid_token(s: &str) -> bool {
-    !s.is_empty() && s.len() <= MAX_FIELD && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn to_package(s: Stanza, ctx: &Context, need_status: bool) -> Option<Package> {

@@ -249,6 +249,16 @@ impl Catalog {
     }
 }
 
+/// Longest name, version or arch an OS package database field may have; anything longer is
+/// not a real field (a corrupt or hostile database).
+pub(crate) const MAX_FIELD: usize = 512;
+
+/// A name, version or arch as package databases write them: non-empty, bounded, no spaces
+/// or control characters.
+pub(crate) fn valid_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_FIELD && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// Owned form of [`key`].
 type PackageKey = (String, String, Option<String>);
 
