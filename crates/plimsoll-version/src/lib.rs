@@ -7,6 +7,10 @@
 
 use std::cmp::Ordering;
 
+pub mod maven;
+pub mod nuget;
+pub mod rubygems;
+
 /// A version string that does not parse under a scheme.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {scheme} version {version:?}: {reason}")]
@@ -28,10 +32,20 @@ impl ParseError {
 
 /// A version ordering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {}
+pub enum Scheme {
+    /// Maven `ComparableVersion`.
+    Maven,
+    /// RubyGems `Gem::Version`.
+    RubyGems,
+    /// NuGet `NuGetVersion`.
+    NuGet,
+}
 
 /// Compares two versions under `scheme`.
 pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError> {
-    let _ = (a, b);
-    match scheme {}
+    match scheme {
+        Scheme::Maven => maven::compare(a, b),
+        Scheme::RubyGems => rubygems::compare(a, b),
+        Scheme::NuGet => nuget::compare(a, b),
+    }
 }
