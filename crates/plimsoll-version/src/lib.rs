@@ -10,6 +10,9 @@ use std::cmp::Ordering;
 pub mod maven;
 pub mod nuget;
 pub mod rubygems;
+pub mod golang;
+pub mod pep440;
+pub mod semver;
 
 /// A version string that does not parse under a scheme.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,6 +42,12 @@ pub enum Scheme {
     RubyGems,
     /// NuGet `NuGetVersion`.
     NuGet,
+    /// PEP 440 (`packaging.version.Version`).
+    Pep440,
+    /// SemVer 2.0.0 precedence (build metadata ignored).
+    Semver,
+    /// Go module versions (`golang.org/x/mod/semver`).
+    Go,
 }
 
 /// Compares two versions under `scheme`.
@@ -47,5 +56,8 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError>
         Scheme::Maven => maven::compare(a, b),
         Scheme::RubyGems => rubygems::compare(a, b),
         Scheme::NuGet => nuget::compare(a, b),
+        Scheme::Pep440 => pep440::compare(a, b),
+        Scheme::Semver => semver::compare(a, b),
+        Scheme::Go => golang::compare(a, b),
     }
 }
