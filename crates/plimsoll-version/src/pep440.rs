@@ -475,6 +475,129 @@ mod tests {
         ("1.0a.post1", "1.0a0.post1"),
     ];
 
+    /// `packaging` `test_normalized_versions`, restated: each spelling of a suffix label,
+    /// in lower and upper case, with separator ``/`.`/`-` and with or without a number,
+    /// normalizes to the canonical form (`normalized prefix`, number or 0).
+    const PACKAGING_LABELS: &[(&[&str], &str)] = &[
+        (&["dev"], ".dev"),
+        (&["a", "alpha"], "a"),
+        (&["b", "beta"], "b"),
+        (&["c", "rc"], "rc"),
+        (&["post", "r", "rev"], ".post"),
+    ];
+
+    /// `packaging` `test_normalized_versions`: the rows not covered by the label pattern.
+    const PACKAGING_NORMALIZED: &[(&str, &str)] = &[
+        ("1.0-5", "1.0.post5"),
+        ("1.0-r5", "1.0.post5"),
+        ("1.0-rev5", "1.0.post5"),
+        ("1.0+AbC", "1.0+abc"),
+        ("1.01", "1.1"),
+        ("1.0a05", "1.0a5"),
+        ("1.0b07", "1.0b7"),
+        ("1.0c056", "1.0rc56"),
+        ("1.0rc09", "1.0rc9"),
+        ("1.0.post000", "1.0.post0"),
+        ("1.1.dev09000", "1.1.dev9000"),
+        ("00!1.2", "1.2"),
+        ("0100!0.0", "100!0.0"),
+        ("v1.0", "1.0"),
+        ("   v1.0\t\n", "1.0"),
+    ];
+
+    /// `packaging` `test_version_str_repr`: input and `str()`.
+    const PACKAGING_STR: &[(&str, &str)] = &[
+        ("1.0.dev456", "1.0.dev456"),
+        ("1.0a1", "1.0a1"),
+        ("1.0a2.dev456", "1.0a2.dev456"),
+        ("1.0a12.dev456", "1.0a12.dev456"),
+        ("1.0a12", "1.0a12"),
+        ("1.0b1.dev456", "1.0b1.dev456"),
+        ("1.0b2", "1.0b2"),
+        ("1.0b2.post345.dev456", "1.0b2.post345.dev456"),
+        ("1.0b2.post345", "1.0b2.post345"),
+        ("1.0rc1.dev456", "1.0rc1.dev456"),
+        ("1.0rc1", "1.0rc1"),
+        ("1.0", "1.0"),
+        ("1.0.post456.dev34", "1.0.post456.dev34"),
+        ("1.0.post456", "1.0.post456"),
+        ("1.0.1", "1.0.1"),
+        ("0!1.0.2", "1.0.2"),
+        ("1.0.3+7", "1.0.3+7"),
+        ("0!1.0.4+8.0", "1.0.4+8.0"),
+        ("1.0.5+9.5", "1.0.5+9.5"),
+        ("1.2+1234.abc", "1.2+1234.abc"),
+        ("1.2+123456", "1.2+123456"),
+        ("1.2+123abc", "1.2+123abc"),
+        ("1.2+123abc456", "1.2+123abc456"),
+        ("1.2+abc", "1.2+abc"),
+        ("1.2+abc123", "1.2+abc123"),
+        ("1.2+abc123def", "1.2+abc123def"),
+        ("1.1.dev1", "1.1.dev1"),
+        ("7!1.0.dev456", "7!1.0.dev456"),
+        ("7!1.0a1", "7!1.0a1"),
+        ("7!1.0b2.post345.dev456", "7!1.0b2.post345.dev456"),
+        ("7!1.0rc1", "7!1.0rc1"),
+        ("7!1.0.post456.dev34", "7!1.0.post456.dev34"),
+        ("7!1.0.4+8.0", "7!1.0.4+8.0"),
+        ("7!1.1.dev1", "7!1.1.dev1"),
+    ];
+
+    /// `packaging` `test_version_is_prerelease`.
+    const PACKAGING_IS_PRERELEASE: &[(&str, bool)] = &[
+        ("1.0.dev0", true),
+        ("1.0.dev1", true),
+        ("1.0a1.dev1", true),
+        ("1.0b1.dev1", true),
+        ("1.0c1.dev1", true),
+        ("1.0rc1.dev1", true),
+        ("1.0a1", true),
+        ("1.0b1", true),
+        ("1.0c1", true),
+        ("1.0rc1", true),
+        ("1.0a1.post1.dev1", true),
+        ("1.0b1.post1.dev1", true),
+        ("1.0c1.post1.dev1", true),
+        ("1.0rc1.post1.dev1", true),
+        ("1.0a1.post1", true),
+        ("1.0b1.post1", true),
+        ("1.0c1.post1", true),
+        ("1.0rc1.post1", true),
+        ("1.0", false),
+        ("1.0+dev", false),
+        ("1.0.post1", false),
+        ("1.0.post1+dev", false),
+    ];
+
+    #[test]
+    fn packaging_normalization_and_str() {
+        let mut n = 0;
+        for (spellings, canon) in PACKAGING_LABELS {
+            for spelling in *spellings {
+                for label in [spelling.to_string(), spelling.to_ascii_uppercase()] {
+                    for sep in ["", ".", "-"] {
+                        for (num, want) in [("", "0"), ("1", "1")] {
+                            let input = format!("1.0{sep}{label}{num}");
+                            let v = parse(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
+                            assert_eq!(v.to_string(), format!("1.0{canon}{want}"), "{input}");
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        for (input, want) in PACKAGING_NORMALIZED.iter().chain(PACKAGING_STR) {
+            let v = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(v.to_string(), *want, "{input:?}");
+            n += 1;
+        }
+        assert!(n > 150);
+        assert_eq!(compare("1.0rc1", "1.0c1"), Ok(Ordering::Equal));
+        for (input, want) in PACKAGING_IS_PRERELEASE {
+            assert_eq!(parse(input).unwrap().is_prerelease(), *want, "{input}");
+        }
+    }
+
     /// `packaging` invalid-version cases, plus a few of ours.
     const INVALID: &[&str] = &[
         "",
