@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 
+pub mod composer;
 pub mod maven;
 pub mod nuget;
 pub mod rubygems;
@@ -42,6 +43,8 @@ pub enum Scheme {
     RubyGems,
     /// NuGet `NuGetVersion`.
     NuGet,
+    /// Composer (Packagist): Composer's normalization, then PHP `version_compare`.
+    Composer,
     /// PEP 440 (`packaging.version.Version`).
     Pep440,
     /// SemVer 2.0.0 precedence (build metadata ignored).
@@ -56,6 +59,7 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError>
         Scheme::Maven => maven::compare(a, b),
         Scheme::RubyGems => rubygems::compare(a, b),
         Scheme::NuGet => nuget::compare(a, b),
+        Scheme::Composer => composer::compare(a, b),
         Scheme::Pep440 => pep440::compare(a, b),
         Scheme::Semver => semver::compare(a, b),
         Scheme::Go => golang::compare(a, b),
