@@ -361,7 +361,20 @@ mod tests {
             "v0.0.0",
             "v0.0.1-0",
             "v99999999999999999999.0.0",
+            "v0.0.0-0",
+            "v0.0.0-0.0",
+            "v0.0.0--",
+            "v0.1.0-alpha+build.1",
+            "v1.2.3-0.20191109021931-daa7c04131f5",
+            "v2.3.4-0.20191109021931-daa7c04131f5+incompatible",
+            "v3.0.0+incompatible",
+            "v1.22.0-rc.1",
+            "v1.22",
+            "v10",
+            "v10.1",
+            "v0.0.0-20180101000000-000000000000",
         ]);
+        assert!(all.len() >= 50);
         let vs: Vec<Version> = all.iter().map(|v| parse(v).unwrap()).collect();
         check_total_order(&all, &vs);
         let mut sorted = vs.clone();

@@ -5,6 +5,7 @@
 //! numeric parts), with one leniency: a single leading `v` is accepted and stripped, because
 //! OSV records and tags in the wild carry it (OSV's schema says SEMVER versions have no `v`).
 //! Build metadata is kept but ignored for ordering and equality: `1.0.0+a == 1.0.0+b`.
+//! Major, minor and patch must fit in a `u64` (as in the `semver` crate); larger ones are refused.
 
 use std::cmp::Ordering;
 use std::fmt;
