@@ -7,6 +7,10 @@
 
 use std::cmp::Ordering;
 
+pub mod apk;
+pub mod dpkg;
+pub mod rpm;
+
 pub mod composer;
 pub mod maven;
 pub mod nuget;
@@ -51,6 +55,12 @@ pub enum Scheme {
     Semver,
     /// Go module versions (`golang.org/x/mod/semver`).
     Go,
+    /// Debian `dpkg` (epoch, upstream, revision; `verrevcmp`).
+    Dpkg,
+    /// RPM EVR (`rpmvercmp`, `~` and `^`).
+    Rpm,
+    /// Alpine `apk-tools`.
+    Apk,
 }
 
 /// Compares two versions under `scheme`.
@@ -63,5 +73,8 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError>
         Scheme::Pep440 => pep440::compare(a, b),
         Scheme::Semver => semver::compare(a, b),
         Scheme::Go => golang::compare(a, b),
+        Scheme::Dpkg => dpkg::compare(a, b),
+        Scheme::Rpm => rpm::compare(a, b),
+        Scheme::Apk => apk::compare(a, b),
     }
 }
