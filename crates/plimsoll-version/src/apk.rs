@@ -1,14 +1,14 @@
 //! Alpine (apk-tools) package versions, ordered as apk-tools orders them.
 //!
-//! Grammar (Gentoo style): `digits{.digits}[letter]{_suffix[digits]}[-rdigits]`, suffixes
+//! Grammar: `digits{.digits}[letter]{_suffix[digits]}[~hexhash][-rdigits]`, suffixes
 //! `alpha`, `beta`, `pre`, `rc` (below the release) and `cvs`, `svn`, `git`, `hg`, `p`
-//! (above it). Comparison walks the tokens as apk-tools' `apk_version_compare` does,
-//! including its fractional treatment of components with leading zeros after a dot
-//! (`1.02` < `1.1`), numbers held in 64 bits. That walk has a known quirk kept here
-//! as-is: after a `.0` component the next token is read as a digit run, so a suffix right
-//! after it is not seen as one (`1.0_rc1` > `1.0`, while `1.1_rc1` < `1.1`). Versions that apk-tools'
-//! `apk_version_validate` rejects are refused, and so are the empty string and versions
-//! not starting with a digit.
+//! (above it). Comparison is token by token as current apk-tools' `apk_version_compare`
+//! does it: numbers as unsigned 64-bit values, except that a dot-separated component with
+//! a leading zero on either side compares as a string (Gentoo rule: `1.02` < `1.1`,
+//! `1.00` > `1.0`); commit hashes compare as strings; when one version runs out first, the
+//! longer one is newer unless what follows is a pre-release suffix. Versions apk-tools'
+//! `apk_version_validate` rejects (empty, not starting with a digit, unknown suffix, stray
+//! characters…) are refused.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -17,17 +17,21 @@ use crate::ParseError;
 
 const SCHEME: &str = "apk";
 
-const INVALID: i8 = -1;
-const DIGIT_OR_ZERO: i8 = 0;
-const DIGIT: i8 = 1;
-const LETTER: i8 = 2;
-const SUFFIX: i8 = 3;
-const SUFFIX_NO: i8 = 4;
-const REVISION_NO: i8 = 5;
-const END: i8 = 6;
+const INITIAL_DIGIT: u8 = 0;
+const DIGIT: u8 = 1;
+const LETTER: u8 = 2;
+const SUFFIX: u8 = 3;
+const SUFFIX_NO: u8 = 4;
+const COMMIT_HASH: u8 = 5;
+const REVISION_NO: u8 = 6;
+const END: u8 = 7;
+const INVALID: u8 = 8;
 
-const PRE_SUFFIXES: [&[u8]; 4] = [b"alpha", b"beta", b"pre", b"rc"];
-const POST_SUFFIXES: [&[u8]; 5] = [b"cvs", b"svn", b"git", b"hg", b"p"];
+/// Suffix ranks; `NONE` (5) separates pre-release suffixes from post-release ones.
+const SUFFIXES: [&str; 11] = [
+    "", "alpha", "beta", "pre", "rc", "", "cvs", "svn", "git", "hg", "p",
+];
+const SUFFIX_NONE: usize = 5;
 
 /// A parsed, valid apk version.
 #[derive(Debug, Clone)]
@@ -42,147 +46,172 @@ impl Version {
     }
 }
 
-struct Cursor<'a> {
-    s: &'a [u8],
-    ty: i8,
+struct Token<'a> {
+    kind: u8,
+    suffix: usize,
+    number: u64,
+    value: &'a [u8],
 }
 
-impl Cursor<'_> {
-    fn new(s: &str) -> Cursor<'_> {
-        Cursor {
-            s: s.as_bytes(),
-            ty: DIGIT,
-        }
-    }
+struct Tokens<'a> {
+    rest: &'a [u8],
+    tok: Token<'a>,
+}
 
-    /// Classifies what follows the token just read (apk-tools' `next_token`).
-    fn next_token(&mut self) {
-        let ty = self.ty;
-        let mut n = INVALID;
-        match self.s.first().copied() {
-            None | Some(0) => n = END,
-            Some(c) if (ty == DIGIT || ty == DIGIT_OR_ZERO) && c.is_ascii_lowercase() => n = LETTER,
-            Some(c) if ty == LETTER && c.is_ascii_digit() => n = DIGIT,
-            Some(c) if ty == SUFFIX && c.is_ascii_digit() => n = SUFFIX_NO,
-            Some(c) => {
-                match c {
-                    b'.' => n = DIGIT_OR_ZERO,
-                    b'_' => n = SUFFIX,
-                    b'-' if self.s.get(1) == Some(&b'r') => {
-                        n = REVISION_NO;
-                        self.s = &self.s[1..];
-                    }
-                    _ => {}
-                }
-                self.s = &self.s[1..];
-            }
-        }
-        if n < ty
-            && !((n == DIGIT_OR_ZERO && ty == DIGIT)
-                || (n == SUFFIX && ty == SUFFIX_NO)
-                || (n == DIGIT && ty == LETTER))
-        {
-            n = INVALID;
-        }
-        self.ty = n;
-    }
-
-    /// Reads one token's value and classifies the next (apk-tools' `get_token`).
-    fn get_token(&mut self) -> i64 {
-        if self.s.is_empty() {
-            self.ty = END;
-            return 0;
-        }
-        let mut i = 0;
-        let v: i64;
-        let mut nt = INVALID;
-        let digits = |s: &[u8], i: &mut usize| {
-            let mut v: i64 = 0;
-            while *i < s.len() && s[*i].is_ascii_digit() {
-                v = v.saturating_mul(10).saturating_add(i64::from(s[*i] - b'0'));
-                *i += 1;
-            }
-            v
+impl<'a> Tokens<'a> {
+    fn first(s: &'a str) -> Tokens<'a> {
+        let mut t = Tokens {
+            rest: s.as_bytes(),
+            tok: Token {
+                kind: INITIAL_DIGIT,
+                suffix: 0,
+                number: 0,
+                value: b"",
+            },
         };
-        match self.ty {
-            DIGIT_OR_ZERO if self.s[0] == b'0' => {
-                while i < self.s.len() && self.s[i] == b'0' {
-                    i += 1;
-                }
-                nt = DIGIT;
-                v = -(i as i64);
-            }
-            DIGIT_OR_ZERO | DIGIT | SUFFIX_NO | REVISION_NO => v = digits(self.s, &mut i),
-            LETTER => {
-                v = i64::from(self.s[0]);
-                i = 1;
-            }
-            SUFFIX => {
-                if let Some(k) = PRE_SUFFIXES.iter().position(|p| self.s.starts_with(p)) {
-                    i = PRE_SUFFIXES[k].len();
-                    v = k as i64 - PRE_SUFFIXES.len() as i64;
-                } else if let Some(k) = POST_SUFFIXES.iter().position(|p| self.s.starts_with(p)) {
-                    i = POST_SUFFIXES[k].len();
-                    v = k as i64;
-                } else {
-                    self.ty = INVALID;
-                    return -1;
-                }
-            }
-            _ => {
-                self.ty = INVALID;
-                return -1;
-            }
+        t.digits();
+        t
+    }
+
+    fn digits(&mut self) {
+        let n = self.rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        let (v, rest) = self.rest.split_at(n);
+        self.tok.value = v;
+        self.tok.number = v.iter().fold(0u64, |acc, &c| {
+            acc.wrapping_mul(10).wrapping_add(u64::from(c - b'0'))
+        });
+        self.rest = rest;
+        if n == 0 {
+            self.tok.kind = INVALID;
         }
-        self.s = &self.s[i..];
-        if self.s.is_empty() {
-            self.ty = END;
-        } else if nt != INVALID {
-            self.ty = nt;
-        } else {
-            self.next_token();
-        }
+    }
+
+    fn span(&mut self, pred: impl Fn(u8) -> bool) -> &'a [u8] {
+        let n = self.rest.iter().take_while(|&&c| pred(c)).count();
+        let (v, rest) = self.rest.split_at(n);
+        self.rest = rest;
         v
+    }
+
+    fn next(&mut self) {
+        let Some(&c) = self.rest.first() else {
+            self.tok.kind = END;
+            return;
+        };
+        let kind = self.tok.kind;
+        let ok = match c {
+            b'a'..=b'z' if kind <= DIGIT => {
+                self.tok.value = &self.rest[..1];
+                self.tok.kind = LETTER;
+                self.rest = &self.rest[1..];
+                true
+            }
+            b'.' | b'0'..=b'9' => {
+                if c == b'.' {
+                    if kind > DIGIT {
+                        false
+                    } else {
+                        self.rest = &self.rest[1..];
+                        self.numeric(kind)
+                    }
+                } else {
+                    self.numeric(kind)
+                }
+            }
+            b'_' if kind <= SUFFIX_NO => {
+                self.rest = &self.rest[1..];
+                let v = self.span(|c| c.is_ascii_lowercase());
+                self.tok.value = v;
+                match SUFFIXES
+                    .iter()
+                    .position(|s| !s.is_empty() && s.as_bytes() == v)
+                {
+                    Some(k) => {
+                        self.tok.suffix = k;
+                        self.tok.kind = SUFFIX;
+                        true
+                    }
+                    None => false,
+                }
+            }
+            b'~' if kind < COMMIT_HASH => {
+                self.rest = &self.rest[1..];
+                let v = self.span(|c| c.is_ascii_hexdigit());
+                self.tok.value = v;
+                self.tok.kind = COMMIT_HASH;
+                !v.is_empty()
+            }
+            b'-' if kind < REVISION_NO && self.rest.starts_with(b"-r") => {
+                self.rest = &self.rest[2..];
+                self.tok.kind = REVISION_NO;
+                self.digits();
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            self.tok.kind = INVALID;
+        }
+    }
+
+    fn numeric(&mut self, kind: u8) -> bool {
+        self.tok.kind = match kind {
+            INITIAL_DIGIT | DIGIT => DIGIT,
+            SUFFIX => SUFFIX_NO,
+            _ => return false,
+        };
+        self.digits();
+        true
+    }
+}
+
+fn string_sort(a: &[u8], b: &[u8]) -> Ordering {
+    a.cmp(b)
+}
+
+fn token_cmp(a: &Token<'_>, b: &Token<'_>) -> Ordering {
+    match a.kind {
+        DIGIT if a.value.first() == Some(&b'0') || b.value.first() == Some(&b'0') => {
+            string_sort(a.value, b.value)
+        }
+        DIGIT | INITIAL_DIGIT | SUFFIX_NO | REVISION_NO => a.number.cmp(&b.number),
+        LETTER => a.value.first().cmp(&b.value.first()),
+        SUFFIX => a.suffix.cmp(&b.suffix),
+        _ => string_sort(a.value, b.value),
     }
 }
 
 /// Whether apk-tools' `apk_version_validate` accepts `s`.
 fn validate(s: &str) -> bool {
-    let mut c = Cursor::new(s);
-    while c.ty != END && c.ty != INVALID {
-        c.get_token();
+    let mut t = Tokens::first(s);
+    while t.tok.kind < END {
+        t.next();
     }
-    c.ty == END
+    t.tok.kind == END
 }
 
 /// apk-tools' `apk_version_compare` on two strings (valid or not).
 pub fn compare_str(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (Cursor::new(a), Cursor::new(b));
-    let (mut av, mut bv) = (0, 0);
-    while a.ty == b.ty && a.ty != END && a.ty != INVALID && av == bv {
-        av = a.get_token();
-        bv = b.get_token();
+    let (mut ta, mut tb) = (Tokens::first(a), Tokens::first(b));
+    while ta.tok.kind == tb.tok.kind && ta.tok.kind < END {
+        match token_cmp(&ta.tok, &tb.tok) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        ta.next();
+        tb.next();
     }
-    match av.cmp(&bv) {
-        Ordering::Equal => {}
-        o => return o,
-    }
-    if a.ty == b.ty {
+    let (ak, bk) = (ta.tok.kind, tb.tok.kind);
+    if ak == bk {
         return Ordering::Equal;
     }
-    if a.ty == SUFFIX {
-        let mut t = Cursor { s: a.s, ty: a.ty };
-        if t.get_token() < 0 {
-            return Ordering::Less;
-        }
+    if ak == SUFFIX && ta.tok.suffix < SUFFIX_NONE {
+        return Ordering::Less;
     }
-    if b.ty == SUFFIX {
-        let mut t = Cursor { s: b.s, ty: b.ty };
-        if t.get_token() < 0 {
-            return Ordering::Greater;
-        }
+    if bk == SUFFIX && tb.tok.suffix < SUFFIX_NONE {
+        return Ordering::Greater;
     }
-    b.ty.cmp(&a.ty)
+    bk.cmp(&ak)
 }
 
 /// Parses an apk version, refusing what apk-tools refuses.

@@ -834,11 +834,27 @@ fn suffix_order() {
     }
 }
 
-/// apk-tools' token walk after a `.0` component (kept as upstream's code does it).
+/// Components with a leading zero compare as strings; suffixes after `.0` still count.
 #[test]
-fn zero_component_quirk() {
-    assert_eq!(apk::compare("1.0_rc1", "1.0"), Ok(Ordering::Greater));
-    assert_eq!(apk::compare("1.1_rc1", "1.1"), Ok(Ordering::Less));
+fn zero_components_and_hashes() {
+    let cases: &[(&str, &str, Ordering)] = &[
+        ("1.0_rc1", "1.0", Ordering::Less),
+        ("1.02", "1.1", Ordering::Less),
+        ("1.00", "1.0", Ordering::Greater),
+        ("1.010", "1.02", Ordering::Less),
+        ("1.0~abc", "1.0", Ordering::Greater),
+        ("1.0~abc", "1.0~abd", Ordering::Less),
+        ("1.0~abc-r1", "1.0-r1", Ordering::Greater),
+        (
+            "1.0_git20240101~deadbeef-r3",
+            "1.0_git20240101-r3",
+            Ordering::Greater,
+        ),
+    ];
+    for &(a, b, want) in cases {
+        assert_eq!(apk::compare(a, b), Ok(want), "{a} vs {b}");
+        assert_eq!(apk::compare(b, a), Ok(want.reverse()), "{b} vs {a}");
+    }
 }
 
 #[test]
