@@ -8,15 +8,14 @@
 use std::cmp::Ordering;
 
 pub mod apk;
-pub mod dpkg;
-pub mod rpm;
-
 pub mod composer;
+pub mod dpkg;
+pub mod golang;
 pub mod maven;
 pub mod nuget;
-pub mod rubygems;
-pub mod golang;
 pub mod pep440;
+pub mod rpm;
+pub mod rubygems;
 pub mod semver;
 
 /// A version string that does not parse under a scheme.
