@@ -77,3 +77,28 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError>
         Scheme::Apk => apk::compare(a, b),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use std::cmp::Ordering;
+    use std::fmt::Debug;
+
+    /// Reflexivity, antisymmetry over all pairs and transitivity over all triples.
+    pub(crate) fn check_total<T: Ord + Debug>(v: &[T]) {
+        for a in v {
+            assert_eq!(a.cmp(a), Ordering::Equal);
+            for b in v {
+                assert_eq!(a.cmp(b), b.cmp(a).reverse(), "{a:?} / {b:?}");
+                for c in v {
+                    let (ab, bc, ac) = (a.cmp(b), b.cmp(c), a.cmp(c));
+                    if ab != Ordering::Greater && bc != Ordering::Greater {
+                        assert_ne!(ac, Ordering::Greater, "{a:?} <= {b:?} <= {c:?}");
+                        if ab == Ordering::Less || bc == Ordering::Less {
+                            assert_eq!(ac, Ordering::Less, "{a:?} < {c:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

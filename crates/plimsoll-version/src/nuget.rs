@@ -248,22 +248,5 @@ mod tests {
         check_total(&v);
     }
 
-    /// Antisymmetry over all pairs and transitivity over all triples.
-    fn check_total(v: &[Version]) {
-        for a in v {
-            assert_eq!(a.cmp(a), Ordering::Equal);
-            for b in v {
-                assert_eq!(a.cmp(b), b.cmp(a).reverse(), "{a:?} / {b:?}");
-                for c in v {
-                    let (ab, bc, ac) = (a.cmp(b), b.cmp(c), a.cmp(c));
-                    if ab != Ordering::Greater && bc != Ordering::Greater {
-                        assert_ne!(ac, Ordering::Greater, "{a:?} <= {b:?} <= {c:?}");
-                        if ab == Ordering::Less || bc == Ordering::Less {
-                            assert_eq!(ac, Ordering::Less, "{a:?} < {c:?}");
-                        }
-                    }
-                }
-            }
-        }
-    }
+    use crate::testutil::check_total;
 }
