@@ -83,15 +83,7 @@ impl fmt::Display for Version {
     /// The canonical form (`semver.Canonical` plus the build metadata).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)?;
-        for (i, id) in self.pre.iter().enumerate() {
-            f.write_str(if i == 0 { "-" } else { "." })?;
-            write!(f, "{id}")?;
-        }
-        for (i, b) in self.build.iter().enumerate() {
-            f.write_str(if i == 0 { "+" } else { "." })?;
-            f.write_str(b)?;
-        }
-        Ok(())
+        crate::semver::write_pre_build(f, &self.pre, &self.build)
     }
 }
 

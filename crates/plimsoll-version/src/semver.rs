@@ -85,15 +85,7 @@ impl Eq for Version {}
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
-        for (i, id) in self.pre.iter().enumerate() {
-            f.write_str(if i == 0 { "-" } else { "." })?;
-            write!(f, "{id}")?;
-        }
-        for (i, b) in self.build.iter().enumerate() {
-            f.write_str(if i == 0 { "+" } else { "." })?;
-            f.write_str(b)?;
-        }
-        Ok(())
+        write_pre_build(f, &self.pre, &self.build)
     }
 }
 
@@ -110,6 +102,23 @@ pub(crate) fn cmp_digits(a: &str, b: &str) -> Ordering {
 }
 
 /// SemVer prerelease precedence; an empty prerelease (a release) sorts last.
+/// Writes `-pre.ids+build.ids` as SemVer spells them (shared with Go versions).
+pub(crate) fn write_pre_build(
+    f: &mut fmt::Formatter<'_>,
+    pre: &[Identifier],
+    build: &[String],
+) -> fmt::Result {
+    for (i, id) in pre.iter().enumerate() {
+        f.write_str(if i == 0 { "-" } else { "." })?;
+        write!(f, "{id}")?;
+    }
+    for (i, b) in build.iter().enumerate() {
+        f.write_str(if i == 0 { "+" } else { "." })?;
+        f.write_str(b)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn cmp_prerelease(a: &[Identifier], b: &[Identifier]) -> Ordering {
     match (a.is_empty(), b.is_empty()) {
         (true, true) => Ordering::Equal,
