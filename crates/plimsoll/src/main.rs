@@ -87,12 +87,23 @@ fn cmd_inventory(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
     finish(&report, &scan, &args.output, View::Inventory)
 }
 
-/// Runs inventory over a walk and fills the report's OS and packages.
-fn add_inventory(report: &mut model::Report, scan: &image::ImageScan, catalog: &Catalog) {
+/// The report of a walk: the artifact, plus inventory (OS and packages) and all warnings.
+fn inventory_report(
+    artifact: model::Artifact,
+    scan: &image::ImageScan,
+    catalog: &Catalog,
+) -> model::Report {
     let inv = catalog.inventory(scan);
-    report.artifact.os = inv.os;
-    report.packages = inv.packages;
-    report.warnings.extend(inv.warnings);
+    let mut artifact = artifact;
+    artifact.os = inv.os;
+    let mut warnings = scan.warnings.clone();
+    warnings.extend(inv.warnings);
+    model::Report {
+        schema_version: model::SCHEMA_VERSION,
+        artifact,
+        packages: inv.packages,
+        warnings,
+    }
 }
 
 fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image::ImageScan)> {
@@ -143,13 +154,7 @@ fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image
     let scan = image::scan_image(&img, &walk);
     progress::finish(bar);
     let scan = scan.map_err(input_err)?;
-    let mut report = model::Report {
-        schema_version: model::SCHEMA_VERSION,
-        artifact: image::artifact(&img, &scan),
-        packages: Vec::new(),
-        warnings: scan.warnings.clone(),
-    };
-    add_inventory(&mut report, &scan, &catalog);
+    let report = inventory_report(image::artifact(&img, &scan), &scan, &catalog);
     Ok((report, scan))
 }
 
@@ -188,13 +193,7 @@ fn scan_directory(
         }],
         files: scan.tree.len() as u64,
     };
-    let mut report = model::Report {
-        schema_version: model::SCHEMA_VERSION,
-        artifact,
-        packages: Vec::new(),
-        warnings: scan.warnings.clone(),
-    };
-    add_inventory(&mut report, &scan, &catalog);
+    let report = inventory_report(artifact, &scan, &catalog);
     Ok((report, scan))
 }
 
