@@ -13,6 +13,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod maven;
 pub mod nuget;
+pub mod osv;
 pub mod pep440;
 pub mod rpm;
 pub mod rubygems;
