@@ -79,6 +79,76 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError>
     }
 }
 
+/// A version parsed under one [`Scheme`], so that it can be compared many times without
+/// parsing again (the OSV evaluator sorts events and compares the installed version with each).
+#[derive(Debug, Clone)]
+pub enum AnyVersion {
+    Maven(maven::Version),
+    RubyGems(rubygems::Version),
+    NuGet(nuget::Version),
+    Composer(composer::Version),
+    Pep440(pep440::Version),
+    Semver(semver::Version),
+    Go(golang::Version),
+    Dpkg(dpkg::Version),
+    Rpm(rpm::Version),
+    Apk(apk::Version),
+}
+
+impl AnyVersion {
+    /// The scheme this version was parsed under.
+    pub fn scheme(&self) -> Scheme {
+        match self {
+            AnyVersion::Maven(_) => Scheme::Maven,
+            AnyVersion::RubyGems(_) => Scheme::RubyGems,
+            AnyVersion::NuGet(_) => Scheme::NuGet,
+            AnyVersion::Composer(_) => Scheme::Composer,
+            AnyVersion::Pep440(_) => Scheme::Pep440,
+            AnyVersion::Semver(_) => Scheme::Semver,
+            AnyVersion::Go(_) => Scheme::Go,
+            AnyVersion::Dpkg(_) => Scheme::Dpkg,
+            AnyVersion::Rpm(_) => Scheme::Rpm,
+            AnyVersion::Apk(_) => Scheme::Apk,
+        }
+    }
+
+    /// Orders two versions of the same scheme; `None` when the schemes differ (there is no
+    /// order across schemes).
+    pub fn compare(&self, other: &AnyVersion) -> Option<Ordering> {
+        Some(match (self, other) {
+            (AnyVersion::Maven(a), AnyVersion::Maven(b)) => a.cmp(b),
+            (AnyVersion::RubyGems(a), AnyVersion::RubyGems(b)) => a.cmp(b),
+            (AnyVersion::NuGet(a), AnyVersion::NuGet(b)) => a.cmp(b),
+            (AnyVersion::Composer(a), AnyVersion::Composer(b)) => a.cmp(b),
+            (AnyVersion::Pep440(a), AnyVersion::Pep440(b)) => a.cmp(b),
+            (AnyVersion::Semver(a), AnyVersion::Semver(b)) => a.cmp(b),
+            (AnyVersion::Go(a), AnyVersion::Go(b)) => a.cmp(b),
+            (AnyVersion::Dpkg(a), AnyVersion::Dpkg(b)) => a.cmp(b),
+            (AnyVersion::Rpm(a), AnyVersion::Rpm(b)) => a.cmp(b),
+            (AnyVersion::Apk(a), AnyVersion::Apk(b)) => a.cmp(b),
+            _ => return None,
+        })
+    }
+}
+
+impl Scheme {
+    /// Parses `s` under this scheme.
+    pub fn parse(self, s: &str) -> Result<AnyVersion, ParseError> {
+        Ok(match self {
+            Scheme::Maven => AnyVersion::Maven(maven::parse(s)?),
+            Scheme::RubyGems => AnyVersion::RubyGems(rubygems::parse(s)?),
+            Scheme::NuGet => AnyVersion::NuGet(nuget::parse(s)?),
+            Scheme::Composer => AnyVersion::Composer(composer::parse(s)?),
+            Scheme::Pep440 => AnyVersion::Pep440(pep440::parse(s)?),
+            Scheme::Semver => AnyVersion::Semver(semver::parse(s)?),
+            Scheme::Go => AnyVersion::Go(golang::parse(s)?),
+            Scheme::Dpkg => AnyVersion::Dpkg(dpkg::parse(s)?),
+            Scheme::Rpm => AnyVersion::Rpm(rpm::parse(s)?),
+            Scheme::Apk => AnyVersion::Apk(apk::parse(s)?),
+        })
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod testutil {
     use std::cmp::Ordering;
