@@ -11,10 +11,12 @@ pub mod apk;
 pub mod composer;
 pub mod dpkg;
 pub mod golang;
+pub mod hex;
 pub mod maven;
 pub mod nuget;
 pub mod osv;
 pub mod pep440;
+pub mod pubdev;
 pub mod rpm;
 pub mod rubygems;
 pub mod semver;
@@ -61,6 +63,179 @@ pub enum Scheme {
     Rpm,
     /// Alpine `apk-tools`.
     Apk,
+    /// Hex (Elixir `Version`): SemVer 2.0, build ignored, strict parse.
+    Hex,
+    /// Pub (Dart `pub_semver`): SemVer-like, leading zeros ignored, build metadata ordered.
+    Pub,
+}
+
+/// A name that [`Scheme::from_name`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown version scheme {0:?} (known: {known})", known = Scheme::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownScheme(pub String);
+
+impl Scheme {
+    /// Every scheme, in declaration order.
+    pub const ALL: &'static [Scheme] = &[
+        Scheme::Maven,
+        Scheme::RubyGems,
+        Scheme::NuGet,
+        Scheme::Composer,
+        Scheme::Pep440,
+        Scheme::Semver,
+        Scheme::Go,
+        Scheme::Dpkg,
+        Scheme::Rpm,
+        Scheme::Apk,
+        Scheme::Hex,
+        Scheme::Pub,
+    ];
+
+    /// A short lower-case name for messages and the command line; [`Scheme::from_name`]
+    /// reads it back.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Maven => "maven",
+            Scheme::RubyGems => "rubygems",
+            Scheme::NuGet => "nuget",
+            Scheme::Composer => "composer",
+            Scheme::Pep440 => "pep440",
+            Scheme::Semver => "semver",
+            Scheme::Go => "go",
+            Scheme::Dpkg => "dpkg",
+            Scheme::Rpm => "rpm",
+            Scheme::Apk => "apk",
+            Scheme::Hex => "hex",
+            Scheme::Pub => "pub",
+        }
+    }
+
+    /// The ordering of an OSV `affected[].package.ecosystem`
+    /// (<https://ossf.github.io/osv-schema/#defined-ecosystems>), release or repository
+    /// suffix included: `Debian:12`, `Ubuntu:Pro:22.04:LTS`, `Alpine:v3.19`,
+    /// `Red Hat:rhel_aus:8.4::appstream`, `Maven:https://maven.google.com`. Names are
+    /// matched exactly, as OSV spells them. `None` for ecosystems without a version order
+    /// here (GIT, Linux, Android, OSS-Fuzz, CRAN, Hackage…).
+    ///
+    /// The mapping follows osv.dev's own (`osv/ecosystems/_ecosystems.py`), plus Photon OS
+    /// and Azure Linux (RPM distributions the schema defines). `Root:<ecosystem>:…` (Root's
+    /// patched packages of another ecosystem) takes that ecosystem's ordering.
+    pub fn for_ecosystem(osv_ecosystem: &str) -> Option<Scheme> {
+        let (base, rest) = match osv_ecosystem.split_once(':') {
+            Some((base, rest)) => (base, Some(rest)),
+            None => (osv_ecosystem, None),
+        };
+        Some(match base {
+            "Debian" | "Ubuntu" | "Echo" => Scheme::Dpkg,
+            "Alpine"
+            | "Wolfi"
+            | "Chainguard"
+            | "Alpaquita"
+            | "BellSoft Hardened Containers"
+            | "MinimOS" => Scheme::Apk,
+            "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Photon OS"
+            | "Azure Linux" | "Mageia" | "openEuler" => Scheme::Rpm,
+            "PyPI" => Scheme::Pep440,
+            "npm" | "crates.io" | "Bitnami" | "SwiftURL" => Scheme::Semver,
+            "Go" => Scheme::Go,
+            "Maven" => Scheme::Maven,
+            "RubyGems" => Scheme::RubyGems,
+            "NuGet" => Scheme::NuGet,
+            "Packagist" => Scheme::Composer,
+            "Hex" => Scheme::Hex,
+            "Pub" => Scheme::Pub,
+            "Root" => return rest.and_then(Scheme::for_ecosystem),
+            _ => return None,
+        })
+    }
+
+    /// A scheme from a command-line name: the short aliases `deb`, `dpkg`, `rpm`, `apk`,
+    /// `pypi`, `pep440`, `semver`, `npm`, `cargo`, `go`, `maven`, `gem`, `rubygems`, `nuget`,
+    /// `composer`, `packagist`, `hex`, `pub` (any case), or an OSV ecosystem name as
+    /// [`Scheme::for_ecosystem`] takes it (also in any case: `pypi`, `debian:12`).
+    pub fn from_name(s: &str) -> Result<Scheme, UnknownScheme> {
+        let lower = s.trim().to_ascii_lowercase();
+        let alias = match lower.as_str() {
+            "deb" | "dpkg" => Some(Scheme::Dpkg),
+            "rpm" => Some(Scheme::Rpm),
+            "apk" => Some(Scheme::Apk),
+            "pypi" | "pep440" => Some(Scheme::Pep440),
+            "semver" | "npm" | "cargo" => Some(Scheme::Semver),
+            "go" | "golang" => Some(Scheme::Go),
+            "maven" => Some(Scheme::Maven),
+            "gem" | "rubygems" => Some(Scheme::RubyGems),
+            "nuget" => Some(Scheme::NuGet),
+            "composer" | "packagist" => Some(Scheme::Composer),
+            "hex" => Some(Scheme::Hex),
+            "pub" => Some(Scheme::Pub),
+            _ => None,
+        };
+        alias
+            .or_else(|| Scheme::for_ecosystem(s.trim()))
+            .or_else(|| {
+                // OSV names in another case: match the base name case-insensitively.
+                let (base, rest) = match s.trim().split_once(':') {
+                    Some((b, r)) => (b, Some(r)),
+                    None => (s.trim(), None),
+                };
+                OSV_NAMES
+                    .iter()
+                    .find(|n| n.eq_ignore_ascii_case(base))
+                    .and_then(|n| match rest {
+                        Some(r) => Scheme::for_ecosystem(&format!("{n}:{r}")),
+                        None => Scheme::for_ecosystem(n),
+                    })
+            })
+            .ok_or_else(|| UnknownScheme(s.to_string()))
+    }
+}
+
+/// The OSV ecosystem base names [`Scheme::for_ecosystem`] knows.
+const OSV_NAMES: &[&str] = &[
+    "Debian",
+    "Ubuntu",
+    "Echo",
+    "Alpine",
+    "Wolfi",
+    "Chainguard",
+    "Alpaquita",
+    "BellSoft Hardened Containers",
+    "MinimOS",
+    "Red Hat",
+    "Rocky Linux",
+    "AlmaLinux",
+    "SUSE",
+    "openSUSE",
+    "Photon OS",
+    "Azure Linux",
+    "Mageia",
+    "openEuler",
+    "PyPI",
+    "npm",
+    "crates.io",
+    "Bitnami",
+    "SwiftURL",
+    "Go",
+    "Maven",
+    "RubyGems",
+    "NuGet",
+    "Packagist",
+    "Hex",
+    "Pub",
+    "Root",
+];
+
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Scheme {
+    type Err = UnknownScheme;
+    fn from_str(s: &str) -> Result<Scheme, UnknownScheme> {
+        Scheme::from_name(s)
+    }
 }
 
 /// Compares two versions under `scheme`.
@@ -76,6 +251,8 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, ParseError>
         Scheme::Dpkg => dpkg::compare(a, b),
         Scheme::Rpm => rpm::compare(a, b),
         Scheme::Apk => apk::compare(a, b),
+        Scheme::Hex => hex::compare(a, b),
+        Scheme::Pub => pubdev::compare(a, b),
     }
 }
 
@@ -93,6 +270,8 @@ pub enum AnyVersion {
     Dpkg(dpkg::Version),
     Rpm(rpm::Version),
     Apk(apk::Version),
+    Hex(hex::Version),
+    Pub(pubdev::Version),
 }
 
 impl AnyVersion {
@@ -109,6 +288,8 @@ impl AnyVersion {
             AnyVersion::Dpkg(_) => Scheme::Dpkg,
             AnyVersion::Rpm(_) => Scheme::Rpm,
             AnyVersion::Apk(_) => Scheme::Apk,
+            AnyVersion::Hex(_) => Scheme::Hex,
+            AnyVersion::Pub(_) => Scheme::Pub,
         }
     }
 
@@ -126,6 +307,8 @@ impl AnyVersion {
             (AnyVersion::Dpkg(a), AnyVersion::Dpkg(b)) => a.cmp(b),
             (AnyVersion::Rpm(a), AnyVersion::Rpm(b)) => a.cmp(b),
             (AnyVersion::Apk(a), AnyVersion::Apk(b)) => a.cmp(b),
+            (AnyVersion::Hex(a), AnyVersion::Hex(b)) => a.cmp(b),
+            (AnyVersion::Pub(a), AnyVersion::Pub(b)) => a.cmp(b),
             _ => return None,
         })
     }
@@ -145,6 +328,8 @@ impl Scheme {
             Scheme::Dpkg => AnyVersion::Dpkg(dpkg::parse(s)?),
             Scheme::Rpm => AnyVersion::Rpm(rpm::parse(s)?),
             Scheme::Apk => AnyVersion::Apk(apk::parse(s)?),
+            Scheme::Hex => AnyVersion::Hex(hex::parse(s)?),
+            Scheme::Pub => AnyVersion::Pub(pubdev::parse(s)?),
         })
     }
 }

@@ -580,3 +580,34 @@ fn ranges_round_trip_through_json() {
         )
     );
 }
+
+/// Pub orders build metadata, so a fix published as a build of the same version counts;
+/// Hex ignores it. (Constructed from the two orderings' rules, not from a record.)
+#[test]
+fn pub_and_hex_orderings_apply_to_ecosystem_ranges() {
+    let ranges =
+        r#"[{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0.0+1"}]}]"#;
+    let pub_entry = Entry {
+        id: "pub build fix",
+        scheme: Scheme::Pub,
+        ranges,
+        versions: &[],
+    };
+    check(
+        &pub_entry,
+        &[
+            ("1.0.0", Some(&["1.0.0+1"])),
+            ("1.0.0+1", None),
+            ("1.0.0+2", None),
+        ],
+    );
+    let hex_entry = Entry {
+        id: "hex build fix",
+        scheme: Scheme::Hex,
+        ..pub_entry
+    };
+    check(
+        &hex_entry,
+        &[("1.0.0", None), ("0.9.9", Some(&["1.0.0+1"]))],
+    );
+}
