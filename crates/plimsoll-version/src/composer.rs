@@ -4,9 +4,14 @@
 //! Normalization: trim, drop `+build` metadata, `v` prefix dropped, one to four numeric parts
 //! padded to four (`1.2` → `1.2.0.0`), or a date version (`2010-01-02` → `2010.01.02`);
 //! stability suffixes expanded (`a` → `alpha`, `b` → `beta`, `rc` → `RC`, `p`/`pl` →
-//! `patch`, `stable` dropped) and `-dev` kept; `master`/`trunk`/`default` (with or without
-//! `dev-`) become `9999999-dev`. Other branch names (`dev-foo`, `1.x-dev`) are refused:
-//! they are not ordered versions.
+//! `patch`, `stable` dropped) and `-dev` kept.
+//!
+//! Branch names (`dev-foo`, `master`, `1.x-dev`) are refused: they are not ordered versions,
+//! and a scanner must not guess where an unversioned checkout sits. composer/semver 3 reads
+//! `master`, `trunk` and `default` as the branches `dev-<name>` (Composer 1 read them as
+//! `9999999-dev`, above every release). composer.json-only forms (` as ` aliases,
+//! `@stability` flags) are refused too. Date versions follow Composer's pattern exactly (a
+//! year, one to six two-digit groups, up to two short groups: `20100102.0.3.4` is refused).
 //!
 //! `version_compare` order of special forms: unknown < `dev` < `alpha` < `beta` < `RC` <
 //! number (release) < `patch`/`pl`/`p`.
@@ -186,6 +191,39 @@ fn classical(v: &str) -> Option<String> {
     Some(parts.join(".") + &modifier)
 }
 
+/// Whether `p` is all of `\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3}){0,2}`, Composer's date
+/// pattern: a year, one to six two-digit groups, then up to two groups of one to three digits.
+fn is_date(p: &[u8]) -> bool {
+    fn digits(p: &[u8], at: usize, n: usize) -> bool {
+        p.len() >= at + n && p[at..at + n].iter().all(u8::is_ascii_digit)
+    }
+    /// From byte `at`, having read `pairs` two-digit groups and `tails` short groups.
+    fn rest(
+        p: &[u8],
+        at: usize,
+        pairs: usize,
+        tails: usize,
+        seen: &mut Vec<(usize, usize, usize)>,
+    ) -> bool {
+        if at == p.len() {
+            return pairs >= 1;
+        }
+        if seen.contains(&(at, pairs, tails)) {
+            return false;
+        }
+        seen.push((at, pairs, tails));
+        let sep = usize::from(matches!(p[at], b'.' | b':' | b'-'));
+        let body = at + sep;
+        if tails == 0 && pairs < 6 && digits(p, body, 2) && rest(p, body + 2, pairs + 1, 0, seen) {
+            return true;
+        }
+        pairs >= 1
+            && tails < 2
+            && (1..=3).any(|n| digits(p, body, n) && rest(p, body + n, pairs, tails + 1, seen))
+    }
+    digits(p, 0, 4) && rest(p, 4, 0, 0, &mut Vec::new())
+}
+
 fn datetime(v: &str) -> Option<String> {
     let b = v.as_bytes();
     if b.len() < 6 || !b[..4].iter().all(u8::is_ascii_digit) {
@@ -195,13 +233,13 @@ fn datetime(v: &str) -> Option<String> {
     while end < b.len() && (b[end].is_ascii_digit() || matches!(b[end], b'.' | b':' | b'-')) {
         end += 1;
     }
-    // The longest date prefix ending in a digit whose rest is a modifier.
-    for cut in (5..=end).rev() {
-        if !b[cut - 1].is_ascii_digit() {
+    // The modifier cannot start with a digit, so at most one cut works: the date ends
+    // where its digits do and the rest is a modifier.
+    for cut in (6..=end).rev() {
+        if !b[cut - 1].is_ascii_digit() || b.get(cut).is_some_and(u8::is_ascii_digit) {
             continue;
         }
-        let digits = b[..cut].iter().filter(|c| c.is_ascii_digit()).count();
-        if !(6..=23).contains(&digits) {
+        if !is_date(&b[..cut]) {
             continue;
         }
         if let Some(modifier) = parse_modifier(&v[cut..]) {
@@ -231,11 +269,9 @@ pub fn normalize(s: &str) -> Result<String, ParseError> {
         }
         v = head;
     }
-    let branch = strip_prefix_ci(v, "dev-").unwrap_or(v).to_ascii_lowercase();
-    if matches!(branch.as_str(), "master" | "trunk" | "default") {
-        return Ok("9999999-dev".to_string());
-    }
-    if strip_prefix_ci(v, "dev-").is_some() {
+    // composer/semver 3 normalizes `master`, `trunk` and `default` to `dev-<name>` like any
+    // other branch (Composer 1 read them as `9999999-dev`, above every release).
+    if matches!(v, "master" | "trunk" | "default") || strip_prefix_ci(v, "dev-").is_some() {
         return Err(err("a branch name, not an ordered version"));
     }
     let body = v
@@ -398,9 +434,33 @@ mod tests {
         ("20100102-203040", "20100102.203040"),
         ("20100102203040-10", "20100102203040.10"),
         ("20100102-203040-p1", "20100102.203040-patch1"),
-        ("dev-master", "9999999-dev"),
-        ("dev-trunk", "9999999-dev"),
-        ("master", "9999999-dev"),
+        // composer/semver 3.x VersionParserTest additions.
+        ("1.0.0.pl3-dev", "1.0.0.0-patch3-dev"),
+        ("v1.13.11-beta.0", "1.13.11.0-beta0"),
+        ("1.13.11.0-beta0", "1.13.11.0-beta0"),
+        ("2010.01", "2010.01.0.0"),
+        ("2010.1.555", "2010.1.555.0"),
+        ("2010.10.200", "2010.10.200.0"),
+        ("20230131.0.0", "20230131.0.0"),
+        ("202301310000.0.0", "202301310000.0.0"),
+        ("20100102", "20100102"),
+        ("20100102.0", "20100102.0"),
+        ("20100102.1.0", "20100102.1.0"),
+        ("20100102.0.3", "20100102.0.3"),
+        ("2010-01-02-10-20-30.0.3", "2010.01.02.10.20.30.0.3"),
+        ("2010-01-02-10-20-30.5", "2010.01.02.10.20.30.5"),
+        ("2012.06.07", "2012.06.07.0"),
+        ("201903.0", "201903.0"),
+        ("201903.0-p2", "201903.0-patch2"),
+        ("1.0.0-beta.5+foo", "1.0.0.0-beta5"),
+        ("1.0.0-alpha2.1+foo", "1.0.0.0-alpha2.1"),
+        ("1.0.0-alpha-2.1-3+foo", "1.0.0.0-alpha2.1-3"),
+        ("1.0.0+foo@dev", "1.0.0.0"),
+        ("00.01.03.04", "00.01.03.04"),
+        ("000.001.003.004", "000.001.003.004"),
+        ("0.000.103.204", "0.000.103.204"),
+        ("0700", "0700.0.0.0"),
+        ("1.0.0 ", "1.0.0.0"),
         ("1.0.0+foo", "1.0.0.0"),
         ("1.0.0-alpha.3.1+foo", "1.0.0.0-alpha3.1"),
         ("1.0.0-stable", "1.0.0.0"),
@@ -419,7 +479,51 @@ mod tests {
         "1.x-dev",
         "1.0.0+",
         "+foo",
+        // composer/semver 3.x failingNormalizedVersions.
+        "1.0.0+foo bar",
+        "1.0.1-SNAPSHOT",
+        "1.0.0<1.0.5-dev",
+        "1.0.0-dev<1.0.5-dev",
+        "foo bar-dev",
+        " as ",
+        " as 1.2",
+        "^",
+        "^8 || ^",
+        "~",
+        "~1 ~",
+        "~1",
+        "^1",
+        "1.*",
+        "20100102.0.3.4",
+        // Branches (normalized to `dev-…` by composer/semver 3).
+        "master",
+        "dev-master",
+        "trunk",
+        "dev-trunk",
+        "DEV-FOOBAR",
     ];
+
+    /// composer/semver tests/ComparatorTest.php compareProvider, numeric versions (the
+    /// `dev-foo` rows are branches, refused here): (a, b, a vs b).
+    const COMPARATOR: &[(&str, &str, Ordering)] = &[
+        ("1.25.0", "1.24.0", Ordering::Greater),
+        ("1.25.0", "1.25.0", Ordering::Equal),
+        ("1.25.0", "1.26.0", Ordering::Less),
+        ("1.0.0", "1.2-dev", Ordering::Less),
+        ("1.25.0-beta2.1", "1.25.0-b.3", Ordering::Less),
+        ("1.25.0-b2.1", "1.25.0beta.3", Ordering::Less),
+        ("1.25.0-b-2.1", "1.25.0-rc", Ordering::Less),
+        ("1.25.0-beta2.1", "1.25.0-b.2.1", Ordering::Equal),
+        ("1.25.0beta2.1", "1.25.0-b2.1", Ordering::Equal),
+    ];
+
+    #[test]
+    fn upstream_comparator() {
+        for &(a, b, want) in COMPARATOR {
+            assert_eq!(cmp(a, b), want, "{a} vs {b}");
+            assert_eq!(cmp(b, a), want.reverse(), "{b} vs {a}");
+        }
+    }
 
     /// PHP manual / php-src `version_compare` behaviour on normalized strings (a < b).
     const PHP_LESS: &[(&str, &str)] = &[
@@ -506,7 +610,9 @@ mod tests {
     #[test]
     fn total_order_properties() {
         let mut all: Vec<&str> = ORDER.to_vec();
-        all.extend(NORMALIZED.iter().map(|(a, _)| *a));
+        // The first normalization inputs (the later ones are dates, far above the rest);
+        // the triple loop is cubic, so the list stays short.
+        all.extend(NORMALIZED.iter().take(24).map(|(a, _)| *a));
         let v: Vec<Version> = all.iter().map(|s| parse(s).unwrap()).collect();
         check_total(&v);
     }

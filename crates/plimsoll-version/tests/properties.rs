@@ -33,7 +33,7 @@ fn grammar(scheme: Scheme) -> String {
         Scheme::Maven => "[0-9]{1,2}([.-]([0-9]{1,2}|alpha|beta|milestone|rc|cr|snapshot|ga|final|sp|[a-z]{1,2}[0-9]?)){0,4}".into(),
         Scheme::NuGet => "[0-9]{1,2}(\\.[0-9]{1,2}){0,3}(-[0-9A-Za-z-]{1,3}(\\.[0-9A-Za-z-]{1,3}){0,2})?(\\+[0-9a-z]{1,3})?".into(),
         Scheme::RubyGems => "[0-9]{1,2}(\\.([0-9]{1,2}|[a-z]{1,2}[0-9]?)){0,3}(-[0-9a-z]{1,3})?".into(),
-        Scheme::Composer => "v?[0-9]{1,2}(\\.[0-9]{1,2}){0,3}([-._]?(alpha|beta|RC|a|b|rc|p|pl|patch|stable)[0-9]{0,2})?([.-]?dev)?|dev-master".into(),
+        Scheme::Composer => "v?[0-9]{1,2}(\\.[0-9]{1,2}){0,3}([-._]?(alpha|beta|RC|a|b|rc|p|pl|patch|stable)[0-9]{0,2})?([.-]?dev)?".into(),
     }
 }
 
