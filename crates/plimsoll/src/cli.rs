@@ -31,6 +31,26 @@ pub enum Command {
     /// Read a CycloneDX (1.4–1.6) or SPDX (2.2/2.3) JSON SBOM — plimsoll's, Syft's or
     /// Trivy's — and report its packages.
     Sbom(SbomArgs),
+    /// Compare two versions under an ecosystem's ordering: prints -1, 0 or 1.
+    Vercmp(VercmpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VercmpArgs {
+    /// Ecosystem: an OSV name (`Debian`, `Alpine`, `PyPI`, `npm`, `Go`, `Maven`, `crates.io`,
+    /// `RubyGems`, `NuGet`, `Packagist`, `Hex`, `Pub`, `Red Hat`…) or an alias (`deb`, `rpm`,
+    /// `apk`, `pypi`, `semver`, `go`, `maven`, `gem`, `nuget`, `composer`…).
+    #[arg(value_name = "ECOSYSTEM")]
+    pub ecosystem: String,
+    /// First version.
+    #[arg(value_name = "A", required_unless_present = "batch")]
+    pub a: Option<String>,
+    /// Second version.
+    #[arg(value_name = "B", required_unless_present = "batch")]
+    pub b: Option<String>,
+    /// Read `A<TAB>B` lines from standard input and print one result per line.
+    #[arg(long, conflicts_with_all = ["a", "b"])]
+    pub batch: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

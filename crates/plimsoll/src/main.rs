@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Fs(args) => cmd_fs(args),
         Command::Inventory(args) => cmd_inventory(args),
         Command::Sbom(args) => cmd_sbom(args),
+        Command::Vercmp(args) => cmd_vercmp(args),
     };
     match result {
         Ok(code) => code,
@@ -309,5 +310,52 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         warnings: Vec::new(),
     };
     emit(&report, &args.output, View::Inventory)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vercmp ECOSYSTEM A B`: -1, 0 or 1; `--batch` reads `A<TAB>B` lines from standard input
+/// and answers each on its own line. An unparsable version is an input error (exit 2); in
+/// batch mode the line number is named and the lines before it have been answered.
+fn cmd_vercmp(args: cli::VercmpArgs) -> anyhow::Result<ExitCode> {
+    use std::io::BufRead;
+    let scheme = plimsoll_version::Scheme::from_name(&args.ecosystem).map_err(|_| {
+        input_err(format!(
+            "unknown ecosystem {:?} (OSV names such as Debian, Alpine, PyPI, npm, Go, Maven, \
+             crates.io, RubyGems, NuGet, Packagist, Hex, Pub, Red Hat, or deb, rpm, apk, pypi, \
+             semver, go, maven, gem, nuget, composer)",
+            args.ecosystem
+        ))
+    })?;
+    let sign = |o: std::cmp::Ordering| o as i8;
+    if !args.batch {
+        let (a, b) = (args.a.unwrap_or_default(), args.b.unwrap_or_default());
+        let o = plimsoll_version::compare(scheme, &a, &b).map_err(input_err)?;
+        println!("{}", sign(o));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (n, line) in stdin.lines().enumerate() {
+        let line = line.map_err(|e| input_err(format!("reading standard input: {e}")))?;
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let Some((a, b)) = line.split_once('\t') else {
+            out.flush()?;
+            return Err(input_err(format!(
+                "standard input line {}: expected A<TAB>B, got {line:?}",
+                n + 1
+            )));
+        };
+        match plimsoll_version::compare(scheme, a, b) {
+            Ok(o) => writeln!(out, "{}", sign(o))?,
+            Err(e) => {
+                out.flush()?;
+                return Err(input_err(format!("standard input line {}: {e}", n + 1)));
+            }
+        }
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
