@@ -133,6 +133,11 @@ pub struct FetchOptions {
     pub max_csv_bytes: u64,
     /// More changed records than this and the update downloads `all.zip` instead.
     pub max_changed_records: usize,
+    /// Changed records adding up to more bytes than this: `all.zip` instead (it goes to
+    /// disk, the records are held in memory).
+    pub max_changed_bytes: u64,
+    /// Record requests in flight at once during an incremental update.
+    pub parallel_requests: usize,
 }
 
 impl Default for FetchOptions {
@@ -147,6 +152,8 @@ impl Default for FetchOptions {
             max_record_bytes: 16 << 20,
             max_csv_bytes: 256 << 20,
             max_changed_records: 2000,
+            max_changed_bytes: 256 << 20,
+            parallel_requests: 8,
         }
     }
 }
@@ -430,18 +437,31 @@ impl Client {
                         | ureq::Error::HostNotFound
                         | ureq::Error::Protocol(_)
                 );
+                let mut message = e.to_string();
+                let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
+                    || message.to_ascii_lowercase().contains("certificate");
+                if tls && !self.options.insecure {
+                    message.push_str(
+                        " (TLS verification failed; for a mirror with a private CA add it to the system's trust store, or pass --insecure)",
+                    );
+                }
                 let error = FetchError::Transport {
                     what: what.to_string(),
                     url: redact(url),
-                    message: e.to_string(),
+                    message,
                 };
-                return Err(if retryable {
+                return Err(if retryable && !tls {
                     Failure::Retry { error, after: None }
                 } else {
                     Failure::Fatal(error)
                 });
             }
         };
+        // A redirect must not lead from https to plain http.
+        let final_url = ureq::ResponseExt::get_uri(&resp).to_string();
+        if final_url != url {
+            self.check_url(what, &final_url)?;
+        }
         let status = resp.status().as_u16();
         match status {
             200..=299 => Ok(Answer::Body(Box::new(resp))),
@@ -675,18 +695,9 @@ fn incremental(
             },
         }));
     }
-    let mut records = Vec::with_capacity(listing.ids.len());
-    for id in listing.ids {
-        let url = format!("{dir_url}{}.json", encode_segment(&id));
-        let what = format!("OSV record {id} ({ecosystem})");
-        let body = match client.get_bytes(&what, &url, None, client.options.max_record_bytes)? {
-            Fetched::Body { body, .. } => body,
-            // Listed but gone: the csv and the records disagree, the zip is the truth.
-            Fetched::NotFound | Fetched::NotModified => return Ok(None),
-        };
-        check_record_id(&what, &url, &id, &body)?;
-        records.push((id, body));
-    }
+    let Some(records) = fetch_records(client, ecosystem, dir_url, &listing.ids)? else {
+        return Ok(None);
+    };
     let newest = match (&listing.newest, &prev.newest_modified) {
         (Some((t, s)), _) if *t > since => Some(s.clone()),
         (_, p) => p.clone(),
@@ -699,6 +710,82 @@ fn incremental(
             ..prev.clone()
         },
     }))
+}
+
+/// `(id, OSV JSON)`.
+type Record = (String, Vec<u8>);
+
+/// Fetches the changed records with a few requests in flight at once, in `ids` order.
+/// `None` means "download all.zip instead": a listed record is gone (the csv and the
+/// records disagree, the zip is the truth), or the records add up to more than
+/// [`FetchOptions::max_changed_bytes`].
+fn fetch_records(
+    client: &Client,
+    ecosystem: &str,
+    dir_url: &str,
+    ids: &[String],
+) -> Result<Option<Vec<Record>>, FetchError> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    let next = AtomicUsize::new(0);
+    let total = AtomicU64::new(0);
+    let give_up = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<Vec<u8>>>> = ids.iter().map(|_| Mutex::new(None)).collect();
+    let first_error: Mutex<Option<FetchError>> = Mutex::new(None);
+    let fetch_one = |id: &str| -> Result<Option<Vec<u8>>, FetchError> {
+        let url = format!("{dir_url}{}.json", encode_segment(id));
+        let what = format!("OSV record {id} ({ecosystem})");
+        match client.get_bytes(&what, &url, None, client.options.max_record_bytes)? {
+            Fetched::Body { body, .. } => {
+                check_record_id(&what, &url, id, &body)?;
+                Ok(Some(body))
+            }
+            Fetched::NotFound | Fetched::NotModified => Ok(None),
+        }
+    };
+    let workers = client.options.parallel_requests.clamp(1, 32).min(ids.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while !give_up.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(id) = ids.get(i) else { break };
+                    match fetch_one(id) {
+                        Ok(Some(body)) => {
+                            let sum = total.fetch_add(body.len() as u64, Ordering::Relaxed)
+                                + body.len() as u64;
+                            if sum > client.options.max_changed_bytes {
+                                give_up.store(true, Ordering::Relaxed);
+                            }
+                            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(body);
+                        }
+                        Ok(None) => give_up.store(true, Ordering::Relaxed),
+                        Err(e) => {
+                            give_up.store(true, Ordering::Relaxed);
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    if give_up.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    let mut records = Vec::with_capacity(ids.len());
+    for (id, slot) in ids.iter().zip(slots) {
+        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(body) => records.push((id.clone(), body)),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(records))
 }
 
 fn full(

@@ -295,12 +295,15 @@ fn changed_records_are_fetched_one_by_one() {
     let ids: Vec<&str> = records.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(ids, ["GHSA-8489-44mv-ggj8", "GHSA-7rjr-3q55-vv33"]);
     assert_eq!(records[0].1, cve_2021_44832("2021-12-28T20:22:47Z"));
+    // The csv, then the records (fetched in parallel, so in any order).
+    let mut paths = bucket.paths();
+    assert_eq!(paths.remove(0), "Maven/modified_id.csv");
+    paths.sort();
     assert_eq!(
-        bucket.paths(),
+        paths,
         [
-            "Maven/modified_id.csv",
-            "Maven/GHSA-8489-44mv-ggj8.json",
-            "Maven/GHSA-7rjr-3q55-vv33.json"
+            "Maven/GHSA-7rjr-3q55-vv33.json",
+            "Maven/GHSA-8489-44mv-ggj8.json"
         ]
     );
     assert_eq!(
@@ -791,4 +794,70 @@ fn epss_is_fetched_conditionally_by_date() {
     assert_eq!(last.if_none_match, None);
     assert_eq!(last.if_modified_since, by_date.last_modified);
     assert_eq!(last.status, 304);
+}
+
+#[test]
+fn records_adding_up_past_the_memory_bound_fall_back_to_all_zip() {
+    let bucket = Bucket::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let state = first_fetch(&bucket, tmp.path());
+    bucket.publish(
+        "Maven",
+        &[
+            log4shell("2021-12-10T00:40:56Z"),
+            cve_2021_45046("2021-12-20T17:20:04Z"),
+            cve_2021_44832("2021-12-28T20:22:47Z"),
+        ],
+    );
+    let one = cve_2021_44832("2021-12-28T20:22:47Z").len() as u64;
+    let c = Client::new(FetchOptions {
+        max_changed_bytes: one + 10,
+        parallel_requests: 1,
+        ..options(&bucket)
+    });
+    let (zip, _) = full(update_ecosystem(&c, "Maven", Some(&state), tmp.path()).unwrap());
+    assert_eq!(zip_names(&zip).len(), 3);
+}
+
+#[test]
+fn a_csv_newer_than_the_zip_records_no_timestamp() {
+    // The csv of the next export run is already up, its zip not yet: the zip cannot be
+    // said to hold everything up to the csv's newest line.
+    let bucket = Bucket::start();
+    let tmp = tempfile::tempdir().unwrap();
+    bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
+    bucket.put(
+        "Maven/modified_id.csv",
+        "2021-12-14T18:01:28Z,GHSA-7rjr-3q55-vv33\n2021-12-10T00:40:56Z,GHSA-jfh8-c2jp-5v3q\n",
+    );
+    let (_zip, state) =
+        full(update_ecosystem(&client(&bucket), "Maven", None, tmp.path()).unwrap());
+    assert_eq!(state.newest_modified, None);
+    assert!(state.etag.is_some());
+}
+
+#[test]
+fn the_client_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<Client>();
+    let bucket = Bucket::start();
+    let tmp = tempfile::tempdir().unwrap();
+    bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
+    bucket.publish("Rocky Linux", &[rocky("2021-06-24T10:00:00Z")]);
+    let progress = Arc::new(Progress::default());
+    let c = client(&bucket).with_progress(progress.clone());
+    std::thread::scope(|s| {
+        for eco in ["Maven", "Rocky Linux"] {
+            let (c, dir) = (c.clone(), tmp.path());
+            s.spawn(move || {
+                let (zip, _) = full(update_ecosystem(&c, eco, None, dir).unwrap());
+                drop(zip);
+            });
+        }
+    });
+    let both = bucket.get("Maven/all.zip").unwrap().len()
+        + bucket.get("Rocky Linux/all.zip").unwrap().len();
+    assert_eq!(progress.bytes_done(), both as u64);
+    assert_eq!(progress.files_done(), 2);
+    assert!(leftovers(tmp.path()).is_empty());
 }
