@@ -48,6 +48,9 @@ pub enum Fault {
     DropAfter(usize),
     /// Wait this long before answering at all.
     Stall(Duration),
+    /// Answer `302 Found` with this `Location` (a path such as `/x`, or a whole URL), as
+    /// EPSS's `epss_scores-current.csv.gz` redirects to the dated file.
+    Redirect(String),
 }
 
 /// One request as the server saw it.
@@ -348,6 +351,18 @@ fn serve(mut conn: TcpStream, inner: &Mutex<Inner>) {
         respond(&mut conn, *status, &extra, b"injected failure\n", &method);
         return;
     }
+    if let Some(Fault::Redirect(location)) = &fault {
+        req.status = 302;
+        log(req);
+        respond(
+            &mut conn,
+            302,
+            &format!("Location: {location}\r\n"),
+            b"",
+            &method,
+        );
+        return;
+    }
     if method != "GET" && method != "HEAD" {
         req.status = 405;
         log(req);
@@ -427,6 +442,7 @@ fn read_head(conn: &TcpStream) -> Option<(String, String, Vec<(String, String)>)
 
 fn respond(conn: &mut TcpStream, status: u16, extra: &str, body: &[u8], method: &str) {
     let reason = match status {
+        302 => "Found",
         404 => "Not Found",
         405 => "Method Not Allowed",
         429 => "Too Many Requests",
@@ -547,6 +563,43 @@ mod tests {
             assert_eq!(parse_http_date(&http_date(s)), Some(s), "{s}");
         }
         assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn serves_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("Red Hat")).unwrap();
+        std::fs::write(dir.path().join("Red Hat/modified_id.csv"), "x\n").unwrap();
+        std::fs::write(dir.path().join("ecosystems.txt"), "Red Hat\n").unwrap();
+        let bucket = Bucket::from_dir(dir.path()).unwrap();
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let url = format!("{}/Red%20Hat/modified_id.csv", bucket.url());
+        let mut resp = agent.get(&url).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(resp.body_mut().read_to_string().unwrap(), "x\n");
+        let etag = bucket.etag("Red Hat/modified_id.csv").unwrap();
+        let resp = agent
+            .get(&url)
+            .header("If-None-Match", etag.as_str())
+            .call()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 304);
+        let resp = agent
+            .get(format!("{}/nothing", bucket.url()))
+            .call()
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 404);
+        let log = bucket.requests();
+        assert_eq!(log[0].raw_path, "Red%20Hat/modified_id.csv");
+        assert_eq!(log[0].path, "Red Hat/modified_id.csv");
+        assert_eq!(log[1].if_none_match.as_deref(), Some(etag.as_str()));
+        assert_eq!(
+            log.iter().map(|r| r.status).collect::<Vec<_>>(),
+            [200, 304, 404]
+        );
     }
 
     #[test]

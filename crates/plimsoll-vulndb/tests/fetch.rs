@@ -861,3 +861,30 @@ fn the_client_can_be_shared_between_threads() {
     assert_eq!(progress.files_done(), 2);
     assert!(leftovers(tmp.path()).is_empty());
 }
+
+#[test]
+fn epss_current_redirects_to_the_dated_file() {
+    let bucket = Bucket::start();
+    bucket.put("epss_scores-2025-06-01.csv.gz", b"\x1f\x8b dated".to_vec());
+    bucket.fail(
+        "epss_scores-current.csv.gz",
+        Fault::Redirect("/epss_scores-2025-06-01.csv.gz".to_string()),
+        2,
+    );
+    let url = format!("{}/epss_scores-current.csv.gz", bucket.url());
+    let c = client(&bucket);
+    let (body, state) = fetch_document(&c, "FIRST EPSS", &url, None, 1 << 20)
+        .unwrap()
+        .unwrap();
+    assert_eq!(body, b"\x1f\x8b dated");
+    // The state is kept for the URL asked for; the validators are the dated file's.
+    assert_eq!(state.url, url);
+    assert_eq!(state.etag, bucket.etag("epss_scores-2025-06-01.csv.gz"));
+
+    let again = fetch_document(&c, "FIRST EPSS", &url, Some(&state), 1 << 20).unwrap();
+    let reqs = bucket.requests();
+    assert_eq!(reqs.len(), 4, "{reqs:?}");
+    assert_eq!(reqs[3].path, "epss_scores-2025-06-01.csv.gz");
+    assert_eq!(reqs[3].if_none_match, state.etag, "{reqs:?}");
+    assert!(again.is_none());
+}
