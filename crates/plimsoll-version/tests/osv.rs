@@ -330,6 +330,14 @@ fn versions_list() {
         ],
     );
     assert_eq!(run(&e, "1.0").matched_by, [MatchedBy::Listed]);
+    let both = Entry {
+        versions: &["2.0.5"],
+        ..e
+    };
+    assert_eq!(
+        run(&both, "2.0.5").matched_by,
+        [MatchedBy::Listed, MatchedBy::Range(0)]
+    );
     // An unparsable installed version can still be listed by its exact string.
     let got = run(&e, "not-a-version-tag");
     assert_eq!(got.verdict, Verdict::Affected);
