@@ -429,6 +429,15 @@ fn ties_keep_record_order() {
         &reopened,
         &[("1.0.0", Some(&["2.0.0"])), ("0.5.0", Some(&["1.0.0"]))],
     );
+    // A single affected version: introduced and last_affected at one version.
+    let single = Entry {
+        ranges: r#"[{"type": "SEMVER", "events": [{"introduced": "1.0.0"}, {"last_affected": "1.0.0"}]}]"#,
+        ..empty
+    };
+    check(
+        &single,
+        &[("1.0.0", Some(&[])), ("1.0.1", None), ("0.9.9", None)],
+    );
 }
 
 /// SEMVER ranges use SemVer whatever the ecosystem, with osv.dev's coercion of short and
