@@ -111,7 +111,7 @@ pub struct Evaluation {
     pub matched_by: Vec<MatchedBy>,
     /// What could not be evaluated. Never empty when the verdict is
     /// [`Verdict::Undetermined`]; may be non-empty beside [`Verdict::Affected`] (something
-    /// else matched) .
+    /// else matched).
     pub problems: Vec<Problem>,
 }
 
