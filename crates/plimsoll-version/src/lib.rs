@@ -3,7 +3,17 @@
 //!
 //! Each scheme lives in its own module with a `Version` type implementing `Ord` and a
 //! `parse` that refuses what the ecosystem's tool would refuse; [`compare`] dispatches by
-//! [`Scheme`]. Test vectors come from the upstream projects' own test suites.
+//! [`Scheme`], and [`Scheme::parse`] gives an [`AnyVersion`] to compare many times. Test
+//! vectors come from the upstream projects' own test suites.
+//!
+//! Names: [`Scheme::for_ecosystem`] maps an OSV ecosystem string (`Debian:12`,
+//! `Alpine:v3.19`, `Maven:https://…`) to its ordering; [`Scheme::from_name`] also takes the
+//! command line's short aliases (`deb`, `pypi`, `gem`…); [`Scheme::name`] is the short name
+//! for messages.
+//!
+//! [`osv::evaluate`] decides whether an installed version is affected by one OSV
+//! `affected[]` entry (ranges and versions), exactly as the OSV schema defines it, and says
+//! so when it cannot decide.
 
 use std::cmp::Ordering;
 

@@ -105,11 +105,13 @@ pub struct Evaluation {
     /// when only the `versions` list matched, or when the interval has no fix (no `fixed`
     /// event, or a `last_affected` one).
     pub fixed: Vec<String>,
-    /// What matched, in order: the `versions` list first, then ranges by index.
+    /// What matched, in order: the `versions` list first, then ranges by index. A listing
+    /// that equals the installed version only under the scheme (not as a string) is looked
+    /// for only when no range matched.
     pub matched_by: Vec<MatchedBy>,
     /// What could not be evaluated. Never empty when the verdict is
     /// [`Verdict::Undetermined`]; may be non-empty beside [`Verdict::Affected`] (something
-    /// else matched) .
+    /// else matched).
     pub problems: Vec<Problem>,
 }
 
@@ -290,24 +292,6 @@ pub fn evaluate(
     let mut eco: Option<Result<AnyVersion, ParseError>> = None;
     let mut sem: Option<Result<AnyVersion, ParseError>> = None;
 
-    if !versions.is_empty() {
-        let listed = versions.iter().any(|v| v == installed) || {
-            match eco.get_or_insert_with(|| parse_for_osv(scheme, installed)) {
-                Ok(iv) => versions.iter().any(|v| {
-                    parse_for_osv(scheme, v)
-                        .is_ok_and(|pv| iv.compare(&pv) == Some(Ordering::Equal))
-                }),
-                Err(e) => {
-                    push_unique(&mut eval.problems, Problem::InstalledUnparsable(e.clone()));
-                    false
-                }
-            }
-        };
-        if listed {
-            eval.matched_by.push(MatchedBy::Listed);
-        }
-    }
-
     for (i, range) in ranges.iter().enumerate() {
         let (range_scheme, slot) = match range.kind {
             RangeKind::Git => continue,
@@ -354,6 +338,25 @@ pub fn evaluate(
                     .into_iter()
                     .map(|error| Problem::EventUnparsable { range: i, error }),
             ),
+        }
+    }
+
+    // The `versions` list: the exact string first; equality under the scheme (`1.0` is
+    // `1.0.0` in PEP 440) only when no range matched, since it parses every entry and an
+    // Ubuntu record lists hundreds.
+    if versions.iter().any(|v| v == installed) {
+        eval.matched_by.insert(0, MatchedBy::Listed);
+    } else if !versions.is_empty() && eval.matched_by.is_empty() {
+        match eco.get_or_insert_with(|| parse_for_osv(scheme, installed)) {
+            Ok(iv) => {
+                if versions.iter().any(|v| {
+                    parse_for_osv(scheme, v)
+                        .is_ok_and(|pv| iv.compare(&pv) == Some(Ordering::Equal))
+                }) {
+                    eval.matched_by.insert(0, MatchedBy::Listed);
+                }
+            }
+            Err(e) => push_unique(&mut eval.problems, Problem::InstalledUnparsable(e.clone())),
         }
     }
 

@@ -330,6 +330,14 @@ fn versions_list() {
         ],
     );
     assert_eq!(run(&e, "1.0").matched_by, [MatchedBy::Listed]);
+    let both = Entry {
+        versions: &["2.0.5"],
+        ..e
+    };
+    assert_eq!(
+        run(&both, "2.0.5").matched_by,
+        [MatchedBy::Listed, MatchedBy::Range(0)]
+    );
     // An unparsable installed version can still be listed by its exact string.
     let got = run(&e, "not-a-version-tag");
     assert_eq!(got.verdict, Verdict::Affected);
@@ -420,6 +428,15 @@ fn ties_keep_record_order() {
     check(
         &reopened,
         &[("1.0.0", Some(&["2.0.0"])), ("0.5.0", Some(&["1.0.0"]))],
+    );
+    // A single affected version: introduced and last_affected at one version.
+    let single = Entry {
+        ranges: r#"[{"type": "SEMVER", "events": [{"introduced": "1.0.0"}, {"last_affected": "1.0.0"}]}]"#,
+        ..empty
+    };
+    check(
+        &single,
+        &[("1.0.0", Some(&[])), ("1.0.1", None), ("0.9.9", None)],
     );
 }
 

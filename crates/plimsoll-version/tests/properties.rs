@@ -158,13 +158,16 @@ proptest! {
         bounds in proptest::collection::vec(0u32..40, 1..7),
         installed in 0u32..42,
         zero_start in any::<bool>(),
+        last_affected in any::<bool>(),
+        limit in proptest::option::of(0u32..42),
         shuffle in any::<u64>(),
     ) {
         let v = |n: u32| format!("1.{n}.0");
         let mut bounds = bounds;
         bounds.sort_unstable();
         bounds.dedup();
-        // Pairs (introduced, fixed); an odd count leaves the last interval open.
+        // Pairs (introduced, fixed); an odd count leaves the last interval open, or closes it
+        // with `last_affected` just above its start (so only the start is affected).
         let mut events = Vec::new();
         let mut intervals = Vec::new();
         for pair in bounds.chunks(2) {
@@ -177,8 +180,17 @@ proptest! {
                     events.push(Event::Fixed(v(hi)));
                     intervals.push((lo, Some(hi)));
                 }
+                // At `1.<lo>.5`, not at `1.<lo>.0`: events at one version keep the record's
+                // order, which the shuffle below would change.
+                None if last_affected => {
+                    events.push(Event::LastAffected(format!("1.{}.5", pair[0])));
+                    intervals.push((lo, Some(pair[0] + 1)));
+                }
                 None => intervals.push((lo, None)),
             }
+        }
+        if let Some(l) = limit {
+            events.push(Event::Limit(v(l)));
         }
         // A deterministic shuffle from the drawn seed.
         let mut seed = shuffle | 1;
@@ -188,15 +200,28 @@ proptest! {
         }
         let range = Range { kind: RangeKind::Semver, repo: None, events };
         let got = evaluate(Scheme::Semver, &v(installed), std::slice::from_ref(&range), &[]);
-        let want = intervals.iter().find(|(lo, hi)| installed >= *lo && hi.is_none_or(|h| installed < h));
+        let below_limit = limit.is_none_or(|l| installed < l);
+        let want = intervals
+            .iter()
+            .find(|(lo, hi)| below_limit && installed >= *lo && hi.is_none_or(|h| installed < h));
+        // A last_affected interval has no fix to name.
+        let closed_by_fix = |hi: u32| events_fixed(&range, &v(hi));
         prop_assert!(got.problems.is_empty());
         match want {
             Some((_, hi)) => {
                 prop_assert_eq!(got.verdict, Verdict::Affected, "{:?} in {:?}", installed, intervals);
-                let fixed: Vec<String> = hi.iter().map(|&h| v(h)).collect();
+                let fixed: Vec<String> =
+                    hi.iter().filter(|&&h| closed_by_fix(h)).map(|&h| v(h)).collect();
                 prop_assert_eq!(got.fixed, fixed);
             }
             None => prop_assert_eq!(got.verdict, Verdict::NotAffected, "{:?} outside {:?}", installed, intervals),
         }
     }
+}
+
+fn events_fixed(range: &Range, version: &str) -> bool {
+    range
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Fixed(f) if f == version))
 }
