@@ -276,17 +276,30 @@ impl Builder {
         Ok(())
     }
 
+    /// `fetched_at` is the state's when there is one, else now (a local import).
     fn set_source_details(
         &self,
         name: &str,
         records: u64,
         details: &serde_json::Value,
+        state: Option<&SourceState>,
     ) -> Result<()> {
+        let fetched_at = state.map_or_else(now_rfc3339, |s| s.fetched_at.clone());
         self.conn()
             .execute(
-                "UPDATE sources SET records = ?2, details = ?3,
-                 fetched_at = COALESCE(fetched_at, ?4) WHERE name = ?1",
-                params![name, records as i64, details.to_string(), now_rfc3339()],
+                "UPDATE sources SET records = ?2, details = ?3, fetched_at = ?4 WHERE name = ?1",
+                params![name, records as i64, details.to_string(), fetched_at],
+            )
+            .at(self.tmp_path())?;
+        Ok(())
+    }
+
+    /// Marks a locally imported source: its `url` is the path, `fetched_at` now.
+    pub(crate) fn touch_local_source(&self, name: &str, path: &Path) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE sources SET url = ?2, fetched_at = ?3 WHERE name = ?1",
+                params![name, path.display().to_string(), now_rfc3339()],
             )
             .at(self.tmp_path())?;
         Ok(())
@@ -796,7 +809,7 @@ impl Builder {
             "date_released": feed.date_released,
             "input": input,
         });
-        self.set_source_details("kev", summary.kev_entries, &details)?;
+        self.set_source_details("kev", summary.kev_entries, &details, state)?;
         Ok(summary)
     }
 
@@ -917,7 +930,7 @@ impl Builder {
             "score_date": score_date,
             "input": input,
         });
-        self.set_source_details("epss", summary.epss_scores, &details)?;
+        self.set_source_details("epss", summary.epss_scores, &details, state)?;
         Ok(summary)
     }
 

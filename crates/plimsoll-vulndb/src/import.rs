@@ -149,13 +149,18 @@ fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
     let source = format!("import:{}", abs.display());
     let input = path.display().to_string();
     let limits = builder.limits();
+    let osv = |s: Result<ImportSummary>, b: &mut Builder| {
+        let s = s?;
+        b.touch_local_source(&source, &abs)?;
+        Ok(s)
+    };
     match kind {
-        InputKind::OsvDir => builder.import_osv_dir(&source, path),
-        InputKind::OsvZip => builder.import_osv_zip(&source, path, true),
+        InputKind::OsvDir => osv(builder.import_osv_dir(&source, path), builder),
+        InputKind::OsvZip => osv(builder.import_osv_zip(&source, path, true), builder),
         InputKind::OsvJson => {
             let bytes = read_bounded(path, limits.max_feed_bytes.max(limits.max_record_bytes))
                 .map_err(|reason| bad(path, reason))?;
-            builder.import_osv_json(&source, &input, &bytes)
+            osv(builder.import_osv_json(&source, &input, &bytes), builder)
         }
         InputKind::Kev => {
             let bytes =

@@ -325,6 +325,9 @@ fn kev_epss_and_status() {
     );
     let osv_src = st.sources.iter().find(|s| s.kind == "osv").unwrap();
     assert!(osv_src.name.starts_with("import:"));
+    assert!(osv_src.url.as_deref().unwrap().ends_with("fixtures/osv"));
+    assert!(osv_src.fetched_at.is_some());
+    assert!(kev_src.fetched_at.is_some());
     assert_eq!(osv_src.records, 14);
     let count = |e: &str| st.ecosystems.iter().find(|(k, _)| k == e).map(|(_, n)| *n);
     assert_eq!(count("Debian:12"), Some(3));
