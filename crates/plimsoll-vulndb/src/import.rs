@@ -1,0 +1,369 @@
+//! `db import`, `db export`, and databases built on the fly from OSV data.
+//!
+//! Inputs are recognized by content, not by name ([`sniff`]): a directory is an OSV tree;
+//! `PK` starts a zip (an OSV `all.zip`); `{`/`[` is JSON (a CISA KEV feed when it has
+//! `catalogVersion` and `vulnerabilities`, else OSV records); gzip or plain text starting
+//! with `#model_version` or `cve,` is an EPSS CSV; [`EXPORT_MAGIC`] is a plimsoll export;
+//! `SQLite format 3` is a plimsoll database file.
+//!
+//! An export is [`EXPORT_MAGIC`], the export format (u32 LE, 1), the schema version
+//! (u32 LE), the database size (u64 LE), then the database file as one zstd frame. The
+//! header lets an importer refuse an export of another schema before decompressing it.
+
+use crate::build::{Builder, ImportSummary, read_bounded};
+use crate::schema::SCHEMA_VERSION;
+use crate::{Db, Error, IoCtx, Result};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// The first 16 bytes of a plimsoll export file.
+pub const EXPORT_MAGIC: &[u8; 16] = b"PLIMSOLL-VULNDB\0";
+const EXPORT_FORMAT: u32 = 1;
+const EXPORT_HEADER_LEN: usize = 32;
+
+/// What an input file or directory holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A directory of OSV JSON files (recursive).
+    OsvDir,
+    /// One OSV record, or a JSON array of records.
+    OsvJson,
+    /// A zip of OSV JSON files (`all.zip`).
+    OsvZip,
+    /// CISA `known_exploited_vulnerabilities.json`.
+    Kev,
+    /// FIRST EPSS CSV, plain.
+    EpssCsv,
+    /// FIRST EPSS CSV, gzip-compressed (`epss_scores-current.csv.gz`).
+    EpssCsvGz,
+    /// A `plimsoll db export` file.
+    Export,
+    /// A plimsoll SQLite database file.
+    Database,
+}
+
+fn bad(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Input {
+        input: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Recognizes an input by its content.
+pub fn sniff(path: &Path) -> Result<InputKind> {
+    let meta = std::fs::metadata(path).at(path)?;
+    if meta.is_dir() {
+        return Ok(InputKind::OsvDir);
+    }
+    let mut head = [0u8; 512];
+    let mut f = File::open(path).at(path)?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]).at(path)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let head = &head[..n];
+    if head.starts_with(EXPORT_MAGIC) {
+        return Ok(InputKind::Export);
+    }
+    if head.starts_with(b"SQLite format 3\0") {
+        return Ok(InputKind::Database);
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Ok(InputKind::OsvZip);
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let mut first = [0u8; 32];
+        let mut gz = flate2::read::GzDecoder::new(head);
+        let k = gz.read(&mut first).unwrap_or(0);
+        if is_epss_start(&first[..k]) {
+            return Ok(InputKind::EpssCsvGz);
+        }
+        return Err(bad(path, "a gzip file that is not an EPSS CSV"));
+    }
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        return Err(bad(path, "a zstd file without the plimsoll export header"));
+    }
+    if is_epss_start(head) {
+        return Ok(InputKind::EpssCsv);
+    }
+    let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'[') => Ok(InputKind::OsvJson),
+        Some(b'{') => {
+            // Deciding KEV versus OSV needs the top-level keys; read the document once.
+            #[derive(Deserialize)]
+            struct Probe {
+                #[serde(rename = "catalogVersion")]
+                catalog_version: Option<IgnoredAny>,
+                vulnerabilities: Option<IgnoredAny>,
+            }
+            let f = File::open(path).at(path)?;
+            let probe: Option<Probe> =
+                serde_json::from_reader(BufReader::new(f.take(512 << 20))).ok();
+            match probe {
+                Some(Probe {
+                    catalog_version: Some(_),
+                    vulnerabilities: Some(_),
+                }) => Ok(InputKind::Kev),
+                _ => Ok(InputKind::OsvJson),
+            }
+        }
+        _ if n == 0 => Err(bad(path, "empty file")),
+        _ => Err(bad(
+            path,
+            "not an OSV JSON file, directory or zip, a KEV feed, an EPSS CSV, or a plimsoll export",
+        )),
+    }
+}
+
+fn is_epss_start(b: &[u8]) -> bool {
+    b.starts_with(b"#model_version") || b.starts_with(b"cve,")
+}
+
+/// Imports each path into `builder`, by its sniffed kind, in order. A path that cannot be
+/// imported at all (unknown format, damaged zip, export of another schema) is reported in
+/// the summary's `skipped` and the others are still imported; only failures to write the
+/// database being built are errors.
+pub fn import_paths(builder: &mut Builder, paths: &[PathBuf]) -> Result<ImportSummary> {
+    let mut summary = ImportSummary::default();
+    for path in paths {
+        match import_one(builder, path) {
+            Ok(s) => summary.merge(s),
+            Err(e @ Error::Sqlite { .. }) => return Err(e),
+            Err(e) => summary.skip(&path.display().to_string(), None, e.to_string()),
+        }
+    }
+    Ok(summary)
+}
+
+fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
+    let kind = sniff(path)?;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let source = format!("import:{}", abs.display());
+    let input = path.display().to_string();
+    let limits = builder.limits();
+    let osv = |s: Result<ImportSummary>, b: &mut Builder| {
+        let s = s?;
+        b.touch_local_source(&source, &abs)?;
+        Ok(s)
+    };
+    match kind {
+        InputKind::OsvDir => osv(builder.import_osv_dir(&source, path), builder),
+        InputKind::OsvZip => osv(builder.import_osv_zip(&source, path, true), builder),
+        InputKind::OsvJson => {
+            let bytes = read_bounded(path, limits.max_feed_bytes.max(limits.max_record_bytes))
+                .map_err(|reason| bad(path, reason))?;
+            osv(builder.import_osv_json(&source, &input, &bytes), builder)
+        }
+        InputKind::Kev => {
+            let bytes =
+                read_bounded(path, limits.max_feed_bytes).map_err(|reason| bad(path, reason))?;
+            builder.import_kev(&input, &bytes, None)
+        }
+        InputKind::EpssCsv => {
+            let f = File::open(path).at(path)?;
+            builder.import_epss(&input, BufReader::new(f), None)
+        }
+        InputKind::EpssCsvGz => {
+            let f = File::open(path).at(path)?;
+            let gz = flate2::read::GzDecoder::new(BufReader::new(f));
+            builder.import_epss(&input, BufReader::new(gz), None)
+        }
+        InputKind::Database => {
+            builder.replace_with(path)?;
+            Ok(ImportSummary {
+                replaced_by_export: true,
+                ..Default::default()
+            })
+        }
+        InputKind::Export => {
+            let dir = builder
+                .target()
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_owned)
+                .unwrap_or_else(|| PathBuf::from("."));
+            let tmp = tempfile::Builder::new()
+                .prefix(".plimsoll-import.")
+                .suffix(".tmp")
+                .tempfile_in(&dir)
+                .at(&dir)?;
+            unpack_export(path, tmp.path(), limits.max_export_bytes)?;
+            builder.replace_with(tmp.path())?;
+            Ok(ImportSummary {
+                replaced_by_export: true,
+                ..Default::default()
+            })
+        }
+    }
+}
+
+fn unpack_export(path: &Path, out: &Path, max: u64) -> Result<()> {
+    let mut f = BufReader::new(File::open(path).at(path)?);
+    let mut header = [0u8; EXPORT_HEADER_LEN];
+    f.read_exact(&mut header)
+        .map_err(|_| bad(path, "truncated plimsoll export header"))?;
+    let u32_at =
+        |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let format = u32_at(16);
+    let schema = u32_at(20);
+    let mut size_bytes = [0u8; 8];
+    size_bytes.copy_from_slice(&header[24..32]);
+    let size = u64::from_le_bytes(size_bytes);
+    if format != EXPORT_FORMAT {
+        return Err(bad(
+            path,
+            format!("export format {format}, this plimsoll reads {EXPORT_FORMAT}"),
+        ));
+    }
+    if schema > SCHEMA_VERSION {
+        return Err(Error::NewerSchema {
+            path: path.to_owned(),
+            found: schema,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if schema < SCHEMA_VERSION {
+        return Err(Error::OlderSchema {
+            path: path.to_owned(),
+            found: schema,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if size > max {
+        return Err(bad(
+            path,
+            format!("declares {size} bytes, over the limit of {max}"),
+        ));
+    }
+    let dec = zstd::stream::read::Decoder::new(f).map_err(|e| bad(path, format!("zstd: {e}")))?;
+    let mut w = std::io::BufWriter::new(File::create(out).at(out)?);
+    let copied = std::io::copy(&mut dec.take(size + 1), &mut w)
+        .map_err(|e| bad(path, format!("damaged export (zstd): {e}")))?;
+    if copied != size {
+        return Err(bad(
+            path,
+            format!("export holds {copied} bytes, its header says {size}: truncated or damaged"),
+        ));
+    }
+    w.flush().at(out)?;
+    Ok(())
+}
+
+/// Writes the database at `db` as one zstd-compressed export file `out` (atomically).
+/// Returns the size of the export.
+pub fn export(db: &Path, out: &Path) -> Result<u64> {
+    Db::open(db)?;
+    let size = std::fs::metadata(db).at(db)?.len();
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".plimsoll-export.")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .at(&dir)?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        let mut header = Vec::with_capacity(EXPORT_HEADER_LEN);
+        header.extend_from_slice(EXPORT_MAGIC);
+        header.extend_from_slice(&EXPORT_FORMAT.to_le_bytes());
+        header.extend_from_slice(&SCHEMA_VERSION.to_le_bytes());
+        header.extend_from_slice(&size.to_le_bytes());
+        w.write_all(&header).at(out)?;
+        let mut enc = zstd::stream::write::Encoder::new(&mut w, 6).at(out)?;
+        let mut src = File::open(db).at(db)?;
+        let copied = std::io::copy(&mut src, &mut enc).at(db)?;
+        if copied != size {
+            return Err(bad(db, "the database changed size while being exported"));
+        }
+        enc.finish().at(out)?;
+        w.flush().at(out)?;
+    }
+    tmp.as_file().sync_all().at(out)?;
+    let written = tmp.as_file().metadata().at(out)?.len();
+    tmp.persist(out).map_err(|e| Error::Io {
+        path: out.to_owned(),
+        source: e.error,
+    })?;
+    Ok(written)
+}
+
+/// A database built from an OSV directory, zip or JSON file (or any other importable
+/// input), cached under `cache_dir` by a key over the input's absolute path and its files'
+/// names, sizes and modification times (reading every byte to hash it would cost as much as
+/// the import it saves). The cached database is reused while the key matches; otherwise it
+/// is rebuilt. A plimsoll database file is returned as is.
+/// Returns the database path, and the import summary when it was (re)built.
+pub fn cached_db_for(input: &Path, cache_dir: &Path) -> Result<(PathBuf, Option<ImportSummary>)> {
+    if sniff(input)? == InputKind::Database {
+        Db::open(input)?;
+        return Ok((input.to_owned(), None));
+    }
+    let abs = std::path::absolute(input).unwrap_or_else(|_| input.to_owned());
+    let mut h = Sha256::new();
+    h.update(format!(
+        "plimsoll-vulndb {} schema {SCHEMA_VERSION}\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    h.update(abs.to_string_lossy().as_bytes());
+    h.update(b"\n");
+    let mut listing = Vec::new();
+    fingerprint(&abs, &abs, 0, &mut listing);
+    listing.sort();
+    for line in &listing {
+        h.update(line.as_bytes());
+        h.update(b"\n");
+    }
+    let digest = h.finalize();
+    let key: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let db_path = cache_dir.join(format!("osv-{key}.db"));
+    if db_path.exists() && Db::open(&db_path).is_ok() {
+        return Ok((db_path, None));
+    }
+    let mut b = Builder::create(&db_path)?;
+    let summary = import_paths(&mut b, &[input.to_owned()])?;
+    b.commit()?;
+    Ok((db_path, Some(summary)))
+}
+
+fn fingerprint(root: &Path, path: &Path, depth: usize, out: &mut Vec<String>) {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.is_dir() {
+        if depth > 32 {
+            return;
+        }
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
+        for e in entries.flatten() {
+            if e.file_type()
+                .is_ok_and(|t| t.is_dir() || t.is_file() || t.is_symlink())
+            {
+                if e.file_type().is_ok_and(|t| t.is_symlink()) && e.path().is_dir() {
+                    continue;
+                }
+                fingerprint(root, &e.path(), depth + 1, out);
+            }
+        }
+    } else {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        out.push(format!("{}\t{}\t{mtime}", rel.display(), meta.len()));
+    }
+}
