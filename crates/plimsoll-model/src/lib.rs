@@ -19,10 +19,41 @@ pub struct Report {
     /// Inventory: every package found (empty until inventory runs).
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// The vulnerability database the scan used, when it used one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseInfo>,
     /// Problems that did not stop the scan (a corrupt file in one layer, a file over a
     /// size limit…). Each names the layer and path concerned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// The vulnerability database a scan used: how old its data is decides how far to trust a
+/// clean result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DatabaseInfo {
+    /// `--db` as given (a database file, or an OSV directory or zip imported on the fly).
+    pub path: String,
+    pub schema_version: u32,
+    /// When the database was last written (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub built_at: Option<String>,
+    /// Seconds between `built_at` and the scan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<u64>,
+    /// OSV records in the database (withdrawn ones included).
+    pub records: u64,
+    /// Each source (`osv:PyPI`, `kev`, `epss`, or a local import) and when it was fetched.
+    #[serde(default)]
+    pub sources: Vec<DatabaseSource>,
+}
+
+/// One source of a [`DatabaseInfo`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DatabaseSource {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<String>,
 }
 
 /// Kind of artifact that was scanned.

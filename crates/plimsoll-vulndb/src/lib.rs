@@ -21,6 +21,7 @@ pub mod fetch;
 mod import;
 pub mod osv;
 mod schema;
+pub mod update;
 
 pub use build::{Builder, ImportSummary, Limits, Skipped, osv_source_name};
 pub use db::{Advisory, Db, Epss, Kev, Lookup, SourceInfo, Status};
@@ -108,4 +109,12 @@ pub(crate) fn now_rfc3339() -> String {
         .round(jiff::Unit::Second)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| jiff::Timestamp::now().to_string())
+}
+
+/// How long ago an RFC 3339 timestamp was (zero if it is in the future); `None` if it does
+/// not parse.
+pub fn age(rfc3339: &str) -> Option<std::time::Duration> {
+    let t: jiff::Timestamp = rfc3339.parse().ok()?;
+    let secs = jiff::Timestamp::now().as_second() - t.as_second();
+    Some(std::time::Duration::from_secs(secs.max(0) as u64))
 }

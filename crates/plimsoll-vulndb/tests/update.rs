@@ -28,7 +28,7 @@ fn pypi_npm(dir: &std::path::Path) -> std::path::PathBuf {
         .apply(
             &osv_source_name("PyPI"),
             EcosystemUpdate::Full {
-                zip: pypi,
+                zip: tempfile::TempPath::try_from_path(pypi).unwrap(),
                 state: state("https://osv.example/PyPI/all.zip"),
             },
         )
@@ -38,7 +38,7 @@ fn pypi_npm(dir: &std::path::Path) -> std::path::PathBuf {
         .apply(
             &osv_source_name("npm"),
             EcosystemUpdate::Full {
-                zip: npm,
+                zip: tempfile::TempPath::try_from_path(npm).unwrap(),
                 state: state("https://osv.example/npm/all.zip"),
             },
         )
@@ -81,7 +81,7 @@ fn full_replacement_keeps_records_another_source_still_has() {
         .apply(
             "osv:PyPI",
             EcosystemUpdate::Full {
-                zip,
+                zip: tempfile::TempPath::try_from_path(zip).unwrap(),
                 state: state("https://osv.example/PyPI/all.zip"),
             },
         )

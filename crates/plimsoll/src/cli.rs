@@ -22,7 +22,7 @@ pub struct Cli {
 pub enum Command {
     /// Scan a container image: REF is a registry reference (debian:12, ghcr.io/o/r@sha256:…),
     /// docker-archive:PATH[:NAME:TAG], oci-archive:PATH[:TAG], oci:DIR[:TAG], or a bare path.
-    Image(ImageArgs),
+    Image(ScanImageArgs),
     /// Scan a directory or unpacked root filesystem (as one layer).
     Fs(FsArgs),
     /// List every package (SBOM generation); needs no vulnerability database. REF is an
@@ -31,8 +31,122 @@ pub enum Command {
     /// Read a CycloneDX (1.4–1.6) or SPDX (2.2/2.3) JSON SBOM — plimsoll's, Syft's or
     /// Trivy's — and report its packages.
     Sbom(SbomArgs),
+    /// Build, update, import, export and inspect the vulnerability database.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Compare two versions under an ecosystem's ordering: prints -1, 0 or 1.
     Vercmp(VercmpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The database file (default: `plimsoll.db` in the cache directory's `db/`).
+    #[arg(long, value_name = "PATH", env = "PLIMSOLL_DB")]
+    pub db: Option<PathBuf>,
+    /// Directory of the caches (default: the user's cache directory, `plimsoll/`).
+    #[arg(long, value_name = "DIR", env = "PLIMSOLL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Print no warnings on standard error.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Do not show progress (plimsoll shows none when standard error is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Download what changed since the last update from OSV (and CISA KEV, FIRST EPSS).
+    Update(DbUpdateArgs),
+    /// Import OSV JSON files, directories and all.zip archives, KEV JSON, EPSS CSV (gzip or
+    /// not) and `db export` files, offline.
+    Import(DbImportArgs),
+    /// Write the database to one zstd-compressed file that `db import` accepts.
+    Export(DbExportArgs),
+    /// Show the schema version, build time, sources and record counts per ecosystem.
+    Status(DbStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbUpdateArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// OSV ecosystems to fetch, comma-separated (default: every ecosystem plimsoll matches;
+    /// `all` for every ecosystem the bucket lists).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub ecosystems: Vec<String>,
+    /// Base URL of the OSV bucket.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PLIMSOLL_OSV_URL",
+        default_value = "https://storage.googleapis.com/osv-vulnerabilities"
+    )]
+    pub osv_url: String,
+    /// URL of the CISA Known Exploited Vulnerabilities JSON feed.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PLIMSOLL_KEV_URL",
+        default_value = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+    )]
+    pub kev_url: String,
+    /// URL of the FIRST EPSS scores (CSV, gzip).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PLIMSOLL_EPSS_URL",
+        default_value = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+    )]
+    pub epss_url: String,
+    /// Do not fetch CISA KEV.
+    #[arg(long)]
+    pub no_kev: bool,
+    /// Do not fetch FIRST EPSS.
+    #[arg(long)]
+    pub no_epss: bool,
+    /// Accept self-signed TLS certificates and plain HTTP.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Request timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Times to retry a request after 429, 5xx or a dropped connection (with backoff).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DbImportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Files or directories to import.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DbExportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// File to write.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Output format.
+    #[arg(short = 'f', long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +249,27 @@ pub struct ImageArgs {
     pub limits: LimitArgs,
 }
 
+/// `image`: the image arguments plus the vulnerability database.
+#[derive(Args)]
+pub struct ScanImageArgs {
+    #[command(flatten)]
+    pub image: ImageArgs,
+    #[command(flatten)]
+    pub db: ScanDbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanDbArgs {
+    /// Vulnerability database: a database file (`plimsoll db update`/`import`), or an OSV
+    /// directory, zip or JSON file, imported on the fly into the cache and reused while it is
+    /// unchanged.
+    #[arg(long, value_name = "PATH", env = "PLIMSOLL_DB")]
+    pub db: Option<PathBuf>,
+    /// Warn when the database is older than this (`90m`, `120h`, `5d`).
+    #[arg(long, value_name = "AGE", default_value = "5d", value_parser = crate::db::parse_age)]
+    pub db_max_age: std::time::Duration,
+}
+
 #[derive(Debug, Args)]
 pub struct FsArgs {
     /// Directory to scan.
@@ -144,6 +279,11 @@ pub struct FsArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub db: ScanDbArgs,
+    /// Directory of the caches (default: the user's cache directory, `plimsoll/`).
+    #[arg(long, value_name = "DIR", env = "PLIMSOLL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -153,4 +293,9 @@ pub struct SbomArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub db: ScanDbArgs,
+    /// Directory of the caches (default: the user's cache directory, `plimsoll/`).
+    #[arg(long, value_name = "DIR", env = "PLIMSOLL_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }

@@ -2,6 +2,7 @@
 //! library user would need lives in the libraries.
 
 mod cli;
+mod db;
 mod progress;
 mod render;
 
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Inventory(args) => cmd_inventory(args),
         Command::Sbom(args) => cmd_sbom(args),
         Command::Vercmp(args) => cmd_vercmp(args),
+        Command::Db(cmd) => db::run(cmd),
     };
     match result {
         Ok(code) => code,
@@ -67,14 +69,36 @@ fn limits(l: &LimitArgs) -> Limits {
     }
 }
 
-fn cmd_image(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
-    let (report, scan) = scan_image_ref(&args)?;
-    finish(&report, &scan, &args.output, View::Image)
+fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
+    // The database is opened first: a bad --db fails before any download.
+    let database = open_db(&args.db, &args.image.cache_dir)?;
+    let (mut report, scan) = scan_image_ref(&args.image)?;
+    attach_db(&mut report, database);
+    finish(&report, &scan, &args.image.output, View::Image)
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
-    let (report, scan) = scan_directory(&args.dir, &args.limits)?;
+    let database = open_db(&args.db, &args.cache_dir)?;
+    let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
+    attach_db(&mut report, database);
     finish(&report, &scan, &args.output, View::Image)
+}
+
+fn open_db(
+    args: &cli::ScanDbArgs,
+    cache_dir: &Option<std::path::PathBuf>,
+) -> anyhow::Result<Option<db::Opened>> {
+    args.db
+        .as_deref()
+        .map(|path| db::open_for_scan(path, cache_dir, args.db_max_age))
+        .transpose()
+}
+
+fn attach_db(report: &mut model::Report, opened: Option<db::Opened>) {
+    if let Some(o) = opened {
+        report.database = Some(o.info);
+        report.warnings.extend(o.warnings);
+    }
 }
 
 /// `inventory REF|DIR`: a plain directory (no `oci-layout`) is scanned like `fs`.
@@ -103,6 +127,7 @@ fn inventory_report(
         schema_version: model::SCHEMA_VERSION,
         artifact,
         packages: inv.packages,
+        database: None,
         warnings,
     }
 }
@@ -286,6 +311,7 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
             .and_then(|f| f.take(limit).read_to_end(&mut bytes))
             .map_err(|e| input_err(format!("{name}: {e}")))?;
     }
+    let database = open_db(&args.db, &args.cache_dir)?;
     let (format, os, packages) = plimsoll_report::read_sbom_detailed(&bytes)
         .map_err(|e| input_err(format!("{name}: {e}")))?;
     let report = model::Report {
@@ -307,8 +333,11 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
             files: 0,
         },
         packages,
+        database: None,
         warnings: Vec::new(),
     };
+    let mut report = report;
+    attach_db(&mut report, database);
     emit(&report, &args.output, View::Inventory)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -265,6 +265,7 @@ pub fn sample_report() -> Report {
         packages: vec![
             libc, perl, tzdata, pyyaml_deb, pyyaml, babel, lodash, uuid, serde, weird,
         ],
+        database: None,
         warnings: vec![],
     }
 }

@@ -1,0 +1,332 @@
+//! `plimsoll db update|import|export|status`, and opening the database for scans (`--db`).
+
+use crate::cli::{self, DbArgs, DbCommand, StatusFormat};
+use crate::{EXIT_INPUT, input_err};
+use anyhow::Context;
+use plimsoll_image::BlobCache;
+use plimsoll_vulndb::{self as vulndb, fetch};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+pub fn cache_dir(arg: &Option<PathBuf>) -> PathBuf {
+    arg.clone().unwrap_or_else(BlobCache::default_dir)
+}
+
+/// The database file a command reads or writes: `--db`/`PLIMSOLL_DB`, else
+/// `<cache dir>/db/plimsoll.db`.
+pub fn db_path(args: &DbArgs) -> PathBuf {
+    args.db
+        .clone()
+        .unwrap_or_else(|| cache_dir(&args.cache_dir).join("db").join("plimsoll.db"))
+}
+
+pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DbCommand::Update(a) => update(a),
+        DbCommand::Import(a) => import(a),
+        DbCommand::Export(a) => export(a),
+        DbCommand::Status(a) => status(a),
+    }
+}
+
+fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
+    if s.replaced_by_export {
+        eprintln!("the database was replaced by the imported export or database file");
+    }
+    eprintln!(
+        "{} records imported, {} kept (already newer), {} removed, {} KEV entries, {} EPSS scores, {} skipped",
+        s.records_imported,
+        s.records_kept,
+        s.records_removed,
+        s.kev_entries,
+        s.epss_scores,
+        s.skipped_count
+    );
+    if quiet {
+        return;
+    }
+    for sk in &s.skipped {
+        eprintln!("warning: skipped {sk}");
+    }
+    if s.skipped_count > s.skipped.len() as u64 {
+        eprintln!(
+            "warning: … and {} more skipped",
+            s.skipped_count - s.skipped.len() as u64
+        );
+    }
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+    if s.warning_count > s.warnings.len() as u64 {
+        eprintln!(
+            "warning: … and {} more warnings",
+            s.warning_count - s.warnings.len() as u64
+        );
+    }
+}
+
+fn import(a: cli::DbImportArgs) -> anyhow::Result<ExitCode> {
+    let target = db_path(&a.db);
+    if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut builder = vulndb::Builder::update(&target).map_err(input_err)?;
+    let summary = vulndb::import_paths(&mut builder, &a.paths).map_err(input_err)?;
+    let path = builder
+        .commit()
+        .with_context(|| format!("writing {}", target.display()))?;
+    print_summary(&summary, a.db.quiet);
+    eprintln!("database: {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(a: cli::DbExportArgs) -> anyhow::Result<ExitCode> {
+    let db = db_path(&a.db);
+    let size = vulndb::export(&db, &a.file).map_err(input_err)?;
+    eprintln!(
+        "exported {} to {} ({size} bytes, zstd)",
+        db.display(),
+        a.file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the download counters on a terminal.
+struct Bar {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+fn start_bar(args: &DbArgs, progress: Arc<fetch::Progress>) -> Option<Bar> {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    if args.quiet || args.no_progress || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} downloading {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        while !flag.load(Ordering::Relaxed) {
+            bar.set_length(progress.bytes_total());
+            bar.set_position(progress.bytes_done());
+            bar.set_message(format!("{} files", progress.files_done()));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bar.finish_and_clear();
+    });
+    Some(Bar { stop, thread })
+}
+
+fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
+    let target = db_path(&a.db);
+    let progress = Arc::new(fetch::Progress::default());
+    let client = fetch::Client::new(fetch::FetchOptions {
+        osv_base_url: a.osv_url.trim_end_matches('/').to_string(),
+        insecure: a.insecure,
+        timeout: Duration::from_secs(a.timeout.max(1)),
+        attempts: a.retries.saturating_add(1),
+        ..fetch::FetchOptions::default()
+    })
+    .with_progress(progress.clone());
+    let opts = vulndb::update::UpdateOptions {
+        ecosystems: a
+            .ecosystems
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        kev_url: (!a.no_kev).then(|| a.kev_url.clone()),
+        epss_url: (!a.no_epss).then(|| a.epss_url.clone()),
+    };
+    let bar = start_bar(&a.db, progress);
+    let result = vulndb::update::update(&target, &client, &opts);
+    if let Some(b) = bar {
+        b.stop.store(true, Ordering::Relaxed);
+        let _ = b.thread.join();
+    }
+    let report = result.map_err(input_err)?;
+    for (source, how) in &report.sources {
+        let line = match how {
+            vulndb::update::Fetched::Full => "downloaded in full".to_string(),
+            vulndb::update::Fetched::Incremental { records } => {
+                format!("{records} changed records")
+            }
+            vulndb::update::Fetched::Unchanged => "unchanged".to_string(),
+            vulndb::update::Fetched::Document => "downloaded".to_string(),
+            vulndb::update::Fetched::Failed { error } => format!("FAILED: {error}"),
+        };
+        if !a.db.quiet || matches!(how, vulndb::update::Fetched::Failed { .. }) {
+            eprintln!("{source}: {line}");
+        }
+    }
+    print_summary(&report.summary, a.db.quiet);
+    eprintln!("database: {}", report.path.display());
+    let failed = report.failures().count();
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} source(s) could not be updated; they keep their previous data and the next update retries them"
+        );
+        return Ok(ExitCode::from(EXIT_INPUT));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "3 h", "2 d 4 h": an age for people.
+pub fn human_age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h", s / 3600),
+        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
+    use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+    let path = db_path(&a.db);
+    if !path.exists() {
+        return Err(input_err(format!(
+            "{}: no database (create one with `plimsoll db update`, or `plimsoll db import PATH…` offline)",
+            path.display()
+        )));
+    }
+    let db = vulndb::Db::open(&path).map_err(input_err)?;
+    let st = db.status().map_err(input_err)?;
+    if a.format == StatusFormat::Json {
+        let mut v = serde_json::to_value(&st)?;
+        if let Some(age) = st.built_at.as_deref().and_then(vulndb::age) {
+            v["age_seconds"] = age.as_secs().into();
+        }
+        // Records per ecosystem as an object, the shape a `jq '.ecosystems["PyPI"]'` expects.
+        v["ecosystems"] = st
+            .ecosystems
+            .iter()
+            .map(|(e, n)| (e.clone(), serde_json::Value::from(*n)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Database        {}", st.path.display());
+    println!("Schema version  {}", st.schema_version);
+    let built = st.built_at.clone().unwrap_or_else(|| "unknown".into());
+    match st.built_at.as_deref().and_then(vulndb::age) {
+        Some(age) => println!("Built           {built} ({} ago)", human_age(age)),
+        None => println!("Built           {built}"),
+    }
+    println!(
+        "Records         {} ({} withdrawn); KEV {} entries; EPSS {} scores",
+        st.records, st.withdrawn, st.kev_entries, st.epss_scores
+    );
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(["Source", "Kind", "Records", "Fetched", "From"]);
+    for s in &st.sources {
+        t.add_row([
+            s.name.clone(),
+            s.kind.clone(),
+            s.records.to_string(),
+            s.fetched_at.clone().unwrap_or_default(),
+            s.url.clone().unwrap_or_default(),
+        ]);
+    }
+    println!("\n{t}");
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(["Ecosystem", "Records"]);
+    for (eco, n) in &st.ecosystems {
+        t.add_row([eco.clone(), n.to_string()]);
+    }
+    println!("\n{t}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a scan says about the database it used.
+pub struct Opened {
+    pub info: plimsoll_model::DatabaseInfo,
+    pub warnings: Vec<String>,
+}
+
+/// Opens the database given to a scan with `--db`: a database file, or an OSV directory,
+/// zip or JSON file imported on the fly into `<cache dir>/db/osv/` (reused while unchanged).
+/// Warns when it is older than `max_age`.
+pub fn open_for_scan(
+    path: &Path,
+    cache: &Option<PathBuf>,
+    max_age: Duration,
+) -> anyhow::Result<Opened> {
+    let cache_db = cache_dir(cache).join("db").join("osv");
+    let (db_file, summary) = vulndb::cached_db_for(path, &cache_db).map_err(input_err)?;
+    let mut warnings = Vec::new();
+    if let Some(s) = summary {
+        for sk in s.skipped.iter() {
+            warnings.push(format!("vulnerability data: skipped {sk}"));
+        }
+        for w in s.warnings.iter() {
+            warnings.push(format!("vulnerability data: {w}"));
+        }
+    }
+    let db = vulndb::Db::open(&db_file).map_err(input_err)?;
+    let st = db.status().map_err(input_err)?;
+    let age = st.built_at.as_deref().and_then(vulndb::age);
+    if let Some(age) = age
+        && age > max_age
+    {
+        warnings.push(format!(
+            "the vulnerability database {} was built {} ago, more than --db-max-age {}: run `plimsoll db update`",
+            path.display(),
+            human_age(age),
+            human_age(max_age)
+        ));
+    }
+    Ok(Opened {
+        info: plimsoll_model::DatabaseInfo {
+            path: path.display().to_string(),
+            schema_version: st.schema_version,
+            built_at: st.built_at.clone(),
+            age_seconds: age.map(|a| a.as_secs()),
+            records: st.records,
+            sources: st
+                .sources
+                .iter()
+                .map(|s| plimsoll_model::DatabaseSource {
+                    name: s.name.clone(),
+                    fetched_at: s.fetched_at.clone(),
+                })
+                .collect(),
+        },
+        warnings,
+    })
+}
+
+/// `--db-max-age`: `120h`, `5d`, `90m`, or seconds.
+pub fn parse_age(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid age {s:?}: expected a number and s, m, h or d"))?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("invalid age {s:?}: the unit must be s, m, h or d")),
+    };
+    Ok(Duration::from_secs(n.saturating_mul(mult)))
+}
