@@ -19,6 +19,17 @@ pub struct Report {
     /// Inventory: every package found (empty until inventory runs).
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// Known vulnerabilities of the packages, one per (vulnerability, package), after
+    /// suppression. Empty when no database was used.
+    #[serde(default)]
+    pub vulnerabilities: Vec<Finding>,
+    /// Findings that matched but were suppressed (`--ignore-unfixed`, an ignore file, VEX),
+    /// each with the reason: counted and listed, never silently dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Suppressed>,
+    /// The CI gate's decision, when a gate was configured (`--exit-code`, a policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
     /// The vulnerability database the scan used, when it used one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseInfo>,
@@ -241,4 +252,164 @@ pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<usize>,
     pub path: String,
+}
+
+/// Severity label of a finding. Ordered: `Unknown < Low < Medium < High < Critical`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    #[default]
+    Unknown,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// The label as the report writes it (`HIGH`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Unknown => "UNKNOWN",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+
+    /// The CVSS v3/v4 qualitative rating of a base score (0.0 is `Unknown`: "none").
+    pub fn from_cvss(score: f64) -> Severity {
+        match score {
+            s if s >= 9.0 => Severity::Critical,
+            s if s >= 7.0 => Severity::High,
+            s if s >= 4.0 => Severity::Medium,
+            s if s > 0.0 => Severity::Low,
+            _ => Severity::Unknown,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    /// Case-insensitive; GHSA's `MODERATE` is `Medium`.
+    fn from_str(s: &str) -> Result<Severity, String> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "UNKNOWN" => Ok(Severity::Unknown),
+            "LOW" => Ok(Severity::Low),
+            "MEDIUM" | "MODERATE" => Ok(Severity::Medium),
+            "HIGH" => Ok(Severity::High),
+            "CRITICAL" => Ok(Severity::Critical),
+            _ => Err(format!(
+                "unknown severity {s:?} (UNKNOWN, LOW, MEDIUM, HIGH, CRITICAL)"
+            )),
+        }
+    }
+}
+
+/// Whether a fix exists for a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FixStatus {
+    /// A fixed version is released (`fixed_versions` lists it).
+    Fixed,
+    /// Affected, and no fix is released.
+    Affected,
+    /// The distribution decided not to fix it (where the data says so).
+    WillNotFix,
+    #[default]
+    Unknown,
+}
+
+/// A CVSS vector and its base score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cvss {
+    /// `2.0`, `3.0`, `3.1` or `4.0`.
+    pub version: String,
+    pub vector: String,
+    pub score: f64,
+}
+
+/// FIRST EPSS: probability of exploitation in the next 30 days, and its percentile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpssScore {
+    pub score: f64,
+    pub percentile: f64,
+}
+
+/// One known vulnerability of one package.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The CVE id when there is one, else the advisory id (`GHSA-…`, `RUSTSEC-…`).
+    pub id: String,
+    /// Every other id of the same vulnerability (GHSA, DSA/DLA, USN, PYSEC…), sorted.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// `packages[].id` of the affected package.
+    pub package_id: String,
+    pub package_name: String,
+    /// The ecosystem and name the advisory was matched under (`Debian:12` and the source
+    /// package, `PyPI` and the normalized name).
+    pub matched_ecosystem: String,
+    pub matched_name: String,
+    /// The version compared (the source package's version when the advisory names the
+    /// source package).
+    pub installed_version: String,
+    #[serde(default)]
+    pub fixed_versions: Vec<String>,
+    pub status: FixStatus,
+    pub severity: Severity,
+    /// Where the severity came from: `debian`, `ubuntu`, `ghsa`, `cvss_v3`, `cvss_v4`…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<Cvss>,
+    /// Listed in CISA's Known Exploited Vulnerabilities catalog.
+    pub kev: bool,
+    pub epss: Option<EpssScore>,
+    /// The layer that brought the package in, its `created_by`, and the path where the
+    /// package was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The advisory records this finding merges (`DEBIAN-CVE-2023-4863`, `DSA-5497-1`).
+    pub data_source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Matched upstream although a distribution package owns the files
+    /// (`--detection-priority comprehensive`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upstream_match: bool,
+}
+
+/// A finding that was suppressed, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suppressed {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// `ignore-unfixed`, `ignorefile`, `vex`.
+    pub suppressed_by: String,
+    /// The statement or rule: `.plimsollignore:3: CVE-2023-1234 (expires 2027-01-01)`.
+    pub reason: String,
+}
+
+/// The CI gate's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gate {
+    /// `pass` or `fail`.
+    pub result: String,
+    /// Why it failed (or what it checked), one sentence each.
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }

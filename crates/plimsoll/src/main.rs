@@ -127,6 +127,9 @@ fn inventory_report(
         schema_version: model::SCHEMA_VERSION,
         artifact,
         packages: inv.packages,
+        vulnerabilities: Vec::new(),
+        suppressed: Vec::new(),
+        gate: None,
         database: None,
         warnings,
     }
@@ -333,6 +336,9 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
             files: 0,
         },
         packages,
+        vulnerabilities: Vec::new(),
+        suppressed: Vec::new(),
+        gate: None,
         database: None,
         warnings: Vec::new(),
     };

@@ -265,6 +265,9 @@ pub fn sample_report() -> Report {
         packages: vec![
             libc, perl, tzdata, pyyaml_deb, pyyaml, babel, lodash, uuid, serde, weird,
         ],
+        vulnerabilities: Vec::new(),
+        suppressed: Vec::new(),
+        gate: None,
         database: None,
         warnings: vec![],
     }
