@@ -4,7 +4,8 @@
 //! realistic records into one deflate zip (the shape of the bucket's `all.zip`: pretty-printed
 //! JSON, one file per record), times a fresh build from it once, prints records/s and the
 //! database size, then measures with criterion a single `advisories` lookup and a batch of
-//! 1,000 lookups (the shape of a scan: mostly packages with no or few advisories).
+//! 1,000 lookups (the shape of a scan: half the names have advisories, half none).
+//! `PLIMSOLL_BENCH_KEEP=FILE` keeps a copy of the built database.
 //!
 //! The mix follows the real corpus: Debian records with one entry per release and an
 //! urgency, Ubuntu records with version lists and binaries, Alpine per branch, GHSA with
@@ -210,6 +211,10 @@ fn main() {
         db_size as f64 / 1048576.0
     );
 
+    if let Ok(keep) = std::env::var("PLIMSOLL_BENCH_KEEP") {
+        // To look inside with sqlite3 afterwards.
+        std::fs::copy(&target, keep).unwrap();
+    }
     let db = Db::open(&target).unwrap();
     // Half hits (names taken from the corpus), half misses, as in a scan.
     let mut batch: Vec<(String, String)> = Vec::with_capacity(1000);
