@@ -123,7 +123,10 @@ impl Db {
         )
         .at(path)?;
         conn.set_prepared_statement_cache_capacity(32);
-        let _ = conn.execute_batch("PRAGMA mmap_size=268435456;");
+        // Map the whole file (SQLite clamps this to its compile-time maximum, 2 GiB): with the
+        // 256 MiB mapped before, lookups on a 360 MiB database paid a pread per page beyond it,
+        // and a batch of 1,000 lookups (8,179 advisories) took 126 ms rather than 97 ms.
+        let _ = conn.execute_batch("PRAGMA mmap_size=17179869184;");
         let version: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
