@@ -45,6 +45,12 @@ impl Version {
 /// Parses a Debian version as dpkg's `parseversion` does (see the module documentation).
 pub fn parse(s: &str) -> Result<Version, ParseError> {
     let err = |reason: &str| ParseError::new(SCHEME, s, reason);
+    // dpkg reads C strings: a NUL ends the version there, and verrevcmp's end-of-string
+    // sentinel is 0. Accepting one inside would make "\0" and "" compare inconsistently
+    // (found by the `versions` fuzz target: an intransitive triple).
+    if s.contains('\0') {
+        return Err(err("version string has a NUL byte"));
+    }
     let trimmed = s.trim_matches(|c: char| c == ' ' || c == '\t');
     if trimmed.is_empty() {
         return Err(err("version string is empty"));

@@ -216,3 +216,20 @@ fn order_axioms_on_a_hand_built_list() {
         }
     }
 }
+
+/// Found by the `versions` fuzz target: with a NUL accepted inside a version,
+/// "0.0.\u{cb}0" <= "2\u{3}1-" <= "\0.\02" held but the first compared greater than the last.
+#[test]
+fn nul_bytes_are_refused() {
+    for s in ["\0.\02", "1.0\0", "1:\02", "1.0-\01"] {
+        let e = dpkg::parse(s).unwrap_err();
+        assert!(e.reason.contains("NUL"), "{s:?}: {e}");
+    }
+    let (a, b, c) = ("0.0.\u{cb}0.\u{cb}1'0", "2\u{3}1-", "2");
+    let ab = dpkg::compare(a, b).unwrap();
+    let bc = dpkg::compare(b, c).unwrap();
+    let ac = dpkg::compare(a, c).unwrap();
+    if ab != Ordering::Greater && bc != Ordering::Greater {
+        assert_ne!(ac, Ordering::Greater);
+    }
+}
