@@ -186,7 +186,10 @@ fn vulnerabilities(report: &Report, ref_of: &HashMap<&str, String>) -> Value {
             }
             // A finding whose package is not a component cannot be referenced: the BOM
             // would be invalid. It stays in the native report.
-            if let Some(r) = ref_of.get(f.package_id.as_str()) {
+            // One entry per component: the schema wants `affects` items unique.
+            if let Some(r) = ref_of.get(f.package_id.as_str())
+                && !affects.iter().any(|a: &Value| a["ref"] == r.as_str())
+            {
                 affects.push(json!({
                     "ref": r,
                     "versions": [{"version": installed, "status": "affected"}],

@@ -399,3 +399,47 @@ fn report_schema_rejects_wrong_types() {
     bad["vulnerabilities"][0]["undocumented"] = 1.into();
     assert!(validate_report(&bad).is_err());
 }
+
+#[test]
+fn cyclonedx_vdr_survives_odd_findings() {
+    let mut r = vuln_report();
+    // A finding whose package is not in the inventory, and a duplicate of another finding.
+    let mut orphan = r.vulnerabilities[0].clone();
+    orphan.package_id = "not-a-package".into();
+    let dup = r.vulnerabilities[1].clone();
+    r.vulnerabilities.extend([orphan, dup]);
+    r.vulnerabilities[3].cvss.as_mut().unwrap().version = "9.9".into();
+    let bom = to_cyclonedx_at(&r, "2026-12-01T08:00:00Z");
+    validate_cyclonedx(&bom).unwrap();
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever names, titles and paths the image and the advisories hold, the XML parses
+    /// and gives the name back, the SARIF validates, and Markdown rows keep their 7 cells.
+    #[test]
+    fn hostile_text_stays_well_formed(
+        name in "\\PC{0,12}[<>&\"'|\\]\\[\n\r\t\u{1}\u{FFFE}]{0,4}\\PC{0,6}",
+        title in "\\PC{0,20}",
+        path in "[/ %:#?a-z\u{e9}]{0,16}",
+    ) {
+        let mut r = vuln_report();
+        r.packages[0].name = name.clone();
+        r.vulnerabilities[0].package_name = name.clone();
+        r.vulnerabilities[0].title = Some(title);
+        r.vulnerabilities[0].path = Some(path);
+        let j = parse_junit(&to_junit(&r));
+        let want: String = name
+            .chars()
+            .map(|c| if (c as u32) < 0x20 && !"\t\n\r".contains(c) || c == '\u{FFFE}' { '\u{FFFD}' } else { c })
+            .collect();
+        // Attribute values keep their line breaks (written as character references).
+        proptest::prop_assert!(j.names.iter().any(|n| n == &format!("{want}@2.36-9+deb12u4")), "{:?}", j.names);
+        validate_sarif(&to_sarif(&r)).unwrap();
+        let md = to_markdown(&r);
+        for row in md.lines().filter(|l| l.starts_with("| ")) {
+            proptest::prop_assert_eq!(row.replace("\\|", "").matches('|').count(), 8, "{}", row);
+        }
+    }
+}
