@@ -35,7 +35,7 @@ pub use sarif::to_sarif;
 pub use sbom_in::{MAX_SBOM_SIZE, SbomFormat, read_sbom, read_sbom_detailed};
 pub use spdx::{to_spdx, to_spdx_at};
 pub use summary::{age, short_created_by};
-pub use table::{GroupBy, TableOptions, vulnerability_table};
+pub use table::{GroupBy, TableOptions, color_wanted, vulnerability_table};
 
 use sha2::{Digest, Sha256};
 

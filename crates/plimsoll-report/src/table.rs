@@ -104,6 +104,22 @@ fn severity_cell(s: Severity, color: bool) -> Cell {
     }
 }
 
+/// The id, marked when the vulnerability is known to be exploited (CISA KEV): the first
+/// thing to fix.
+fn id_cell(f: &Finding) -> String {
+    if f.kev {
+        format!("{} (KEV)", f.id)
+    } else {
+        f.id.clone()
+    }
+}
+
+/// Whether to colour: on a terminal, unless `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>). The caller passes whether stdout is a terminal.
+pub fn color_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn fixed(f: &Finding) -> String {
     f.fixed_versions.join(", ")
 }
@@ -157,7 +173,7 @@ fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
                     .unwrap_or_default();
                 t.add_row(vec![
                     Cell::new(if i == 0 { f.package_name.as_str() } else { "" }),
-                    Cell::new(&f.id),
+                    Cell::new(id_cell(f)),
                     severity_cell(f.severity, opts.color),
                     Cell::new(summary::status_str(f.status)),
                     Cell::new(summary::installed(f, p)),
@@ -190,11 +206,19 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
         .collect();
     for li in layers {
         let fs = per_layer.get(&li).map(Vec::as_slice).unwrap_or(&[]);
-        let brought = report
-            .packages
-            .iter()
-            .filter(|p| p.locations.first().and_then(|l| l.layer) == li)
-            .count();
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for p in &report.packages {
+            if p.locations.first().and_then(|l| l.layer) == li {
+                *kinds.entry(p.kind.as_str()).or_default() += 1;
+            }
+        }
+        let brought: usize = kinds.values().sum();
+        let kinds = if kinds.is_empty() {
+            String::new()
+        } else {
+            let k: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            format!(" ({})", k.join(", "))
+        };
         let title = match li {
             Some(i) => {
                 let created = report
@@ -213,7 +237,7 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
         let c = summary::counts(fs.iter().copied());
         let _ = writeln!(
             out,
-            "\n{title}\n  {brought} packages, {} vulnerabilities ({})",
+            "\n{title}\n  {brought} packages{kinds}, {} vulnerabilities ({})",
             fs.len(),
             summary::by_severity(&c)
         );
@@ -236,7 +260,7 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
             let p = pkgs.get(f.package_id.as_str()).copied();
             t.add_row(vec![
                 Cell::new(&f.package_name),
-                Cell::new(&f.id),
+                Cell::new(id_cell(f)),
                 severity_cell(f.severity, opts.color),
                 Cell::new(summary::status_str(f.status)),
                 Cell::new(summary::installed(f, p)),

@@ -32,6 +32,7 @@ fn table_by_package() {
     assert!(t.contains("Suppressed: 1 (ignore-unfixed: 1)"));
     assert!(t.contains("DB built 2026-11-29T06:00:00Z (2d 3h old)"));
     assert!(t.contains(&format!("plimsoll {}", env!("CARGO_PKG_VERSION"))));
+    assert!(t.contains("CVE-2023-44487 (KEV)"));
     assert_snapshot("table-package.txt", &t);
 }
 
@@ -72,10 +73,10 @@ fn table_by_layer() {
     let t = vulnerability_table(&r, &plain(GroupBy::Layer));
     // Each layer with its instruction and counts; layer 1 brought packages but no finding.
     assert!(
-        t.contains("Layer 1: RUN apt-get install -y python3-yaml\n  3 packages, 0 vulnerabilities")
+        t.contains("Layer 1: RUN apt-get install -y python3-yaml\n  3 packages (deb: 2, python: 1), 0 vulnerabilities")
     );
     assert!(t.contains(
-        "Layer 3: COPY bin /usr/local/bin\n  4 packages, 2 vulnerabilities (CRITICAL: 1, HIGH: 1,"
+        "Layer 3: COPY bin /usr/local/bin\n  4 packages (cargo: 1, go-module: 3), 2 vulnerabilities (CRITICAL: 1, HIGH: 1,"
     ));
     assert_snapshot("table-layer.txt", &t);
 }
