@@ -1,9 +1,17 @@
-//! CycloneDX 1.6 JSON.
+//! CycloneDX 1.6 JSON (<https://cyclonedx.org/docs/1.6/json/>).
+//!
+//! Components carry `bom-ref`s from the report's package ids. When the report has findings,
+//! the BOM is also a vulnerability disclosure report (VDR): `vulnerabilities[]`, one entry per
+//! vulnerability id with `affects[].ref` naming every affected component's `bom-ref`, the
+//! ratings (a CVSS rating with its `method` — `CVSSv2`, `CVSSv3`, `CVSSv31`, `CVSSv4` — and
+//! the severity label of its source), and a `recommendation` naming the fixed versions.
+//! Traps: `ratings[].severity` is lower case; `method` has no value for CVSS 3.0 other than
+//! `CVSSv3`; every `affects[].ref` must be a `bom-ref` that exists in the BOM.
 
 use crate::licenses::{is_expression, is_spdx_id, spdx_expression};
-use plimsoll_model::{ArtifactKind, Package, Report};
+use plimsoll_model::{ArtifactKind, Finding, Package, Report, Severity};
 use serde_json::{Map, Value, json};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The report as a CycloneDX 1.6 BOM, timestamped now.
 pub fn to_cyclonedx(report: &Report) -> Value {
@@ -61,6 +69,7 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
     }
     let mut seen: HashSet<String> = refs.iter().cloned().collect();
     seen.insert(root_ref.clone());
+    let mut ref_of: HashMap<&str, String> = HashMap::new();
     for p in &report.packages {
         let mut r = if p.id.is_empty() {
             format!("{}@{}", p.name, p.version)
@@ -73,6 +82,7 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
             r = format!("{}#{n}", p.id);
         }
         components.push(component(report, p, &r));
+        ref_of.entry(p.id.as_str()).or_insert_with(|| r.clone());
         refs.push(r);
     }
     let mut dependencies = vec![json!({"ref": root_ref, "dependsOn": refs})];
@@ -81,20 +91,187 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
     tool.insert("type".into(), json!("application"));
     tool.insert("name".into(), json!("plimsoll"));
     tool.insert("version".into(), json!(crate::TOOL_VERSION));
-    json!({
+    let mut metadata = Map::new();
+    metadata.insert("timestamp".into(), json!(timestamp));
+    metadata.insert("tools".into(), json!({"components": [Value::Object(tool)]}));
+    metadata.insert("component".into(), Value::Object(root));
+    let mut meta_props = vec![prop("plimsoll:scanner:version", crate::TOOL_VERSION)];
+    if let Some(d) = &report.database {
+        if let Some(b) = &d.built_at {
+            meta_props.push(prop("plimsoll:database:built_at", b));
+        }
+        if let Some(a) = d.age_seconds {
+            meta_props.push(prop("plimsoll:database:age_seconds", &a.to_string()));
+        }
+        meta_props.push(prop("plimsoll:database:records", &d.records.to_string()));
+    }
+    if !report.suppressed.is_empty() {
+        meta_props.push(prop(
+            "plimsoll:suppressed",
+            &report.suppressed.len().to_string(),
+        ));
+    }
+    metadata.insert("properties".into(), Value::Array(meta_props));
+    let mut bom = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
         "serialNumber": format!("urn:uuid:{}", crate::report_uuid(report)),
         "version": 1,
-        "metadata": {
-            "timestamp": timestamp,
-            "tools": {"components": [Value::Object(tool)]},
-            "component": Value::Object(root),
-        },
+        "metadata": Value::Object(metadata),
         "components": components,
         "dependencies": dependencies,
-    })
+    });
+    if !report.vulnerabilities.is_empty() {
+        bom["vulnerabilities"] = vulnerabilities(report, &ref_of);
+    }
+    bom
+}
+
+/// The VDR section: one entry per vulnerability id, affecting every package it was found in.
+fn vulnerabilities(report: &Report, ref_of: &HashMap<&str, String>) -> Value {
+    let mut by_id: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in crate::summary::sorted(&report.vulnerabilities) {
+        by_id.entry(f.id.as_str()).or_default().push(f);
+    }
+    let pkgs = crate::summary::packages_by_id(report);
+    let mut out = Vec::new();
+    let mut seen_refs = HashSet::new();
+    for (id, fs) in by_id {
+        let source = json!({"name": "OSV", "url": crate::summary::osv_url(id)});
+        let mut v = Map::new();
+        let mut bref = format!("vulnerability:{id}");
+        let mut n = 1;
+        while !seen_refs.insert(bref.clone()) {
+            n += 1;
+            bref = format!("vulnerability:{id}#{n}");
+        }
+        v.insert("bom-ref".into(), json!(bref));
+        v.insert("id".into(), json!(id));
+        v.insert("source".into(), source.clone());
+        let mut aliases: Vec<&str> = fs
+            .iter()
+            .flat_map(|f| f.aliases.iter().map(String::as_str))
+            .filter(|a| *a != id)
+            .collect();
+        aliases.sort_unstable();
+        aliases.dedup();
+        if !aliases.is_empty() {
+            let refs: Vec<Value> = aliases
+                .iter()
+                .map(|a| {
+                    json!({"id": a, "source": {"name": "OSV", "url": crate::summary::osv_url(a)}})
+                })
+                .collect();
+            v.insert("references".into(), Value::Array(refs));
+        }
+        v.insert("ratings".into(), Value::Array(ratings(&fs, &source)));
+        if let Some(t) = fs.iter().find_map(|f| f.title.as_deref()) {
+            v.insert("description".into(), json!(t));
+        }
+        let mut recs = Vec::new();
+        let mut affects = Vec::new();
+        for f in &fs {
+            let p = pkgs.get(f.package_id.as_str()).copied();
+            let installed = crate::summary::installed(f, p);
+            if !f.fixed_versions.is_empty() {
+                let r = format!(
+                    "Upgrade {} to {}",
+                    f.package_name,
+                    f.fixed_versions.join(" or ")
+                );
+                if !recs.contains(&r) {
+                    recs.push(r);
+                }
+            }
+            // A finding whose package is not a component cannot be referenced: the BOM
+            // would be invalid. It stays in the native report.
+            // One entry per component: the schema wants `affects` items unique.
+            if let Some(r) = ref_of.get(f.package_id.as_str())
+                && !affects.iter().any(|a: &Value| a["ref"] == r.as_str())
+            {
+                affects.push(json!({
+                    "ref": r,
+                    "versions": [{"version": installed, "status": "affected"}],
+                }));
+            }
+        }
+        if !recs.is_empty() {
+            v.insert("recommendation".into(), json!(recs.join("; ")));
+        }
+        v.insert("affects".into(), Value::Array(affects));
+        let top = fs[0];
+        let mut props = vec![
+            prop("plimsoll:status", crate::summary::status_str(top.status)),
+            prop(
+                "plimsoll:kev",
+                if fs.iter().any(|f| f.kev) {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
+        ];
+        if let Some(e) = fs.iter().find_map(|f| f.epss.as_ref()) {
+            props.push(prop("plimsoll:epss:score", &e.score.to_string()));
+            props.push(prop("plimsoll:epss:percentile", &e.percentile.to_string()));
+        }
+        let mut sources: Vec<&str> = fs.iter().map(|f| f.data_source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        for s in sources {
+            props.push(prop("plimsoll:data_source", s));
+        }
+        v.insert("properties".into(), Value::Array(props));
+        out.push(Value::Object(v));
+    }
+    Value::Array(out)
+}
+
+/// A CVSS rating per distinct vector, and the label of each distinct severity source.
+fn ratings(fs: &[&Finding], osv: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for f in fs {
+        if let Some(c) = &f.cvss
+            && c.score.is_finite()
+            && seen.insert(("cvss", c.vector.clone()))
+        {
+            let method = match c.version.as_str() {
+                "2.0" | "2" => "CVSSv2",
+                "3.0" | "3" => "CVSSv3",
+                "3.1" => "CVSSv31",
+                "4.0" | "4" => "CVSSv4",
+                _ => "other",
+            };
+            out.push(json!({
+                "source": osv,
+                "score": c.score,
+                "severity": label(Severity::from_cvss(c.score)),
+                "method": method,
+                "vector": c.vector,
+            }));
+        }
+        let by = f.severity_source.as_deref().unwrap_or("plimsoll");
+        if (!by.starts_with("cvss") || f.cvss.is_none()) && seen.insert(("label", by.to_string())) {
+            out.push(json!({
+                "source": {"name": by},
+                "severity": label(f.severity),
+                "method": "other",
+            }));
+        }
+    }
+    out
+}
+
+fn label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+        Severity::Unknown => "unknown",
+    }
 }
 
 fn kind_name(k: ArtifactKind) -> &'static str {

@@ -3,25 +3,47 @@
 //! - [`to_cyclonedx`]: CycloneDX 1.6 JSON;
 //! - [`to_spdx`]: SPDX 2.3 JSON;
 //! - [`read_sbom`]: CycloneDX 1.4–1.6 and SPDX 2.2/2.3 JSON (plimsoll's own, Syft's, Trivy's)
-//!   back into packages.
+//!   back into packages;
+//! - the findings: [`vulnerability_table`] (terminal, by package or by layer), [`to_sarif`]
+//!   (SARIF 2.1.0 for GitHub code scanning), [`to_markdown`] (pull-request comments),
+//!   [`to_junit`] (JUnit XML), and [`to_cyclonedx`] again, which is a VDR when the report has
+//!   findings. The native JSON report is the model serialized; its JSON Schema is
+//!   `docs/report.schema.json`.
+//!
+//! Every vulnerability format states the scanner version and the database's build time and
+//! age, where the format has a place for them: a clean result from a stale database is not
+//! a clean image. The functions are pure: the caller computes `database.age_seconds`.
 //!
 //! Both writers carry what the native report knows about a package that the formats have no
 //! field for (layer, path, ecosystem, owning OS package, source package) as `plimsoll:`
 //! properties (CycloneDX) or annotations (SPDX), so that [`read_sbom`] gets them back.
 
 mod cyclonedx;
+mod junit;
 mod licenses;
+mod markdown;
+mod sarif;
 mod sbom_in;
 mod spdx;
+mod summary;
+mod table;
 
 pub use cyclonedx::{to_cyclonedx, to_cyclonedx_at};
+pub use junit::to_junit;
+pub use markdown::to_markdown;
+pub use sarif::to_sarif;
 pub use sbom_in::{MAX_SBOM_SIZE, SbomFormat, read_sbom, read_sbom_detailed};
 pub use spdx::{to_spdx, to_spdx_at};
+pub use summary::{age, short_created_by};
+pub use table::{GroupBy, TableOptions, color_wanted, vulnerability_table};
 
 use sha2::{Digest, Sha256};
 
 /// plimsoll's version, as tools lists name it.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where plimsoll is published (SARIF `informationUri`).
+pub const TOOL_URI: &str = env!("CARGO_PKG_REPOSITORY");
 
 /// The current time as RFC 3339 UTC (`2024-05-01T12:00:00Z`).
 pub fn now_rfc3339() -> String {

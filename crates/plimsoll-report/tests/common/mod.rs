@@ -288,3 +288,270 @@ pub fn package_set(ps: &[Package]) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Validates against the vendored SARIF 2.1.0 schema (`sarif-schema-2.1.0.json`).
+pub fn validate_sarif(doc: &Value) -> Result<(), String> {
+    validate(
+        &[(
+            "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json",
+            "sarif-schema-2.1.0.json",
+        )],
+        "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json",
+        doc,
+    )
+}
+
+/// Validates against the native report's schema, `docs/report.schema.json`.
+pub fn validate_report(doc: &Value) -> Result<(), String> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/report.schema.json");
+    let schema: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut c = boon::Compiler::new();
+    c.enable_format_assertions();
+    c.add_resource("https://plimsoll.invalid/report.schema.json", schema)
+        .unwrap();
+    let idx = c
+        .compile("https://plimsoll.invalid/report.schema.json", &mut schemas)
+        .map_err(|e| format!("{e:#}"))?;
+    schemas.validate(doc, idx).map_err(|e| format!("{e:#}"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    r: &Report,
+    id: &str,
+    aliases: &[&str],
+    package: &str,
+    severity: Severity,
+    status: FixStatus,
+    fixed: &[&str],
+    cvss: Option<(&str, &str, f64)>,
+) -> Finding {
+    let p = r
+        .packages
+        .iter()
+        .find(|p| p.name == package)
+        .unwrap_or_else(|| panic!("no package {package}"));
+    let loc = &p.locations[0];
+    let layer = loc.layer.unwrap();
+    let (eco, name, version) = match &p.source {
+        Some(s) => (p.ecosystem.clone(), s.name.clone(), s.version.clone()),
+        None => (p.ecosystem.clone(), p.name.clone(), p.version.clone()),
+    };
+    Finding {
+        id: id.into(),
+        aliases: aliases.iter().map(|s| s.to_string()).collect(),
+        package_id: p.id.clone(),
+        package_name: p.name.clone(),
+        matched_ecosystem: eco,
+        matched_name: name,
+        installed_version: version,
+        fixed_versions: fixed.iter().map(|s| s.to_string()).collect(),
+        status,
+        severity,
+        severity_source: Some(if cvss.is_some() { "cvss_v3" } else { "ghsa" }.into()),
+        cvss: cvss.map(|(version, vector, score)| Cvss {
+            version: version.into(),
+            vector: vector.into(),
+            score,
+        }),
+        kev: false,
+        epss: None,
+        layer: Some(layer),
+        layer_created_by: r.artifact.layers[layer].created_by.clone(),
+        path: Some(loc.path.clone()),
+        data_source: id.into(),
+        title: None,
+        upstream_match: false,
+    }
+}
+
+/// [`sample_report`] scanned against a database: seven findings (one CRITICAL) in layers 0,
+/// 2 and 3 (layer 1 brought packages but no finding), one suppressed, a failed gate. The
+/// records are real ones reduced to their facts (ids, packages, fixed versions, scores).
+pub fn vuln_report() -> Report {
+    let mut r = sample_report();
+    let extra = [
+        pkg(
+            "npm",
+            "npm",
+            "braces",
+            "3.0.2",
+            "pkg:npm/braces@3.0.2",
+            &["MIT"],
+            2,
+            "app/node_modules/braces/package.json",
+        ),
+        pkg(
+            "go-module",
+            "Go",
+            "stdlib",
+            "go1.21.0",
+            "pkg:golang/stdlib@go1.21.0",
+            &["BSD-3-Clause"],
+            3,
+            "usr/local/bin/app",
+        ),
+        pkg(
+            "go-module",
+            "Go",
+            "golang.org/x/crypto",
+            "v0.30.0",
+            "pkg:golang/golang.org/x/crypto@v0.30.0",
+            &["BSD-3-Clause"],
+            3,
+            "usr/local/bin/app",
+        ),
+    ];
+    r.packages.extend(extra);
+    const V31: &str = "3.1";
+    let mut v = vec![
+        finding(
+            &r,
+            "CVE-2024-2961",
+            &["DSA-5678-1"],
+            "libc6",
+            Severity::High,
+            FixStatus::Fixed,
+            &["2.36-9+deb12u7"],
+            Some((V31, "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", 8.1)),
+        ),
+        finding(
+            &r,
+            "CVE-2024-33599",
+            &[],
+            "libc6",
+            Severity::High,
+            FixStatus::Fixed,
+            &["2.36-9+deb12u7"],
+            None,
+        ),
+        finding(
+            &r,
+            "CVE-2011-4116",
+            &[],
+            "perl-base",
+            Severity::Low,
+            FixStatus::WillNotFix,
+            &[],
+            Some((V31, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N", 7.5)),
+        ),
+        finding(
+            &r,
+            "CVE-2024-4068",
+            &["GHSA-grv7-fg5c-xmjg"],
+            "braces",
+            Severity::High,
+            FixStatus::Fixed,
+            &["3.0.3"],
+            Some((V31, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5)),
+        ),
+        finding(
+            &r,
+            "CVE-2025-13465",
+            &["GHSA-xxjr-mmjv-4gpg"],
+            "lodash",
+            Severity::Medium,
+            FixStatus::Fixed,
+            &["4.17.23"],
+            None,
+        ),
+        finding(
+            &r,
+            "CVE-2023-44487",
+            &["GHSA-qppj-fm5r-hxr3", "GO-2023-2102"],
+            "stdlib",
+            Severity::High,
+            FixStatus::Fixed,
+            &["1.20.10", "1.21.3"],
+            Some((V31, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5)),
+        ),
+        finding(
+            &r,
+            "CVE-2024-45337",
+            &["GHSA-v778-237x-gjrc", "GO-2024-3321"],
+            "golang.org/x/crypto",
+            Severity::Critical,
+            FixStatus::Fixed,
+            &["v0.31.0"],
+            Some((V31, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N", 9.1)),
+        ),
+    ];
+    v[0].severity_source = Some("debian".into());
+    v[0].data_source = "DEBIAN-CVE-2024-2961, DSA-5678-1".into();
+    v[0].title = Some("glibc: out-of-bounds write in iconv ISO-2022-CN-EXT".into());
+    v[2].severity_source = Some("debian".into());
+    v[3].title = Some("Uncontrolled resource consumption in braces".into());
+    v[4].title = Some("Prototype pollution in _.unset and _.omit | lodash".into());
+    v[5].kev = true;
+    v[5].epss = Some(EpssScore {
+        score: 0.94,
+        percentile: 0.999,
+    });
+    v[5].title = Some("HTTP/2 rapid reset can cause excessive work in net/http".into());
+    v[6].title = Some("Misuse of ServerConfig.PublicKeyCallback in golang.org/x/crypto".into());
+    let suppressed = finding(
+        &r,
+        "CVE-2023-31484",
+        &[],
+        "perl-base",
+        Severity::High,
+        FixStatus::Affected,
+        &[],
+        Some((V31, "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", 8.1)),
+    );
+    r.vulnerabilities = v;
+    r.suppressed = vec![Suppressed {
+        finding: suppressed,
+        suppressed_by: "ignore-unfixed".into(),
+        reason: "no fixed version released (--ignore-unfixed)".into(),
+    }];
+    r.gate = Some(Gate {
+        result: "fail".into(),
+        reasons: vec!["5 findings of severity HIGH or CRITICAL remain (--exit-code 1)".into()],
+    });
+    r.database = Some(DatabaseInfo {
+        path: "plimsoll.db".into(),
+        schema_version: 1,
+        built_at: Some("2026-11-29T06:00:00Z".into()),
+        age_seconds: Some(2 * 86_400 + 3 * 3600),
+        records: 412_345,
+        sources: vec![
+            DatabaseSource {
+                name: "osv:Debian".into(),
+                fetched_at: Some("2026-11-29T05:58:10Z".into()),
+            },
+            DatabaseSource {
+                name: "kev".into(),
+                fetched_at: None,
+            },
+        ],
+    });
+    r
+}
+
+/// Compares `actual` with the committed `tests/snapshots/NAME`; with `PLIMSOLL_BLESS=1` set,
+/// writes it instead (then review the diff before committing). The scanner version is
+/// written `[VERSION]`, so that a release does not rewrite every snapshot.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let actual = actual.replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("PLIMSOLL_BLESS").is_some() {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&p).unwrap_or_else(|_| {
+        panic!(
+            "no snapshot {}: run with PLIMSOLL_BLESS=1 and review it",
+            p.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "{name} differs from its snapshot (PLIMSOLL_BLESS=1 rewrites it)\n--- expected\n{expected}\n--- actual\n{actual}"
+        );
+    }
+}

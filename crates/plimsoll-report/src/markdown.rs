@@ -1,0 +1,146 @@
+//! GitHub-flavoured Markdown for pull-request comments
+//! (<https://github.github.com/gfm/>).
+//!
+//! A heading naming the image, the summary and provenance lines, one table of every finding
+//! (most severe first), and a collapsed `<details>` block per layer that brought findings in.
+//! Every cell is escaped: a `|` would end the cell, and package names, versions and titles come
+//! from the scanned image and the advisory data, so `<`, `[`, `*`… are escaped too (GFM
+//! renders raw HTML and links in comments).
+
+use crate::summary;
+use plimsoll_model::{Finding, Report};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The report as a Markdown comment.
+pub fn to_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let pkgs = summary::packages_by_id(report);
+    let a = &report.artifact;
+    let _ = writeln!(out, "## plimsoll: {}\n", escape(&a.name));
+    let c = summary::counts(&report.vulnerabilities);
+    let mut line = format!(
+        "**{} vulnerabilities** ({}) in {} packages",
+        report.vulnerabilities.len(),
+        summary::by_severity(&c),
+        report.packages.len()
+    );
+    if !report.suppressed.is_empty() {
+        let _ = write!(line, ", {} suppressed", report.suppressed.len());
+    }
+    if let Some(g) = &report.gate {
+        let _ = write!(line, ". Gate: **{}**", escape(&g.result));
+    }
+    let _ = writeln!(out, "{line}\n");
+    if let Some(g) = &report.gate {
+        for r in &g.reasons {
+            let _ = writeln!(out, "- {}", escape(r));
+        }
+        if !g.reasons.is_empty() {
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<sub>{}</sub>\n",
+        escape(&summary::provenance_line(report))
+    );
+    if report.vulnerabilities.is_empty() {
+        out.push_str("No vulnerabilities found.\n");
+        return out;
+    }
+    out.push_str("| Severity | Vulnerability | Package | Installed | Fixed | Status | Layer |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    let sorted = summary::sorted(&report.vulnerabilities);
+    for f in &sorted {
+        let p = pkgs.get(f.package_id.as_str()).copied();
+        let kev = if f.kev { " (KEV)" } else { "" };
+        let _ = writeln!(
+            out,
+            "| {}{kev} | {} | {} | {} | {} | {} | {} |",
+            f.severity,
+            link(&f.id),
+            escape(&f.package_name),
+            escape(summary::installed(f, p)),
+            escape(&f.fixed_versions.join(", ")),
+            summary::status_str(f.status),
+            f.layer.map(|l| l.to_string()).unwrap_or_default()
+        );
+    }
+    let mut per_layer: BTreeMap<Option<usize>, Vec<&Finding>> = BTreeMap::new();
+    for f in sorted {
+        per_layer.entry(f.layer).or_default().push(f);
+    }
+    out.push('\n');
+    for (li, fs) in per_layer {
+        let title = match li {
+            Some(i) => {
+                let created = summary::layer(report, fs[0])
+                    .and_then(|(_, c)| c)
+                    .map(|c| summary::short_created_by(c, 100))
+                    .unwrap_or_default();
+                format!("Layer {i}: <code>{}</code>", escape(&created))
+            }
+            None => "Not attributed to a layer".into(),
+        };
+        let c = summary::counts(fs.iter().copied());
+        let _ = writeln!(
+            out,
+            "<details><summary>{title}: {} vulnerabilities ({})</summary>\n",
+            fs.len(),
+            summary::by_severity(&c)
+        );
+        for f in fs {
+            let p = pkgs.get(f.package_id.as_str()).copied();
+            let _ = writeln!(
+                out,
+                "- {} {} in {} {}{}",
+                f.severity,
+                link(&f.id),
+                escape(&f.package_name),
+                escape(summary::installed(f, p)),
+                summary::path(f, p)
+                    .map(|p| format!(" (`{}`)", p.replace('`', "'")))
+                    .unwrap_or_default()
+            );
+        }
+        out.push_str("\n</details>\n\n");
+    }
+    out
+}
+
+fn link(id: &str) -> String {
+    format!("[{}]({})", escape(id), summary::osv_url(id))
+}
+
+/// Text for a Markdown table cell or line: ASCII punctuation that Markdown or HTML gives a
+/// meaning backslash-escaped, `&` as an entity, line breaks as spaces.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '|' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_cells() {
+        assert_eq!(escape("a|b"), "a\\|b");
+        assert_eq!(escape("<script>&"), "\\<script\\>&amp;");
+        assert_eq!(escape("x\ny"), "x y");
+        assert_eq!(escape("2.36-9+deb12u4"), "2.36-9+deb12u4");
+    }
+}

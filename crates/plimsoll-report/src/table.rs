@@ -1,0 +1,273 @@
+//! The terminal table of findings (`--format table`), grouped by package or by layer.
+//!
+//! Grouped by package (the default), a table per ecosystem lists each vulnerable package once
+//! with its findings under it, most severe first. Grouped by layer (`--group-by layer`), each
+//! layer shows its instruction and the packages and findings it brought in: the view that
+//! tells a developer which Dockerfile line to change. Both end with Trivy's summary line
+//! (`Total: 6 (CRITICAL: 1, …)`) and the suppressed count.
+//!
+//! Colour is the caller's decision ([`TableOptions::color`]): it must be off when `NO_COLOR`
+//! is set (<https://no-color.org>) or the output is not a terminal. Without it the output
+//! holds no escape sequence at all.
+
+use crate::summary::{self, short_created_by};
+use comfy_table::{
+    Attribute, Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED,
+};
+use plimsoll_model::{Finding, Report, Severity};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// How findings are grouped in the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// A table per ecosystem, each vulnerable package once with its findings.
+    #[default]
+    Package,
+    /// Per layer: its instruction, what it brought in, and the findings.
+    Layer,
+}
+
+/// Options of [`vulnerability_table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableOptions {
+    /// ANSI colours for severities. Off when `NO_COLOR` is set or stdout is no terminal.
+    pub color: bool,
+    /// Table width in columns (the terminal's).
+    pub width: u16,
+    pub group_by: GroupBy,
+}
+
+impl Default for TableOptions {
+    fn default() -> Self {
+        TableOptions {
+            color: false,
+            width: 140,
+            group_by: GroupBy::Package,
+        }
+    }
+}
+
+/// The findings of a report as terminal tables, with a header naming the artifact, the
+/// scanner version and the database's build time and age, and the summary lines.
+pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
+    let mut out = String::new();
+    let a = &report.artifact;
+    let os =
+        a.os.as_ref()
+            .map(|o| format!(" ({} {})", o.family, o.version))
+            .unwrap_or_default();
+    let _ = writeln!(out, "{}{os}", a.name);
+    let _ = writeln!(out, "{}", summary::provenance_line(report));
+    let _ = writeln!(out, "{}", summary::total_line(&report.vulnerabilities));
+    if let Some(s) = summary::suppressed_line(report) {
+        let _ = writeln!(out, "{s}");
+    }
+    match opts.group_by {
+        GroupBy::Package => by_package(report, opts, &mut out),
+        GroupBy::Layer => by_layer(report, opts, &mut out),
+    }
+    if let Some(g) = &report.gate {
+        let _ = writeln!(out, "\nGate: {}", g.result);
+        for r in &g.reasons {
+            let _ = writeln!(out, "  - {r}");
+        }
+    }
+    out
+}
+
+fn new_table(opts: &TableOptions, header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(opts.width)
+        .set_header(header);
+    if opts.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn severity_cell(s: Severity, color: bool) -> Cell {
+    let c = Cell::new(s.as_str());
+    if !color {
+        return c;
+    }
+    match s {
+        Severity::Critical => c.fg(Color::Red).add_attribute(Attribute::Bold),
+        Severity::High => c.fg(Color::Red),
+        Severity::Medium => c.fg(Color::Yellow),
+        Severity::Low => c.fg(Color::Blue),
+        Severity::Unknown => c.fg(Color::DarkGrey),
+    }
+}
+
+/// The id, marked when the vulnerability is known to be exploited (CISA KEV): the first
+/// thing to fix.
+fn id_cell(f: &Finding) -> String {
+    if f.kev {
+        format!("{} (KEV)", f.id)
+    } else {
+        f.id.clone()
+    }
+}
+
+/// Whether to colour: on a terminal, unless `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>). The caller passes whether stdout is a terminal.
+pub fn color_wanted(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn fixed(f: &Finding) -> String {
+    f.fixed_versions.join(", ")
+}
+
+fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
+    let pkgs = summary::packages_by_id(report);
+    // Ecosystem -> package id -> findings, each list most severe first.
+    let mut groups: BTreeMap<&str, BTreeMap<(&str, &str), Vec<&Finding>>> = BTreeMap::new();
+    for f in summary::sorted(&report.vulnerabilities) {
+        let p = pkgs.get(f.package_id.as_str()).copied();
+        let eco = p
+            .map(|p| p.ecosystem.as_str())
+            .filter(|e| !e.is_empty())
+            .unwrap_or(f.matched_ecosystem.as_str());
+        groups
+            .entry(eco)
+            .or_default()
+            .entry((f.package_name.as_str(), f.package_id.as_str()))
+            .or_default()
+            .push(f);
+    }
+    for (eco, packages) in groups {
+        let c = summary::counts(packages.values().flatten().copied());
+        let _ = writeln!(
+            out,
+            "\n{eco}: {} vulnerable packages, {} vulnerabilities ({})",
+            packages.len(),
+            c.iter().sum::<usize>(),
+            summary::by_severity(&c)
+        );
+        let mut t = new_table(
+            opts,
+            vec![
+                "Package",
+                "Vulnerability",
+                "Severity",
+                "Status",
+                "Installed",
+                "Fixed",
+                "Layer",
+            ],
+        );
+        for fs in packages.values() {
+            for (i, f) in fs.iter().enumerate() {
+                let p = pkgs.get(f.package_id.as_str()).copied();
+                let layer = summary::layer(report, f)
+                    .map(|(i, c)| match c {
+                        Some(c) => format!("{i} {}", short_created_by(c, 30)),
+                        None => i.to_string(),
+                    })
+                    .unwrap_or_default();
+                t.add_row(vec![
+                    Cell::new(if i == 0 { f.package_name.as_str() } else { "" }),
+                    Cell::new(id_cell(f)),
+                    severity_cell(f.severity, opts.color),
+                    Cell::new(summary::status_str(f.status)),
+                    Cell::new(summary::installed(f, p)),
+                    Cell::new(fixed(f)),
+                    Cell::new(layer),
+                ]);
+            }
+        }
+        let _ = writeln!(out, "{t}");
+    }
+}
+
+fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
+    let pkgs = summary::packages_by_id(report);
+    let mut per_layer: BTreeMap<Option<usize>, Vec<&Finding>> = BTreeMap::new();
+    for f in summary::sorted(&report.vulnerabilities) {
+        per_layer.entry(f.layer).or_default().push(f);
+    }
+    let layers: Vec<Option<usize>> = report
+        .artifact
+        .layers
+        .iter()
+        .map(|l| Some(l.index))
+        .chain(
+            per_layer
+                .keys()
+                .copied()
+                .filter(|k| k.is_none_or(|i| !report.artifact.layers.iter().any(|l| l.index == i))),
+        )
+        .collect();
+    for li in layers {
+        let fs = per_layer.get(&li).map(Vec::as_slice).unwrap_or(&[]);
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for p in &report.packages {
+            if p.locations.first().and_then(|l| l.layer) == li {
+                *kinds.entry(p.kind.as_str()).or_default() += 1;
+            }
+        }
+        let brought: usize = kinds.values().sum();
+        let kinds = if kinds.is_empty() {
+            String::new()
+        } else {
+            let k: Vec<String> = kinds.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            format!(" ({})", k.join(", "))
+        };
+        let title = match li {
+            Some(i) => {
+                let created = report
+                    .artifact
+                    .layers
+                    .iter()
+                    .find(|l| l.index == i)
+                    .and_then(|l| l.created_by.as_deref())
+                    .or_else(|| fs.first().and_then(|f| f.layer_created_by.as_deref()))
+                    .map(|c| short_created_by(c, 100))
+                    .unwrap_or_else(|| "(no history entry)".into());
+                format!("Layer {i}: {created}")
+            }
+            None => "Not attributed to a layer".to_string(),
+        };
+        let c = summary::counts(fs.iter().copied());
+        let _ = writeln!(
+            out,
+            "\n{title}\n  {brought} packages{kinds}, {} vulnerabilities ({})",
+            fs.len(),
+            summary::by_severity(&c)
+        );
+        if fs.is_empty() {
+            continue;
+        }
+        let mut t = new_table(
+            opts,
+            vec![
+                "Package",
+                "Vulnerability",
+                "Severity",
+                "Status",
+                "Installed",
+                "Fixed",
+                "Path",
+            ],
+        );
+        for f in fs {
+            let p = pkgs.get(f.package_id.as_str()).copied();
+            t.add_row(vec![
+                Cell::new(&f.package_name),
+                Cell::new(id_cell(f)),
+                severity_cell(f.severity, opts.color),
+                Cell::new(summary::status_str(f.status)),
+                Cell::new(summary::installed(f, p)),
+                Cell::new(fixed(f)),
+                Cell::new(summary::path(f, p).unwrap_or("")),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+}
