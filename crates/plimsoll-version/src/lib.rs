@@ -17,6 +17,28 @@
 
 use std::cmp::Ordering;
 
+/// `PartialEq`, `Eq` and `PartialOrd` from a type's `Ord`: two versions are equal when they
+/// order equal (`1.0` and `1.0.0` under Maven, `1.0+a` and `1.0+b` under SemVer), which a
+/// derived `PartialEq` comparing fields would get wrong.
+macro_rules! eq_and_partial_ord_from_ord {
+    ($t:ty) => {
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == std::cmp::Ordering::Equal
+            }
+        }
+
+        impl Eq for $t {}
+    };
+}
+pub(crate) use eq_and_partial_ord_from_ord;
+
 pub mod apk;
 pub mod composer;
 pub mod dpkg;

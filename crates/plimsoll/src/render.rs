@@ -2,30 +2,8 @@
 
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use plimsoll_model as model;
+use plimsoll_report::short_created_by;
 use std::fmt::Write;
-
-/// Shortens a history `created_by` for a table cell: drops the `/bin/sh -c #(nop) ` prefix
-/// Docker puts before metadata instructions and cuts long lines.
-pub fn short_created_by(s: &str, max: usize) -> String {
-    let s = s.trim();
-    let s = s.strip_suffix("# buildkit").unwrap_or(s).trim_end();
-    let s = if let Some(r) = s.strip_prefix("/bin/sh -c #(nop) ") {
-        r.trim_start().to_string()
-    } else if let Some(r) = s.strip_prefix("/bin/sh -c ") {
-        format!("RUN {}", r.trim_start())
-    } else if let Some(r) = s.strip_prefix("RUN /bin/sh -c ") {
-        format!("RUN {}", r.trim_start())
-    } else {
-        s.to_string()
-    };
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > max {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    } else {
-        s
-    }
-}
 
 fn human(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -190,29 +168,4 @@ pub fn inventory_table(r: &model::Report) -> String {
     }
     let _ = writeln!(out, "{t}");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shortens_history() {
-        assert_eq!(
-            short_created_by("/bin/sh -c #(nop)  CMD [\"bash\"]", 60),
-            "CMD [\"bash\"]"
-        );
-        assert_eq!(
-            short_created_by(
-                "/bin/sh -c apt-get update &&     apt-get install -y python3",
-                60
-            ),
-            "RUN apt-get update && apt-get install -y python3"
-        );
-        assert_eq!(
-            short_created_by("RUN /bin/sh -c echo hi # buildkit", 60),
-            "RUN echo hi"
-        );
-        assert_eq!(short_created_by("COPY a /very/long/path", 10), "COPY a /v…");
-    }
 }
