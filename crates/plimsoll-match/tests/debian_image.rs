@@ -533,3 +533,54 @@ fn unparsable_versions_are_unknown_with_a_warning() {
         out.warnings
     );
 }
+
+#[test]
+fn rpm_packages_match_by_binary_or_source_rpm_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = fixture_db(tmp.path());
+    let mut report = image();
+    let rpm = |name: &str| {
+        let mut p = pkg(
+            "rpm",
+            "AlmaLinux:9",
+            name,
+            "2.34-60.el9",
+            0,
+            "var/lib/rpm/rpmdb.sqlite",
+        );
+        p.source = Some(SourcePackage {
+            name: "glibc".into(),
+            version: "2.34-60.el9".into(),
+        });
+        p
+    };
+    let mut fixed = rpm("glibc-common");
+    fixed.id = "rpm:glibc-common-fixed".into();
+    fixed.version = "2.34-60.el9_2.7".into();
+    report.packages = vec![rpm("glibc-common"), rpm("glibc-minimal-langpack"), fixed];
+    let out = match_report(&report, &db, &MatchOptions::default()).unwrap();
+    let got: Vec<(&str, &str, &str)> = out
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.package_name.as_str(),
+                f.matched_name.as_str(),
+                f.id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("glibc-common", "glibc-common", "CVE-2023-4911"),
+            ("glibc-minimal-langpack", "glibc", "CVE-2023-4911"),
+        ]
+    );
+    assert!(
+        out.findings
+            .iter()
+            .all(|f| f.fixed_versions == ["2.34-60.el9_2.7"])
+    );
+    assert_eq!(out.findings[0].aliases, ["ALSA-2023:5453"]);
+}
