@@ -67,7 +67,8 @@ use plimsoll_model::{Cvss, EpssScore, Finding, FixStatus, Layer, Package, Report
 use plimsoll_version::Scheme;
 use plimsoll_version::osv::{Problem, Verdict, evaluate};
 use plimsoll_vulndb::{Advisory, Db, Lookup, base_ecosystem};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// How to match.
 #[derive(Debug, Clone, Default)]
@@ -98,7 +99,7 @@ pub struct MatchStats {
     pub skipped_owned: usize,
     /// Packages that could not be looked up (no version, no ordering, no release).
     pub skipped_unmatchable: usize,
-    /// Database lookups made.
+    /// Database lookups made (each ecosystem and name once per scan).
     pub lookups: usize,
 }
 
@@ -122,6 +123,10 @@ pub fn match_packages(
     let mut out = MatchOutcome::default();
     let mut warned_eco: BTreeSet<String> = BTreeSet::new();
     let mut no_version = 0usize;
+    // Several binary packages share one source package (libc6, libc-bin and locales are all
+    // glibc), and one CVE shows up in many packages: look each up once per scan.
+    let mut lookups: LookupCache = HashMap::new();
+    let mut enrich: Enrichment = HashMap::new();
     for pkg in packages {
         let plan = match plan(pkg, opts) {
             Plan::Match(p) => p,
@@ -146,25 +151,39 @@ pub fn match_packages(
         let mut hits = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         for q in &plan.queries {
-            out.stats.lookups += 1;
-            let advisories = db.lookup(&Lookup {
-                ecosystem: &q.ecosystem,
-                name: &q.name,
-                whole_base: q.whole_base,
-                include_withdrawn: false,
-            })?;
-            for adv in advisories {
+            let key = (q.ecosystem.clone(), q.name.clone(), q.whole_base);
+            let advisories = match lookups.get(&key) {
+                Some(a) => Rc::clone(a),
+                None => {
+                    out.stats.lookups += 1;
+                    let found = db.lookup(&Lookup {
+                        ecosystem: &q.ecosystem,
+                        name: &q.name,
+                        whole_base: q.whole_base,
+                        include_withdrawn: false,
+                    })?;
+                    let found = Rc::new(found.into_iter().map(Rc::new).collect::<Vec<_>>());
+                    lookups.insert(key, Rc::clone(&found));
+                    found
+                }
+            };
+            for adv in advisories.iter() {
                 if !q.accepts(&adv.ecosystem) || !seen.insert(adv.record.id.clone()) {
                     continue;
                 }
-                if let Some(hit) = evaluate_advisory(adv, plan.scheme, &plan.version) {
+                if let Some(hit) = evaluate_advisory(Rc::clone(adv), plan.scheme, &plan.version) {
                     hits.push(hit);
                 }
             }
         }
         let mut findings = Vec::new();
         for group in group_hits(&hits) {
-            if let Some(f) = finding(pkg, &plan, &hits, &group, layers, db, &mut out.warnings)? {
+            let mut cx = Cx {
+                db,
+                enrich: &mut enrich,
+                warnings: &mut out.warnings,
+            };
+            if let Some(f) = finding(pkg, &plan, &hits, &group, layers, &mut cx)? {
                 findings.push(f);
             }
         }
@@ -356,7 +375,7 @@ fn red_hat_major(ecosystem: &str) -> Option<&str> {
 
 /// One matched (or undecidable) record of one package.
 struct Hit {
-    adv: Advisory,
+    adv: Rc<Advisory>,
     affected: bool,
     fixed: Vec<String>,
     /// Indices into `adv.affected` of the entries that matched (or, when undetermined,
@@ -366,7 +385,7 @@ struct Hit {
 }
 
 /// Evaluates every entry of one record for the version; `None` when not affected.
-fn evaluate_advisory(adv: Advisory, scheme: Scheme, version: &str) -> Option<Hit> {
+fn evaluate_advisory(adv: Rc<Advisory>, scheme: Scheme, version: &str) -> Option<Hit> {
     let mut affected_entries = Vec::new();
     let mut fixed: Vec<String> = Vec::new();
     let mut undetermined = Vec::new();
@@ -509,9 +528,13 @@ fn finding(
     hits: &[Hit],
     group: &Group,
     layers: &[Layer],
-    db: &Db,
-    warnings: &mut Vec<String>,
+    cx: &mut Cx<'_>,
 ) -> plimsoll_vulndb::Result<Option<Finding>> {
+    let Cx {
+        db,
+        enrich,
+        warnings,
+    } = cx;
     let all: Vec<&Hit> = group.hits.iter().map(|&h| &hits[h]).collect();
     let affected: Vec<&Hit> = all.iter().copied().filter(|h| h.affected).collect();
     let id = group.key();
@@ -551,31 +574,31 @@ fn finding(
         FixStatus::Affected
     };
 
-    let cvss = best_cvss(status_hits).or_else(|| {
-        if group.cve.is_some() {
-            // The CVE's own record (NVD-derived), when the database has one.
-            db.record(&id)
-                .ok()
-                .flatten()
-                .filter(|r| r.withdrawn.is_none())
-                .and_then(|r| best_of(r.severity.iter()))
-        } else {
-            None
-        }
-    });
-    let (severity, severity_source) = severity_for(plan, status_hits, cvss.as_ref());
-
-    let (kev, epss) = if group.cve.is_some() {
-        (
-            db.kev(&id)?.is_some(),
-            db.epss(&id)?.map(|e| EpssScore {
-                score: e.score,
-                percentile: e.percentile,
-            }),
-        )
-    } else {
-        (false, None)
+    let cve = match &group.cve {
+        Some(_) => match enrich.get(&id) {
+            Some(e) => e.clone(),
+            None => {
+                let e = CveFacts {
+                    kev: db.kev(&id)?.is_some(),
+                    epss: db.epss(&id)?.map(|e| EpssScore {
+                        score: e.score,
+                        percentile: e.percentile,
+                    }),
+                    // The CVE's own record (NVD-derived), when the database has one.
+                    cvss: db
+                        .record(&id)?
+                        .filter(|r| r.withdrawn.is_none())
+                        .and_then(|r| best_of(r.severity.iter())),
+                };
+                enrich.insert(id.clone(), e.clone());
+                e
+            }
+        },
+        None => CveFacts::default(),
     };
+    let cvss = best_cvss(status_hits).or(cve.cvss);
+    let (severity, severity_source) = severity_for(plan, status_hits, cvss.as_ref());
+    let (kev, epss) = (cve.kev, cve.epss);
 
     let mut sources: Vec<&str> = all.iter().map(|h| h.adv.record.id.as_str()).collect();
     sources.sort_unstable();
@@ -618,6 +641,26 @@ fn finding(
         title,
         upstream_match: plan.family == Family::Language && pkg.owned_by.is_some(),
     }))
+}
+
+/// What the database knows about a CVE beyond its advisories.
+#[derive(Debug, Clone, Default)]
+struct CveFacts {
+    kev: bool,
+    epss: Option<EpssScore>,
+    cvss: Option<Cvss>,
+}
+
+type Enrichment = HashMap<String, CveFacts>;
+
+/// Lookup results by (ecosystem, name, whole base).
+type LookupCache = HashMap<(String, String, bool), Rc<Vec<Rc<Advisory>>>>;
+
+/// What building a finding reads and writes besides the package and its hits.
+struct Cx<'a> {
+    db: &'a Db,
+    enrich: &'a mut Enrichment,
+    warnings: &'a mut Vec<String>,
 }
 
 fn entries(h: &Hit) -> impl Iterator<Item = &plimsoll_vulndb::Affected> {
