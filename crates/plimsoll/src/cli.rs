@@ -175,6 +175,21 @@ pub enum Format {
     Cyclonedx,
     /// SPDX 2.3 JSON.
     SpdxJson,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// GitHub-flavoured Markdown, for pull-request comments.
+    Markdown,
+    /// JUnit XML, for CI systems that show test reports.
+    Junit,
+}
+
+/// How the vulnerability table is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    /// By package (the default).
+    Package,
+    /// By layer: what each Dockerfile instruction brought in.
+    Layer,
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +283,13 @@ pub struct ScanDbArgs {
     /// Warn when the database is older than this (`90m`, `120h`, `5d`).
     #[arg(long, value_name = "AGE", default_value = "5d", value_parser = crate::db::parse_age)]
     pub db_max_age: std::time::Duration,
+    /// Also match language packages that an OS package installed against their upstream
+    /// advisories (`comprehensive`); by default only the distribution's advisories apply.
+    #[arg(long, value_name = "PRIORITY", default_value = "precise", value_parser = ["precise", "comprehensive"])]
+    pub detection_priority: String,
+    /// Group the vulnerability table by package or by layer.
+    #[arg(long, value_enum, default_value_t = GroupBy::Package)]
+    pub group_by: GroupBy,
 }
 
 #[derive(Debug, Args)]

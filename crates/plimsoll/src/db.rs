@@ -255,6 +255,7 @@ fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
 
 /// What a scan says about the database it used.
 pub struct Opened {
+    pub db: vulndb::Db,
     pub info: plimsoll_model::DatabaseInfo,
     pub warnings: Vec<String>,
 }
@@ -292,6 +293,7 @@ pub fn open_for_scan(
         ));
     }
     Ok(Opened {
+        db,
         info: plimsoll_model::DatabaseInfo {
             path: path.display().to_string(),
             schema_version: st.schema_version,

@@ -73,15 +73,15 @@ fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
     // The database is opened first: a bad --db fails before any download.
     let database = open_db(&args.db, &args.image.cache_dir)?;
     let (mut report, scan) = scan_image_ref(&args.image)?;
-    attach_db(&mut report, database);
-    finish(&report, &scan, &args.image.output, View::Image)
+    attach_db(&mut report, database, &args.db)?;
+    finish(&report, &scan, &args.image.output, view(&args.db))
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let database = open_db(&args.db, &args.cache_dir)?;
     let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
-    attach_db(&mut report, database);
-    finish(&report, &scan, &args.output, View::Image)
+    attach_db(&mut report, database, &args.db)?;
+    finish(&report, &scan, &args.output, view(&args.db))
 }
 
 fn open_db(
@@ -94,10 +94,32 @@ fn open_db(
         .transpose()
 }
 
-fn attach_db(report: &mut model::Report, opened: Option<db::Opened>) {
-    if let Some(o) = opened {
-        report.database = Some(o.info);
-        report.warnings.extend(o.warnings);
+/// Matches the report's packages against the database, when there is one, and records
+/// which database it was.
+fn attach_db(
+    report: &mut model::Report,
+    opened: Option<db::Opened>,
+    args: &cli::ScanDbArgs,
+) -> anyhow::Result<()> {
+    let Some(o) = opened else {
+        return Ok(());
+    };
+    let opts = plimsoll_match::MatchOptions {
+        comprehensive: args.detection_priority == "comprehensive",
+    };
+    let outcome = plimsoll_match::match_report(report, &o.db, &opts).map_err(input_err)?;
+    report.vulnerabilities = outcome.findings;
+    report.warnings.extend(o.warnings);
+    report.warnings.extend(outcome.warnings);
+    report.database = Some(o.info);
+    Ok(())
+}
+
+fn view(args: &cli::ScanDbArgs) -> View {
+    match (args.db.is_some(), args.group_by) {
+        (false, _) => View::Image,
+        (true, cli::GroupBy::Package) => View::Vulnerabilities(plimsoll_report::GroupBy::Package),
+        (true, cli::GroupBy::Layer) => View::Vulnerabilities(plimsoll_report::GroupBy::Layer),
     }
 }
 
@@ -231,6 +253,8 @@ fn scan_directory(
 enum View {
     Image,
     Inventory,
+    /// A scan with a database: the findings, by package or by layer.
+    Vulnerabilities(plimsoll_report::GroupBy),
 }
 
 /// Writes the report, prints warnings and layer errors, and picks the exit code: a layer
@@ -265,9 +289,24 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
         }
         Format::Cyclonedx => sbom_text(&plimsoll_report::to_cyclonedx(report))?,
         Format::SpdxJson => sbom_text(&plimsoll_report::to_spdx(report))?,
+        Format::Sarif => sbom_text(&plimsoll_report::to_sarif(report))?,
+        Format::Markdown => plimsoll_report::to_markdown(report),
+        Format::Junit => plimsoll_report::to_junit(report),
         Format::Table => match view {
             View::Image => render::table(report),
             View::Inventory => render::inventory_table(report),
+            View::Vulnerabilities(group_by) => {
+                use std::io::IsTerminal;
+                let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
+                plimsoll_report::vulnerability_table(
+                    report,
+                    &plimsoll_report::TableOptions {
+                        color: plimsoll_report::color_wanted(to_terminal),
+                        group_by,
+                        ..plimsoll_report::TableOptions::default()
+                    },
+                )
+            }
         },
     };
     match &out.output {
@@ -343,8 +382,12 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         warnings: Vec::new(),
     };
     let mut report = report;
-    attach_db(&mut report, database);
-    emit(&report, &args.output, View::Inventory)?;
+    let v = match view(&args.db) {
+        View::Image => View::Inventory,
+        v => v,
+    };
+    attach_db(&mut report, database, &args.db)?;
+    emit(&report, &args.output, v)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,150 @@
+//! The first end-to-end scan: the bundled demo image against the bundled demo advisories
+//! (`demo/osv`, real OSV records reduced to facts), through the real binary, in every
+//! format. The JSON must validate against docs/report.schema.json, SARIF against the
+//! official 2.1.0 schema and the CycloneDX VDR against CycloneDX 1.6.
+
+#[path = "../../plimsoll-report/tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scan(extra: &[&str], cache: &Path) -> Output {
+    let root = root();
+    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .arg("image")
+        .arg(root.join("demo/demo-image.tar"))
+        .arg("--db")
+        .arg(root.join("demo/osv"))
+        .args(extra)
+        .env("PLIMSOLL_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .env_remove("PLIMSOLL_DB")
+        .output()
+        .expect("run plimsoll")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn demo_scan_finds_each_vulnerability_in_the_layer_that_brought_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let text = stdout(&scan(&["-f", "json"], cache.path()));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    common::validate_report(&report).unwrap();
+    let mut got: Vec<(String, String, String, String, u64, String)> = report["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["package_name"].as_str().unwrap().to_string(),
+                v["installed_version"].as_str().unwrap().to_string(),
+                v["fixed_versions"][0].as_str().unwrap().to_string(),
+                v["layer"].as_u64().unwrap(),
+                v["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let want = [
+        // openssl's advisory names the source package; libssl3 is its binary.
+        (
+            "CVE-2023-5678",
+            "libssl3",
+            "3.0.11-1~deb12u2",
+            "3.0.13-1~deb12u1",
+            0,
+            "LOW",
+        ),
+        // The pip-installed requests 2.31.0; GHSA id kept as an alias of the CVE.
+        (
+            "CVE-2024-35195",
+            "requests",
+            "2.31.0",
+            "2.32.0",
+            1,
+            "MEDIUM",
+        ),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(a, b, c, d, e, f)| {
+            (
+                a.to_string(),
+                b.to_string(),
+                c.to_string(),
+                d.to_string(),
+                *e,
+                f.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    let requests = report["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["id"] == "CVE-2024-35195")
+        .unwrap();
+    assert_eq!(requests["aliases"][0], "GHSA-9wx4-h78v-vm56");
+    assert_eq!(requests["status"], "fixed");
+    assert!(
+        requests["layer_created_by"]
+            .as_str()
+            .unwrap()
+            .contains("pip install")
+    );
+    // zlib1g and base-files have no advisory in the demo data: no finding, no warning.
+    assert!(
+        report["database"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("demo/osv")
+    );
+}
+
+#[test]
+fn demo_scan_in_every_format() {
+    let cache = tempfile::tempdir().unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_str(&stdout(&scan(&["-f", "sarif"], cache.path()))).unwrap();
+    common::validate_sarif(&sarif).unwrap();
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 2);
+
+    let cdx: serde_json::Value =
+        serde_json::from_str(&stdout(&scan(&["-f", "cyclonedx"], cache.path()))).unwrap();
+    common::validate_cyclonedx(&cdx).unwrap();
+    assert_eq!(cdx["vulnerabilities"].as_array().unwrap().len(), 2);
+
+    let md = stdout(&scan(&["-f", "markdown"], cache.path()));
+    assert!(
+        md.contains("CVE-2023-5678") && md.contains("CVE-2024-35195"),
+        "{md}"
+    );
+
+    let junit = stdout(&scan(&["-f", "junit"], cache.path()));
+    assert_eq!(junit.matches("<failure").count(), 2, "{junit}");
+
+    let table = stdout(&scan(&[], cache.path()));
+    assert!(table.contains("Total: 2"), "{table}");
+    assert!(!table.contains('\u{1b}'), "NO_COLOR: no escape codes");
+    let layers = stdout(&scan(&["--group-by", "layer"], cache.path()));
+    assert!(
+        layers.contains("Layer 1: RUN pip install --no-cache-dir requests==2.31.0"),
+        "{layers}"
+    );
+}
