@@ -290,6 +290,17 @@ pub struct ScanDbArgs {
     /// Group the vulnerability table by package or by layer.
     #[arg(long, value_enum, default_value_t = GroupBy::Package)]
     pub group_by: GroupBy,
+    /// Suppress findings without a released fix (listed under `suppressed` with the reason).
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Severities that count for the gate, comma-separated (UNKNOWN, LOW, MEDIUM, HIGH,
+    /// CRITICAL; default: all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::parse_severity)]
+    pub severity: Vec<plimsoll_model::Severity>,
+    /// Exit with this code when a counted, unsuppressed finding remains (the CI gate; the
+    /// report's `gate` object says why). Without it, findings do not change the exit code.
+    #[arg(long, value_name = "N")]
+    pub exit_code: Option<u8>,
 }
 
 #[derive(Debug, Args)]

@@ -73,15 +73,23 @@ fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
     // The database is opened first: a bad --db fails before any download.
     let database = open_db(&args.db, &args.image.cache_dir)?;
     let (mut report, scan) = scan_image_ref(&args.image)?;
+    if args.db.db.is_none() && (args.db.exit_code.is_some() || args.db.ignore_unfixed) {
+        return Err(input_err(NEEDS_DB));
+    }
     attach_db(&mut report, database, &args.db)?;
-    finish(&report, &scan, &args.image.output, view(&args.db))
+    let code = finish(&report, &scan, &args.image.output, view(&args.db))?;
+    Ok(gate_exit_unless(code, &report, &args.db))
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let database = open_db(&args.db, &args.cache_dir)?;
     let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
+    if args.db.db.is_none() && (args.db.exit_code.is_some() || args.db.ignore_unfixed) {
+        return Err(input_err(NEEDS_DB));
+    }
     attach_db(&mut report, database, &args.db)?;
-    finish(&report, &scan, &args.output, view(&args.db))
+    let code = finish(&report, &scan, &args.output, view(&args.db))?;
+    Ok(gate_exit_unless(code, &report, &args.db))
 }
 
 fn open_db(
@@ -112,7 +120,40 @@ fn attach_db(
     report.warnings.extend(o.warnings);
     report.warnings.extend(outcome.warnings);
     report.database = Some(o.info);
+    if args.ignore_unfixed {
+        plimsoll_policy::suppress_unfixed(report);
+    }
+    if args.exit_code.is_some() {
+        report.gate = Some(plimsoll_policy::gate(report, &args.severity));
+    }
     Ok(())
+}
+
+/// `--severity` values: `HIGH`, `critical`, GHSA's `MODERATE`.
+fn parse_severity(s: &str) -> Result<model::Severity, String> {
+    s.parse()
+}
+
+/// The gate's exit code: `--exit-code N` when the gate failed, else none.
+fn gate_exit(report: &model::Report, args: &cli::ScanDbArgs) -> Option<ExitCode> {
+    match (&report.gate, args.exit_code) {
+        (Some(g), Some(n)) if g.result == "fail" => Some(ExitCode::from(n)),
+        _ => None,
+    }
+}
+
+/// Until a missing database is fetched automatically, a gate without `--db` would pass
+/// every image: refuse it.
+const NEEDS_DB: &str = "--exit-code and --ignore-unfixed need a vulnerability database: \
+     give --db PATH (a file from `plimsoll db update`/`db import`, or an OSV directory or zip)";
+
+/// The exit code after the report is written: unreadable input (2) wins over the gate,
+/// which wins over success.
+fn gate_exit_unless(code: ExitCode, report: &model::Report, args: &cli::ScanDbArgs) -> ExitCode {
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    gate_exit(report, args).unwrap_or(code)
 }
 
 fn view(args: &cli::ScanDbArgs) -> View {
@@ -386,9 +427,12 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         View::Image => View::Inventory,
         v => v,
     };
+    if args.db.db.is_none() && (args.db.exit_code.is_some() || args.db.ignore_unfixed) {
+        return Err(input_err(NEEDS_DB));
+    }
     attach_db(&mut report, database, &args.db)?;
     emit(&report, &args.output, v)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(gate_exit(&report, &args.db).unwrap_or(ExitCode::SUCCESS))
 }
 
 /// `vercmp ECOSYSTEM A B`: -1, 0 or 1; `--batch` reads `A<TAB>B` lines from standard input

@@ -148,3 +148,94 @@ fn demo_scan_in_every_format() {
         "{layers}"
     );
 }
+
+#[test]
+fn the_gate_fails_with_the_exit_code_only_for_counted_findings() {
+    let cache = tempfile::tempdir().unwrap();
+    // Without --exit-code, findings do not change the exit code and there is no gate.
+    let out = scan(&["-f", "json"], cache.path());
+    assert_eq!(out.status.code(), Some(0));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r.get("gate").is_none());
+
+    // Every severity counts by default: the two findings fail the gate.
+    let out = scan(&["-f", "json", "--exit-code", "5"], cache.path());
+    assert_eq!(out.status.code(), Some(5));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::validate_report(&r).unwrap();
+    assert_eq!(r["gate"]["result"], "fail");
+    let reasons = r["gate"]["reasons"].to_string();
+    assert!(
+        reasons.contains("2 unsuppressed vulnerabilities"),
+        "{reasons}"
+    );
+    assert!(
+        reasons.contains("MEDIUM CVE-2024-35195 in requests 2.31.0 (fixed in 2.32.0, layer 1)"),
+        "{reasons}"
+    );
+
+    // Only MEDIUM and up counts: requests still fails it.
+    let out = scan(
+        &[
+            "-f",
+            "json",
+            "--exit-code",
+            "5",
+            "--severity",
+            "MEDIUM,HIGH,CRITICAL",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(5));
+
+    // Only HIGH and CRITICAL: nothing counts, the gate passes and says what it checked.
+    let out = scan(
+        &[
+            "-f",
+            "json",
+            "--exit-code",
+            "5",
+            "--severity",
+            "high,critical",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["gate"]["result"], "pass");
+    assert!(
+        r["gate"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("CRITICAL, HIGH")
+    );
+
+    // Both demo findings have a fix: --ignore-unfixed keeps them, and suppresses nothing.
+    let out = scan(&["-f", "json", "--ignore-unfixed"], cache.path());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["vulnerabilities"].as_array().unwrap().len(), 2);
+    assert!(r.get("suppressed").is_none());
+
+    // Usage errors exit 2, never 0 or N.
+    assert_eq!(
+        scan(&["--severity", "SEVERE", "--exit-code", "5"], cache.path())
+            .status
+            .code(),
+        Some(2)
+    );
+    let root = root();
+    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .arg("image")
+        .arg(root.join("demo/demo-image.tar"))
+        .args(["--exit-code", "5"])
+        .env("PLIMSOLL_CACHE_DIR", cache.path())
+        .env_remove("PLIMSOLL_DB")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a gate without a database is refused"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("need a vulnerability database"));
+}

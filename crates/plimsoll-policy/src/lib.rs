@@ -1,0 +1,208 @@
+//! Decisions over findings: which ones are suppressed before anything counts them, and
+//! whether the image may ship (the CI gate).
+//!
+//! Today this is `--ignore-unfixed` and the `--severity`/`--exit-code` gate, as Trivy users
+//! know them; policy files, risk scores and CVE SLOs come with roadmap step 5. Findings are
+//! never dropped silently: a suppressed finding moves to `Report::suppressed` with the
+//! reason, and the gate's `reasons` name the findings that failed it.
+
+use plimsoll_model::{FixStatus, Gate, Report, Severity, Suppressed};
+
+/// Moves every finding without a released fix (`affected`, `will_not_fix`, `unknown`) to
+/// `report.suppressed`, as `--ignore-unfixed` asks.
+pub fn suppress_unfixed(report: &mut Report) {
+    let (kept, unfixed): (Vec<_>, Vec<_>) = std::mem::take(&mut report.vulnerabilities)
+        .into_iter()
+        .partition(|f| f.status == FixStatus::Fixed);
+    report.vulnerabilities = kept;
+    report
+        .suppressed
+        .extend(unfixed.into_iter().map(|f| Suppressed {
+            reason: format!(
+                "--ignore-unfixed: no fixed version of {} is released ({})",
+                f.package_name,
+                match f.status {
+                    FixStatus::WillNotFix => "will not fix",
+                    FixStatus::Affected => "affected",
+                    _ => "status unknown",
+                }
+            ),
+            suppressed_by: "ignore-unfixed".into(),
+            finding: f,
+        }));
+}
+
+/// The gate of `--exit-code`: it fails when any unsuppressed finding has a severity in
+/// `severities` (every severity when empty).
+pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
+    let counts = |s: Severity| severities.is_empty() || severities.contains(&s);
+    let failing: Vec<_> = report
+        .vulnerabilities
+        .iter()
+        .filter(|f| counts(f.severity))
+        .collect();
+    let scope = if severities.is_empty() {
+        "any severity".to_string()
+    } else {
+        let mut s: Vec<_> = severities.iter().map(|s| s.as_str()).collect();
+        s.sort_unstable();
+        s.dedup();
+        s.join(", ")
+    };
+    if failing.is_empty() {
+        return Gate {
+            result: "pass".into(),
+            reasons: vec![format!(
+                "no unsuppressed vulnerability of {scope} ({} suppressed)",
+                report.suppressed.len()
+            )],
+        };
+    }
+    let mut reasons = vec![format!(
+        "{} unsuppressed {} of {scope}",
+        failing.len(),
+        if failing.len() == 1 {
+            "vulnerability"
+        } else {
+            "vulnerabilities"
+        }
+    )];
+    reasons.extend(failing.iter().map(|f| {
+        let fix = if f.fixed_versions.is_empty() {
+            "no fix released".to_string()
+        } else {
+            format!("fixed in {}", f.fixed_versions.join(", "))
+        };
+        let layer = f.layer.map(|l| format!(", layer {l}")).unwrap_or_default();
+        format!(
+            "{} {} in {} {} ({fix}{layer})",
+            f.severity, f.id, f.package_name, f.installed_version
+        )
+    }));
+    Gate {
+        result: "fail".into(),
+        reasons,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plimsoll_model::{Artifact, ArtifactKind, Finding};
+
+    fn finding(id: &str, sev: Severity, status: FixStatus, fixed: &[&str]) -> Finding {
+        Finding {
+            id: id.into(),
+            aliases: vec![],
+            package_id: "pkg".into(),
+            package_name: "openssl".into(),
+            matched_ecosystem: "Debian:12".into(),
+            matched_name: "openssl".into(),
+            installed_version: "3.0.11-1~deb12u2".into(),
+            fixed_versions: fixed.iter().map(|s| s.to_string()).collect(),
+            status,
+            severity: sev,
+            severity_source: None,
+            cvss: None,
+            kev: false,
+            epss: None,
+            layer: Some(0),
+            layer_created_by: None,
+            path: None,
+            data_source: id.into(),
+            title: None,
+            upstream_match: false,
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            schema_version: 1,
+            artifact: Artifact {
+                name: "x".into(),
+                kind: ArtifactKind::Filesystem,
+                source: "directory".into(),
+                reference: None,
+                digest: None,
+                index_digest: None,
+                media_type: None,
+                config_digest: None,
+                platform: None,
+                os: None,
+                config: None,
+                created: None,
+                layers: vec![],
+                files: 0,
+            },
+            packages: vec![],
+            vulnerabilities: findings,
+            suppressed: vec![],
+            gate: None,
+            database: None,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn ignore_unfixed_moves_every_finding_without_a_fix_and_says_why() {
+        let mut r = report(vec![
+            finding(
+                "CVE-2023-5678",
+                Severity::Low,
+                FixStatus::Fixed,
+                &["3.0.13-1~deb12u1"],
+            ),
+            finding("CVE-2024-0727", Severity::Medium, FixStatus::Affected, &[]),
+            finding("CVE-2010-4756", Severity::Low, FixStatus::WillNotFix, &[]),
+            finding("CVE-2099-0001", Severity::High, FixStatus::Unknown, &[]),
+        ]);
+        suppress_unfixed(&mut r);
+        let kept: Vec<_> = r.vulnerabilities.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(kept, ["CVE-2023-5678"]);
+        let gone: Vec<_> = r
+            .suppressed
+            .iter()
+            .map(|s| (s.finding.id.as_str(), s.suppressed_by.as_str()))
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                ("CVE-2024-0727", "ignore-unfixed"),
+                ("CVE-2010-4756", "ignore-unfixed"),
+                ("CVE-2099-0001", "ignore-unfixed")
+            ]
+        );
+        assert!(r.suppressed[1].reason.contains("will not fix"));
+    }
+
+    #[test]
+    fn gate_counts_only_the_severities_asked_for() {
+        let r = report(vec![
+            finding(
+                "CVE-2023-5678",
+                Severity::Low,
+                FixStatus::Fixed,
+                &["3.0.13-1~deb12u1"],
+            ),
+            finding("CVE-2024-0727", Severity::Medium, FixStatus::Affected, &[]),
+        ]);
+        let g = gate(&r, &[]);
+        assert_eq!(g.result, "fail");
+        assert_eq!(g.reasons.len(), 3);
+        assert!(
+            g.reasons[2].contains("MEDIUM CVE-2024-0727 in openssl"),
+            "{g:?}"
+        );
+        assert!(g.reasons[2].contains("no fix released"), "{g:?}");
+        let g = gate(&r, &[Severity::High, Severity::Critical]);
+        assert_eq!(g.result, "pass", "{g:?}");
+        assert!(g.reasons[0].contains("CRITICAL, HIGH"), "{g:?}");
+        let g = gate(&r, &[Severity::Low]);
+        assert_eq!(g.result, "fail");
+        assert!(
+            g.reasons[1].contains("fixed in 3.0.13-1~deb12u1, layer 0"),
+            "{g:?}"
+        );
+        assert_eq!(gate(&report(vec![]), &[]).result, "pass");
+    }
+}
