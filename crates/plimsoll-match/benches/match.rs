@@ -141,20 +141,9 @@ fn main() {
     let report = Report {
         schema_version: plimsoll_model::SCHEMA_VERSION,
         artifact: Artifact {
-            name: "bench".into(),
-            kind: ArtifactKind::ContainerImage,
-            source: "docker-archive".into(),
-            reference: None,
-            digest: None,
-            index_digest: None,
-            media_type: None,
-            config_digest: None,
-            platform: None,
-            os: None,
-            config: None,
-            created: None,
             layers: Vec::new(),
             files: 0,
+            ..Artifact::new("bench", ArtifactKind::ContainerImage, "docker-archive")
         },
         packages: {
             let mut src = String::new();

@@ -187,18 +187,6 @@ fn image() -> Report {
     Report {
         schema_version: plimsoll_model::SCHEMA_VERSION,
         artifact: Artifact {
-            name: "docker-archive:vulnerable.tar".into(),
-            kind: ArtifactKind::ContainerImage,
-            source: "docker-archive".into(),
-            reference: None,
-            digest: None,
-            index_digest: None,
-            media_type: None,
-            config_digest: None,
-            platform: None,
-            os: None,
-            config: None,
-            created: None,
             layers: vec![
                 layer(0, BASE),
                 layer(1, APT),
@@ -207,6 +195,11 @@ fn image() -> Report {
                 layer(4, JAR),
             ],
             files: 0,
+            ..Artifact::new(
+                "docker-archive:vulnerable.tar",
+                ArtifactKind::ContainerImage,
+                "docker-archive",
+            )
         },
         packages,
         vulnerabilities: Vec::new(),

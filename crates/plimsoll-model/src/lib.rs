@@ -116,6 +116,28 @@ pub struct Artifact {
     pub files: u64,
 }
 
+impl Artifact {
+    /// An artifact with only what every kind has; callers fill in the rest.
+    pub fn new(name: impl Into<String>, kind: ArtifactKind, source: impl Into<String>) -> Artifact {
+        Artifact {
+            name: name.into(),
+            kind,
+            source: source.into(),
+            reference: None,
+            digest: None,
+            index_digest: None,
+            media_type: None,
+            config_digest: None,
+            platform: None,
+            os: None,
+            config: None,
+            created: None,
+            layers: Vec::new(),
+            files: 0,
+        }
+    }
+}
+
 /// An OS/architecture pair as OCI platforms spell it (`linux/arm64/v8`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Platform {

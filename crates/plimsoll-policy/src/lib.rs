@@ -119,20 +119,9 @@ mod tests {
         Report {
             schema_version: 1,
             artifact: Artifact {
-                name: "x".into(),
-                kind: ArtifactKind::Filesystem,
-                source: "directory".into(),
-                reference: None,
-                digest: None,
-                index_digest: None,
-                media_type: None,
-                config_digest: None,
-                platform: None,
-                os: None,
-                config: None,
-                created: None,
                 layers: vec![],
                 files: 0,
+                ..Artifact::new("x", ArtifactKind::Filesystem, "directory")
             },
             packages: vec![],
             vulnerabilities: findings,

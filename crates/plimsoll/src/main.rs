@@ -263,18 +263,6 @@ fn scan_directory(
     let scan = image::scan_dir(dir, &walk).map_err(input_err)?;
     let l = scan.layers.first().cloned().unwrap_or_default();
     let artifact = model::Artifact {
-        name: dir.display().to_string(),
-        kind: model::ArtifactKind::Filesystem,
-        source: "directory".into(),
-        reference: None,
-        digest: None,
-        index_digest: None,
-        media_type: None,
-        config_digest: None,
-        platform: None,
-        os: None,
-        config: None,
-        created: None,
         layers: vec![model::Layer {
             index: 0,
             uncompressed_size: l.uncompressed_size,
@@ -284,6 +272,11 @@ fn scan_directory(
             ..model::Layer::default()
         }],
         files: scan.tree.len() as u64,
+        ..model::Artifact::new(
+            dir.display().to_string(),
+            model::ArtifactKind::Filesystem,
+            "directory",
+        )
     };
     let report = inventory_report(artifact, &scan, &catalog);
     Ok((report, scan))
