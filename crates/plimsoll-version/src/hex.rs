@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::ParseError;
-use crate::semver::{Identifier, cmp_digits, cmp_prerelease, parse_build, parse_prerelease};
+use crate::semver::{Identifier, cmp_digits, cmp_prerelease};
 
 const SCHEME: &str = "Hex";
 
@@ -59,44 +59,14 @@ impl std::str::FromStr for Version {
     }
 }
 
-fn core_number(s: &str, part: &str, input: &str) -> Result<String, ParseError> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(ParseError::new(
-            SCHEME,
-            input,
-            format!("{part} is not a number"),
-        ));
-    }
-    if s.len() > 1 && s.starts_with('0') {
-        return Err(ParseError::new(
-            SCHEME,
-            input,
-            format!("{part} has a leading zero"),
-        ));
-    }
-    Ok(s.to_string())
-}
-
 /// Parses a version as Elixir's `Version.parse/1` does.
 pub fn parse(s: &str) -> Result<Version, ParseError> {
-    let (rest, build) = match s.split_once('+') {
-        Some((rest, b)) => (rest, parse_build(b, SCHEME, s)?),
-        None => (s, Vec::new()),
-    };
-    let (core, pre) = match rest.split_once('-') {
-        Some((core, p)) => (core, parse_prerelease(p, SCHEME, s)?),
-        None => (rest, Vec::new()),
-    };
-    let mut parts = core.split('.');
-    let (Some(ma), Some(mi), Some(pa), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::new(SCHEME, s, "expected MAJOR.MINOR.PATCH"));
-    };
+    let crate::semver::Parts { core, pre, build } = crate::semver::split(s, SCHEME, s)?;
+    let [major, minor, patch] = core.map(str::to_string);
     Ok(Version {
-        major: core_number(ma, "major", s)?,
-        minor: core_number(mi, "minor", s)?,
-        patch: core_number(pa, "patch", s)?,
+        major,
+        minor,
+        patch,
         pre,
         build,
     })

@@ -120,24 +120,68 @@ fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-'
 }
 
-/// Parses a numeric core part: digits, no leading zero.
-fn core_number(s: &str, part: &str, input: &str) -> Result<u64, ParseError> {
+/// Checks a numeric core part: digits, no leading zero.
+pub(crate) fn core_digits<'a>(
+    s: &'a str,
+    part: &str,
+    scheme: &'static str,
+    input: &str,
+) -> Result<&'a str, ParseError> {
     if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
         return Err(ParseError::new(
-            SCHEME,
+            scheme,
             input,
             format!("{part} is not a number"),
         ));
     }
     if s.len() > 1 && s.starts_with('0') {
         return Err(ParseError::new(
-            SCHEME,
+            scheme,
             input,
             format!("{part} has a leading zero"),
         ));
     }
-    s.parse()
-        .map_err(|_| ParseError::new(SCHEME, input, format!("{part} is too large")))
+    Ok(s)
+}
+
+/// A version split the SemVer 2.0.0 way: `MAJOR.MINOR.PATCH` checked with [`core_digits`],
+/// prerelease identifiers after the first `-`, build identifiers after the first `+`.
+pub(crate) struct Parts<'a> {
+    pub core: [&'a str; 3],
+    pub pre: Vec<Identifier>,
+    pub build: Vec<String>,
+}
+
+/// Splits `s` (already stripped of any prefix the scheme allows) into [`Parts`]; errors name
+/// `input` under `scheme`. Shared by SemVer and Hex, whose grammars differ only in that.
+pub(crate) fn split<'a>(
+    s: &'a str,
+    scheme: &'static str,
+    input: &str,
+) -> Result<Parts<'a>, ParseError> {
+    let (s, build) = match s.split_once('+') {
+        Some((rest, b)) => (rest, parse_build(b, scheme, input)?),
+        None => (s, Vec::new()),
+    };
+    let (core, pre) = match s.split_once('-') {
+        Some((core, p)) => (core, parse_prerelease(p, scheme, input)?),
+        None => (s, Vec::new()),
+    };
+    let mut parts = core.split('.');
+    let (Some(ma), Some(mi), Some(pa), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ParseError::new(scheme, input, "expected MAJOR.MINOR.PATCH"));
+    };
+    Ok(Parts {
+        core: [
+            core_digits(ma, "major", scheme, input)?,
+            core_digits(mi, "minor", scheme, input)?,
+            core_digits(pa, "patch", scheme, input)?,
+        ],
+        pre,
+        build,
+    })
 }
 
 /// Parses dot-separated prerelease identifiers (the text after `-`).
@@ -194,26 +238,15 @@ pub(crate) fn parse_build(
 
 /// Parses a SemVer 2.0.0 version; a leading `v` is accepted and stripped.
 pub fn parse(s: &str) -> Result<Version, ParseError> {
-    let input = s;
-    let s = s.strip_prefix('v').unwrap_or(s);
-    let (s, build) = match s.split_once('+') {
-        Some((rest, b)) => (rest, parse_build(b, SCHEME, input)?),
-        None => (s, Vec::new()),
-    };
-    let (core, pre) = match s.split_once('-') {
-        Some((core, p)) => (core, parse_prerelease(p, SCHEME, input)?),
-        None => (s, Vec::new()),
-    };
-    let mut parts = core.split('.');
-    let (Some(ma), Some(mi), Some(pa), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::new(SCHEME, input, "expected MAJOR.MINOR.PATCH"));
+    let Parts { core, pre, build } = split(s.strip_prefix('v').unwrap_or(s), SCHEME, s)?;
+    let number = |n: &str, part: &str| {
+        n.parse()
+            .map_err(|_| ParseError::new(SCHEME, s, format!("{part} is too large")))
     };
     Ok(Version {
-        major: core_number(ma, "major", input)?,
-        minor: core_number(mi, "minor", input)?,
-        patch: core_number(pa, "patch", input)?,
+        major: number(core[0], "major")?,
+        minor: number(core[1], "minor")?,
+        patch: number(core[2], "patch")?,
         pre,
         build,
     })
