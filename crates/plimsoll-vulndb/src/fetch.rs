@@ -1007,13 +1007,13 @@ fn read_modified(
                     if listing
                         .newest
                         .as_ref()
-                        .is_some_and(|(n, _)| ts.secs < n.secs)
+                        .is_some_and(|(n, _)| ts.as_second() < n.as_second())
                     {
                         break;
                     }
                 }
                 Stop::OlderThan(since, max) => {
-                    if ts.secs < since.secs {
+                    if ts.as_second() < since.as_second() {
                         break;
                     }
                     if ts > since && seen.insert(id.to_string()) {
@@ -1170,78 +1170,24 @@ fn url_is_loopback(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// An instant as seconds since the epoch and nanoseconds, ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Timestamp {
-    secs: i64,
-    nanos: u32,
-}
+/// An instant; `jiff`'s, ordered as time is.
+type Timestamp = jiff::Timestamp;
 
-/// Parses RFC 3339 `date-time` (`2024-05-01T12:34:56.789Z`, `…+02:00`). Leap seconds are
-/// taken as `:59`.
+/// Parses RFC 3339 `date-time` (`2024-05-01T12:34:56.789Z`, `…+02:00`); a time without an
+/// offset is refused. RFC 3339 allows any number of fraction digits and jiff reads nine, so
+/// the rest are dropped (below a nanosecond, they cannot change an order we act on).
 fn parse_rfc3339(s: &str) -> Option<Timestamp> {
-    let b = s.trim().as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let part = b.get(r)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
+    let s = s.trim();
+    let Some(dot) = s.find('.') else {
+        return s.parse().ok();
     };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
-        return None;
+    let digits = s[dot + 1..].bytes().take_while(u8::is_ascii_digit).count();
+    if digits <= 9 {
+        return s.parse().ok();
     }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut nanos: u32 = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            if i - start < 9 {
-                nanos = nanos * 10 + u32::from(b[i] - b'0');
-            }
-            i += 1;
-        }
-        if i == start {
-            return None;
-        }
-        for _ in (i - start)..9 {
-            nanos *= 10;
-        }
-    }
-    let offset = match b.get(i)? {
-        b'Z' | b'z' if i + 1 == b.len() => 0,
-        sign @ (b'+' | b'-') if i + 6 == b.len() && b[i + 3] == b':' => {
-            let (oh, om) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let o = oh * 3600 + om * 60;
-            if *sign == b'+' { o } else { -o }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo as u32, d as u32);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + se.min(59) - offset;
-    Some(Timestamp { secs, nanos })
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    format!("{}{}", &s[..dot + 10], &s[dot + 1 + digits..])
+        .parse()
+        .ok()
 }
 
 /// Formats a time as RFC 3339 UTC to the second: `2026-12-01T21:32:26Z`.
@@ -1250,58 +1196,18 @@ pub fn format_rfc3339(t: SystemTime) -> String {
         Ok(d) => d.as_secs() as i64,
         Err(e) => -(e.duration().as_secs() as i64),
     };
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// HTTP IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7) to epoch seconds.
 /// The obsolete RFC 850 and asctime forms are not parsed: callers treat `None` as unknown.
 fn parse_http_date(s: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let rest = s.trim().split_once(", ")?.1;
-    let mut it = rest.split(' ');
-    let d: u32 = it.next()?.parse().ok()?;
-    let mon = it.next()?;
-    let m = MONTHS.iter().position(|x| *x == mon)? as u32 + 1;
-    let y: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
-    if it.next()? != "GMT" || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d) * 86_400 + h * 3600 + mi * 60 + se)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(s.trim())
+        .ok()
+        .map(|t| t.as_second())
 }
 
 #[cfg(test)]
@@ -1314,17 +1220,18 @@ mod tests {
 
     #[test]
     fn parses_rfc3339() {
-        assert_eq!(ts("1970-01-01T00:00:00Z"), Timestamp { secs: 0, nanos: 0 });
+        assert_eq!(ts("1970-01-01T00:00:00Z"), Timestamp::UNIX_EPOCH);
+        let t = ts("2024-05-01T12:34:56.5Z");
         assert_eq!(
-            ts("2024-05-01T12:34:56.5Z"),
-            Timestamp {
-                secs: 1_714_566_896,
-                nanos: 500_000_000
-            }
+            (t.as_second(), t.subsec_nanosecond()),
+            (1_714_566_896, 500_000_000)
         );
         assert_eq!(ts("2024-05-01T14:34:56+02:00"), ts("2024-05-01T12:34:56Z"));
-        assert_eq!(ts("2024-05-01t12:34:56.123456789012z").nanos, 123_456_789);
-        assert_eq!(ts("2024-02-29T00:00:00Z").secs, 1_709_164_800);
+        assert_eq!(
+            ts("2024-05-01t12:34:56.123456789012z").subsec_nanosecond(),
+            123_456_789
+        );
+        assert_eq!(ts("2024-02-29T00:00:00Z").as_second(), 1_709_164_800);
         for bad in [
             "",
             "2024-05-01",
@@ -1356,7 +1263,7 @@ mod tests {
         assert_eq!(format_rfc3339(t), "2024-05-01T12:34:56Z");
         let now = SystemTime::now();
         let s = format_rfc3339(now);
-        let back = ts(&s).secs;
+        let back = ts(&s).as_second();
         let want = now.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
         assert_eq!(back, want);
     }
