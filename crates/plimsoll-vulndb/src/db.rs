@@ -99,8 +99,16 @@ pub struct Db {
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-const RECORD_COLUMNS: &str = "r.id, r.modified, r.published, r.withdrawn, r.summary, r.aliases, \
-     r.upstream, r.related, r.severity, r.severity_label, r.max_cvss, r.database_specific";
+/// The columns `record_row` reads, in its order; a macro so the statements below are
+/// constants rather than strings formatted on every lookup.
+macro_rules! record_select {
+    () => {
+        "SELECT r.id, r.modified, r.published, r.withdrawn, r.summary, r.aliases, r.upstream, \
+         r.related, r.severity, r.severity_label, r.max_cvss, r.database_specific FROM records r "
+    };
+}
+const RECORD_BY_RID: &str = concat!(record_select!(), "WHERE r.rid = ?1");
+const RECORD_BY_ID: &str = concat!(record_select!(), "WHERE r.id = ?1");
 
 impl Db {
     /// Opens a database read-only, refusing files that are not SQLite, not a plimsoll
@@ -222,12 +230,7 @@ impl Db {
             path: self.path.clone(),
             reason,
         };
-        let mut rec_stmt = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {RECORD_COLUMNS} FROM records r WHERE r.rid = ?1"
-            ))
-            .at(&self.path)?;
+        let mut rec_stmt = self.conn.prepare_cached(RECORD_BY_RID).at(&self.path)?;
         let mut out = Vec::with_capacity(rows.len());
         for (rid, ecosystem, name, entries) in rows {
             let Some(record) = rec_stmt
@@ -260,10 +263,9 @@ impl Db {
 
     /// One record by id (withdrawn or not), without its affected entries.
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
-        let sql = format!("SELECT {RECORD_COLUMNS} FROM records r WHERE r.id = ?1");
         let r = self
             .conn
-            .prepare_cached(&sql)
+            .prepare_cached(RECORD_BY_ID)
             .and_then(|mut s| s.query_row([id], record_row).optional())
             .at(&self.path)?;
         r.transpose().map_err(|reason| Error::NotPlimsoll {
