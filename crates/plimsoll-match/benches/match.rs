@@ -140,6 +140,7 @@ fn main() {
     let db = Db::open(&path).unwrap();
     let report = Report {
         schema_version: plimsoll_model::SCHEMA_VERSION,
+        scanner: Default::default(),
         artifact: Artifact {
             layers: Vec::new(),
             files: 0,

@@ -113,6 +113,21 @@ pub fn match_report(
     match_packages(&report.packages, &report.artifact.layers, db, opts)
 }
 
+/// The OSV ecosystems (`Debian`, `PyPI`, `Go`…, without releases) whose advisories matching
+/// `packages` would read: what a scan needs in its database, so that a first download fetches
+/// only those.
+pub fn needed_ecosystems(packages: &[Package], opts: &MatchOptions) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for pkg in packages {
+        if let Plan::Match(plan) = plan(pkg, opts) {
+            for q in &plan.queries {
+                out.insert(base_ecosystem(&q.ecosystem).to_string());
+            }
+        }
+    }
+    out
+}
+
 /// [`match_report`] on a package list and the layers their locations refer to.
 pub fn match_packages(
     packages: &[Package],

@@ -186,6 +186,7 @@ fn image() -> Report {
     ];
     Report {
         schema_version: plimsoll_model::SCHEMA_VERSION,
+        scanner: Default::default(),
         artifact: Artifact {
             layers: vec![
                 layer(0, BASE),

@@ -15,6 +15,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
     pub schema_version: u32,
+    /// The program that wrote the report, and its version.
+    #[serde(default)]
+    pub scanner: Scanner,
     pub artifact: Artifact,
     /// Inventory: every package found (empty until inventory runs).
     #[serde(default)]
@@ -37,6 +40,24 @@ pub struct Report {
     /// size limit…). Each names the layer and path concerned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+/// The program that wrote a report: with the database's age, what decides how far to trust
+/// a clean result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Scanner {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for Scanner {
+    /// This build of plimsoll (all crates share the workspace version).
+    fn default() -> Scanner {
+        Scanner {
+            name: "plimsoll".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
 }
 
 /// The vulnerability database a scan used: how old its data is decides how far to trust a

@@ -118,6 +118,7 @@ mod tests {
     fn report(findings: Vec<Finding>) -> Report {
         Report {
             schema_version: 1,
+            scanner: Default::default(),
             artifact: Artifact {
                 layers: vec![],
                 files: 0,

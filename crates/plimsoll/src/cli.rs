@@ -75,6 +75,28 @@ pub struct DbUpdateArgs {
     /// `all` for every ecosystem the bucket lists).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub ecosystems: Vec<String>,
+    #[command(flatten)]
+    pub feeds: FeedArgs,
+    /// Do not fetch CISA KEV.
+    #[arg(long)]
+    pub no_kev: bool,
+    /// Do not fetch FIRST EPSS.
+    #[arg(long)]
+    pub no_epss: bool,
+    /// Accept self-signed TLS certificates and plain HTTP.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Request timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// Times to retry a request after 429, 5xx or a dropped connection (with backoff).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+}
+
+/// Where the vulnerability data comes from (`db update`, and scans refreshing their database).
+#[derive(Debug, Args)]
+pub struct FeedArgs {
     /// Base URL of the OSV bucket.
     #[arg(
         long,
@@ -99,21 +121,6 @@ pub struct DbUpdateArgs {
         default_value = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
     )]
     pub epss_url: String,
-    /// Do not fetch CISA KEV.
-    #[arg(long)]
-    pub no_kev: bool,
-    /// Do not fetch FIRST EPSS.
-    #[arg(long)]
-    pub no_epss: bool,
-    /// Accept self-signed TLS certificates and plain HTTP.
-    #[arg(long)]
-    pub insecure: bool,
-    /// Request timeout in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub timeout: u64,
-    /// Times to retry a request after 429, 5xx or a dropped connection (with backoff).
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub retries: u32,
 }
 
 #[derive(Debug, Args)]
@@ -275,14 +282,25 @@ pub struct ScanImageArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanDbArgs {
-    /// Vulnerability database: a database file (`plimsoll db update`/`import`), or an OSV
-    /// directory, zip or JSON file, imported on the fly into the cache and reused while it is
-    /// unchanged.
+    /// What to look for: `vuln` (known vulnerabilities; needs the database), or `none` for
+    /// the image summary and inventory alone, with no database.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln", value_parser = ["vuln", "none"], env = "PLIMSOLL_SCANNERS")]
+    pub scanners: Vec<String>,
+    /// Vulnerability database to use as it is: a database file (`plimsoll db update` or
+    /// `db import`), or an OSV directory, zip or JSON file, imported on the fly into the
+    /// cache and reused while it is unchanged. Without it, plimsoll's own database in the
+    /// cache directory is used, downloaded when missing and refreshed when a day old.
     #[arg(long, value_name = "PATH", env = "PLIMSOLL_DB")]
     pub db: Option<PathBuf>,
+    /// Never download vulnerability data: scan with the cached database as it is (an error
+    /// when there is none).
+    #[arg(long, visible_alias = "skip-db-update", env = "PLIMSOLL_OFFLINE")]
+    pub offline: bool,
     /// Warn when the database is older than this (`90m`, `120h`, `5d`).
     #[arg(long, value_name = "AGE", default_value = "5d", value_parser = crate::db::parse_age)]
     pub db_max_age: std::time::Duration,
+    #[command(flatten)]
+    pub feeds: FeedArgs,
     /// Also match language packages that an OS package installed against their upstream
     /// advisories (`comprehensive`); by default only the distribution's advisories apply.
     #[arg(long, value_name = "PRIORITY", default_value = "precise", value_parser = ["precise", "comprehensive"])]

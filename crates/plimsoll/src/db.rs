@@ -101,9 +101,9 @@ struct Bar {
     thread: std::thread::JoinHandle<()>,
 }
 
-fn start_bar(args: &DbArgs, progress: Arc<fetch::Progress>) -> Option<Bar> {
+fn start_bar(quiet: bool, no_progress: bool, progress: Arc<fetch::Progress>) -> Option<Bar> {
     use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    if args.quiet || args.no_progress || !std::io::stderr().is_terminal() {
+    if quiet || no_progress || !std::io::stderr().is_terminal() {
         return None;
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -128,11 +128,18 @@ fn start_bar(args: &DbArgs, progress: Arc<fetch::Progress>) -> Option<Bar> {
     Some(Bar { stop, thread })
 }
 
+fn stop_bar(bar: Option<Bar>) {
+    if let Some(b) = bar {
+        b.stop.store(true, Ordering::Relaxed);
+        let _ = b.thread.join();
+    }
+}
+
 fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
     let target = db_path(&a.db);
     let progress = Arc::new(fetch::Progress::default());
     let client = fetch::Client::new(fetch::FetchOptions {
-        osv_base_url: a.osv_url.trim_end_matches('/').to_string(),
+        osv_base_url: a.feeds.osv_url.trim_end_matches('/').to_string(),
         insecure: a.insecure,
         timeout: Duration::from_secs(a.timeout.max(1)),
         attempts: a.retries.saturating_add(1),
@@ -146,15 +153,12 @@ fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
-        kev_url: (!a.no_kev).then(|| a.kev_url.clone()),
-        epss_url: (!a.no_epss).then(|| a.epss_url.clone()),
+        kev_url: (!a.no_kev).then(|| a.feeds.kev_url.clone()),
+        epss_url: (!a.no_epss).then(|| a.feeds.epss_url.clone()),
     };
-    let bar = start_bar(&a.db, progress);
+    let bar = start_bar(a.db.quiet, a.db.no_progress, progress);
     let result = vulndb::update::update(&target, &client, &opts);
-    if let Some(b) = bar {
-        b.stop.store(true, Ordering::Relaxed);
-        let _ = b.thread.join();
-    }
+    stop_bar(bar);
     let report = result.map_err(input_err)?;
     for (source, how) in &report.sources {
         let line = match how {
@@ -258,6 +262,207 @@ pub struct Opened {
     pub db: vulndb::Db,
     pub info: plimsoll_model::DatabaseInfo,
     pub warnings: Vec<String>,
+}
+
+/// A managed database older than this is refreshed before a scan (unless `--offline`). OSV
+/// changes many times a day, and an incremental update costs one small request per
+/// ecosystem, so a day keeps scans fresh without a round of requests before every scan.
+pub const REFRESH_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// The database a scan will read, settled before the image is read so that a bad `--db`
+/// (or `--offline` without a database) fails before any download.
+pub enum ScanDb {
+    /// The database named with `--db` (a database file, or an OSV directory, zip or JSON
+    /// file imported on the fly): the user's data, used as it is and never refreshed.
+    Given(Box<Opened>),
+    /// plimsoll's own database, `<cache>/db/plimsoll.db`: downloaded when missing,
+    /// refreshed when a day old or lacking an ecosystem the scan needs, unless `--offline`.
+    Managed {
+        path: PathBuf,
+        /// Whether the file exists and opened (it was checked).
+        exists: bool,
+    },
+}
+
+/// Settles the database of a scan. `None` when the scan looks for nothing that needs one
+/// (`--scanners none`).
+pub fn prepare_for_scan(
+    args: &cli::ScanDbArgs,
+    cache: &Option<PathBuf>,
+) -> anyhow::Result<Option<ScanDb>> {
+    if !args.scanners.iter().any(|s| s == "vuln") {
+        return Ok(None);
+    }
+    // A database named with --db is the user's: used as it is, never downloaded into.
+    if let Some(given) = &args.db {
+        return Ok(Some(ScanDb::Given(Box::new(open_for_scan(
+            given,
+            cache,
+            args.db_max_age,
+        )?))));
+    }
+    let path = cache_dir(cache).join("db").join("plimsoll.db");
+    if path.exists() {
+        vulndb::Db::open(&path).map_err(input_err)?;
+        return Ok(Some(ScanDb::Managed { path, exists: true }));
+    }
+    if args.offline {
+        return Err(input_err(format!(
+            "no vulnerability database at {}, and --offline forbids downloading one: run `plimsoll db update` first (or `plimsoll db import FILE…` on a machine without network), give --db PATH, or scan with --scanners none",
+            path.display()
+        )));
+    }
+    Ok(Some(ScanDb::Managed {
+        path,
+        exists: false,
+    }))
+}
+
+/// Opens the database of a scan whose packages are known: a managed database is first
+/// downloaded or refreshed as needed (see [`ScanDb::Managed`]). A refresh that fails leaves
+/// the database as it was and becomes a warning; a first download that fails is an error
+/// (exit 2), since a scan without data would look clean. `None` when there is no database
+/// and nothing to fetch (no package of an ecosystem OSV publishes).
+pub fn open_prepared(
+    prepared: ScanDb,
+    packages: &[plimsoll_model::Package],
+    args: &cli::ScanDbArgs,
+    cache: &Option<PathBuf>,
+    quiet: bool,
+    no_progress: bool,
+) -> anyhow::Result<Option<Opened>> {
+    let (path, exists) = match prepared {
+        ScanDb::Given(o) => return Ok(Some(*o)),
+        ScanDb::Managed { path, exists } => (path, exists),
+    };
+    let opts = plimsoll_match::MatchOptions {
+        comprehensive: args.detection_priority == "comprehensive",
+    };
+    let needed: Vec<String> = plimsoll_match::needed_ecosystems(packages, &opts)
+        .into_iter()
+        .filter(|e| vulndb::update::DEFAULT_ECOSYSTEMS.contains(&e.as_str()))
+        .collect();
+    let mut warnings = Vec::new();
+    let plan = if exists {
+        let st = vulndb::Db::open(&path)
+            .map_err(input_err)?
+            .status()
+            .map_err(input_err)?;
+        refresh_plan(&st, &needed)
+    } else {
+        Some(Refresh {
+            ecosystems: needed.clone(),
+            why: "no vulnerability database yet".into(),
+        })
+    };
+    match plan {
+        // Nothing of OSV to fetch (no package of an ecosystem OSV publishes).
+        Some(r) if r.ecosystems.is_empty() && !exists => return Ok(None),
+        Some(r) if r.ecosystems.is_empty() => {}
+        Some(r) if args.offline => warnings.push(format!("{}; not refreshed (--offline)", r.why)),
+        Some(r) => {
+            if !quiet {
+                eprintln!(
+                    "{}: fetching {} into {}",
+                    r.why,
+                    r.ecosystems.join(", "),
+                    path.display()
+                );
+            }
+            let progress = Arc::new(fetch::Progress::default());
+            let client = fetch::Client::new(fetch::FetchOptions {
+                osv_base_url: args.feeds.osv_url.trim_end_matches('/').to_string(),
+                // A scan should not wait long for a refresh it can do without.
+                attempts: if exists { 2 } else { 3 },
+                ..fetch::FetchOptions::default()
+            })
+            .with_progress(progress.clone());
+            let uopts = vulndb::update::UpdateOptions {
+                ecosystems: r.ecosystems.clone(),
+                kev_url: Some(args.feeds.kev_url.clone()),
+                epss_url: Some(args.feeds.epss_url.clone()),
+            };
+            let bar = start_bar(quiet, no_progress, progress);
+            let result = vulndb::update::update(&path, &client, &uopts);
+            stop_bar(bar);
+            match result {
+                Ok(rep) => {
+                    for (source, error) in rep.failures() {
+                        warnings.push(format!(
+                            "vulnerability data: {source} could not be updated ({error}); it keeps its previous data"
+                        ));
+                    }
+                }
+                Err(e) if exists => warnings.push(format!(
+                    "the vulnerability database {} could not be refreshed ({e}); scanning with the data it has",
+                    path.display()
+                )),
+                Err(e) => {
+                    return Err(input_err(format!(
+                        "could not download the vulnerability database into {}: {e} (on a machine without network: `plimsoll db import FILE…`, then scan with --offline)",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        None => {}
+    }
+    let mut opened = open_for_scan(&path, cache, args.db_max_age)?;
+    warnings.append(&mut opened.warnings);
+    opened.warnings = warnings;
+    Ok(Some(opened))
+}
+
+/// Why and what to fetch before a scan.
+struct Refresh {
+    /// Empty: every ecosystem the database already has.
+    ecosystems: Vec<String>,
+    why: String,
+}
+
+/// A refresh is due when the database is older than [`REFRESH_AFTER`] (then every ecosystem
+/// it has, plus the needed ones), or lacks a needed ecosystem (then those alone).
+fn refresh_plan(st: &vulndb::Status, needed: &[String]) -> Option<Refresh> {
+    let mut have: std::collections::BTreeSet<String> = st
+        .sources
+        .iter()
+        .filter_map(|s| s.name.strip_prefix("osv:").map(str::to_string))
+        .collect();
+    have.extend(
+        st.ecosystems
+            .iter()
+            .map(|(e, _)| vulndb::base_ecosystem(e).to_string()),
+    );
+    let missing: Vec<String> = needed
+        .iter()
+        .filter(|e| !have.contains(*e))
+        .cloned()
+        .collect();
+    let age = st.built_at.as_deref().and_then(vulndb::age);
+    if age.is_none_or(|a| a > REFRESH_AFTER) {
+        let mut all: Vec<String> = have
+            .iter()
+            .filter(|e| vulndb::update::DEFAULT_ECOSYSTEMS.contains(&e.as_str()))
+            .cloned()
+            .collect();
+        all.extend(missing);
+        all.sort();
+        all.dedup();
+        return Some(Refresh {
+            ecosystems: all,
+            why: match age {
+                Some(a) => format!("the vulnerability database is {} old", human_age(a)),
+                None => "the vulnerability database has no build time".into(),
+            },
+        });
+    }
+    (!missing.is_empty()).then(|| Refresh {
+        why: format!(
+            "the vulnerability database has no advisories for {}",
+            missing.join(", ")
+        ),
+        ecosystems: missing,
+    })
 }
 
 /// Opens the database given to a scan with `--db`: a database file, or an OSV directory,

@@ -70,56 +70,82 @@ fn limits(l: &LimitArgs) -> Limits {
 }
 
 fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
-    // The database is opened first: a bad --db fails before any download.
-    let database = open_db(&args.db, &args.image.cache_dir)?;
+    // The database is settled first: a bad --db, or --offline without one, fails before any
+    // download.
+    let prepared = prepare_db(&args.db, &args.image.cache_dir)?;
     let (mut report, scan) = scan_image_ref(&args.image)?;
-    if args.db.db.is_none() && (args.db.exit_code.is_some() || args.db.ignore_unfixed) {
-        return Err(input_err(NEEDS_DB));
-    }
-    attach_db(&mut report, database, &args.db)?;
+    attach_db(
+        &mut report,
+        prepared,
+        &args.db,
+        &args.image.cache_dir,
+        &args.image.output,
+    )?;
     let code = finish(&report, &scan, &args.image.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
-    let database = open_db(&args.db, &args.cache_dir)?;
+    let prepared = prepare_db(&args.db, &args.cache_dir)?;
     let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
-    if args.db.db.is_none() && (args.db.exit_code.is_some() || args.db.ignore_unfixed) {
-        return Err(input_err(NEEDS_DB));
-    }
-    attach_db(&mut report, database, &args.db)?;
+    attach_db(
+        &mut report,
+        prepared,
+        &args.db,
+        &args.cache_dir,
+        &args.output,
+    )?;
     let code = finish(&report, &scan, &args.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
 
-fn open_db(
+/// The scan's database, settled before anything is read; refuses a gate that would have
+/// nothing to judge.
+fn prepare_db(
     args: &cli::ScanDbArgs,
     cache_dir: &Option<std::path::PathBuf>,
-) -> anyhow::Result<Option<db::Opened>> {
-    args.db
-        .as_deref()
-        .map(|path| db::open_for_scan(path, cache_dir, args.db_max_age))
-        .transpose()
+) -> anyhow::Result<Option<db::ScanDb>> {
+    let prepared = db::prepare_for_scan(args, cache_dir)?;
+    if prepared.is_none() && (args.exit_code.is_some() || args.ignore_unfixed) {
+        return Err(input_err(NEEDS_DB));
+    }
+    Ok(prepared)
 }
 
-/// Matches the report's packages against the database, when there is one, and records
-/// which database it was.
+/// Downloads or refreshes the database when the scan needs it, matches the report's
+/// packages against it, records which database it was, then suppresses and gates.
 fn attach_db(
     report: &mut model::Report,
-    opened: Option<db::Opened>,
+    prepared: Option<db::ScanDb>,
     args: &cli::ScanDbArgs,
+    cache_dir: &Option<std::path::PathBuf>,
+    out: &OutputArgs,
 ) -> anyhow::Result<()> {
-    let Some(o) = opened else {
+    let Some(prepared) = prepared else {
         return Ok(());
     };
-    let opts = plimsoll_match::MatchOptions {
-        comprehensive: args.detection_priority == "comprehensive",
-    };
-    let outcome = plimsoll_match::match_report(report, &o.db, &opts).map_err(input_err)?;
-    report.vulnerabilities = outcome.findings;
-    report.warnings.extend(o.warnings);
-    report.warnings.extend(outcome.warnings);
-    report.database = Some(o.info);
+    let opened = db::open_prepared(
+        prepared,
+        &report.packages,
+        args,
+        cache_dir,
+        out.quiet,
+        out.no_progress,
+    )?;
+    if let Some(o) = opened {
+        let opts = plimsoll_match::MatchOptions {
+            comprehensive: args.detection_priority == "comprehensive",
+        };
+        let outcome = plimsoll_match::match_report(report, &o.db, &opts).map_err(input_err)?;
+        report.vulnerabilities = outcome.findings;
+        report.warnings.extend(o.warnings);
+        report.warnings.extend(outcome.warnings);
+        report.database = Some(o.info);
+    } else {
+        report.warnings.push(
+            "no package belongs to an ecosystem with vulnerability data: nothing was matched, and no database was downloaded".into(),
+        );
+    }
     if args.ignore_unfixed {
         plimsoll_policy::suppress_unfixed(report);
     }
@@ -142,10 +168,9 @@ fn gate_exit(report: &model::Report, args: &cli::ScanDbArgs) -> Option<ExitCode>
     }
 }
 
-/// Until a missing database is fetched automatically, a gate without `--db` would pass
-/// every image: refuse it.
-const NEEDS_DB: &str = "--exit-code and --ignore-unfixed need a vulnerability database: \
-     give --db PATH (a file from `plimsoll db update`/`db import`, or an OSV directory or zip)";
+/// A gate over a scan that looks for no vulnerabilities would pass every image: refuse it.
+const NEEDS_DB: &str = "--exit-code and --ignore-unfixed judge vulnerabilities, which \
+     --scanners none does not look for: drop --scanners none";
 
 /// The exit code after the report is written: unreadable input (2) wins over the gate,
 /// which wins over success.
@@ -157,7 +182,7 @@ fn gate_exit_unless(code: ExitCode, report: &model::Report, args: &cli::ScanDbAr
 }
 
 fn view(args: &cli::ScanDbArgs) -> View {
-    match (args.db.is_some(), args.group_by) {
+    match (args.scanners.iter().any(|s| s == "vuln"), args.group_by) {
         (false, _) => View::Image,
         (true, cli::GroupBy::Package) => View::Vulnerabilities(plimsoll_report::GroupBy::Package),
         (true, cli::GroupBy::Layer) => View::Vulnerabilities(plimsoll_report::GroupBy::Layer),
@@ -188,6 +213,7 @@ fn inventory_report(
     warnings.extend(inv.warnings);
     model::Report {
         schema_version: model::SCHEMA_VERSION,
+        scanner: Default::default(),
         artifact,
         packages: inv.packages,
         vulnerabilities: Vec::new(),
@@ -387,11 +413,12 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
             .and_then(|f| f.take(limit).read_to_end(&mut bytes))
             .map_err(|e| input_err(format!("{name}: {e}")))?;
     }
-    let database = open_db(&args.db, &args.cache_dir)?;
+    let prepared = prepare_db(&args.db, &args.cache_dir)?;
     let (format, os, packages) = plimsoll_report::read_sbom_detailed(&bytes)
         .map_err(|e| input_err(format!("{name}: {e}")))?;
     let report = model::Report {
         schema_version: model::SCHEMA_VERSION,
+        scanner: Default::default(),
         artifact: model::Artifact {
             name,
             kind: model::ArtifactKind::Sbom,
@@ -420,10 +447,13 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         View::Image => View::Inventory,
         v => v,
     };
-    if args.db.db.is_none() && (args.db.exit_code.is_some() || args.db.ignore_unfixed) {
-        return Err(input_err(NEEDS_DB));
-    }
-    attach_db(&mut report, database, &args.db)?;
+    attach_db(
+        &mut report,
+        prepared,
+        &args.db,
+        &args.cache_dir,
+        &args.output,
+    )?;
     emit(&report, &args.output, v)?;
     Ok(gate_exit(&report, &args.db).unwrap_or(ExitCode::SUCCESS))
 }

@@ -361,3 +361,181 @@ fn scans_take_an_osv_directory_as_db_and_state_its_age() {
     // A bad age is a usage error.
     assert_eq!(scan(&["--db-max-age", "5 weeks"]).status.code(), Some(2));
 }
+
+/// The database's `built_at`, set back by `days` (as if it were built that long ago).
+fn age_database(db: &Path, days: u64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+    let secs = then
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let stamp = jiff::Timestamp::from_second(secs).unwrap().to_string();
+    conn.execute("UPDATE meta SET value = ?1 WHERE key = 'built_at'", [stamp])
+        .unwrap();
+}
+
+/// `plimsoll image` without `--db`: the first scan downloads the advisories of the
+/// ecosystems the image needs (and no others) into the cache; the next scans reuse them
+/// without a request; a day-old database is refreshed incrementally; a refresh that fails
+/// leaves a warning and the scan goes on with the data it has.
+#[test]
+fn scans_download_a_missing_database_and_refresh_it() {
+    let demo_osv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/osv");
+    let demo_record = |f: &str| std::fs::read(demo_osv.join(f)).unwrap();
+    let b = bucket(); // PyPI and npm, KEV, EPSS
+    b.publish(
+        "PyPI",
+        &[
+            record("pypi/GHSA-652x-xj99-gmcc.json"),
+            record("pypi/PYSEC-2023-74.json"),
+            demo_record("GHSA-9wx4-h78v-vm56.json"),
+        ],
+    );
+    b.publish("Debian", &[demo_record("DEBIAN-CVE-2023-5678.json")]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let url = b.url();
+    let (kev, epss) = (format!("{url}/kev.json"), format!("{url}/epss.csv.gz"));
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/demo-image.tar");
+    let scan = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plimsoll"));
+        cmd.arg("image")
+            .arg(&demo)
+            .args(["-f", "json"])
+            .args(extra)
+            .env("PLIMSOLL_CACHE_DIR", &cache)
+            .env("PLIMSOLL_OSV_URL", &url)
+            .env("PLIMSOLL_KEV_URL", &kev)
+            .env("PLIMSOLL_EPSS_URL", &epss)
+            .env_remove("PLIMSOLL_DB")
+            .env_remove("PLIMSOLL_SCANNERS")
+            .env_remove("PLIMSOLL_OFFLINE");
+        let out = cmd.output().expect("run plimsoll");
+        let stderr = ok(&out);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (report, stderr)
+    };
+    let ids = |r: &serde_json::Value| -> Vec<String> {
+        let mut v: Vec<String> = r["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["package_name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want = vec![
+        "CVE-2023-5678 libssl3".to_string(),
+        "CVE-2024-35195 requests".to_string(),
+    ];
+    let osv_paths = |b: &Bucket| -> Vec<String> {
+        let mut p: Vec<String> = b
+            .requests()
+            .iter()
+            .map(|r| r.path.clone())
+            .filter(|p| p.contains('/'))
+            .collect();
+        p.sort();
+        p
+    };
+
+    // First scan: no database yet. Debian and PyPI are fetched in full, npm is not.
+    let (r, stderr) = scan(&[]);
+    assert_eq!(ids(&r), want, "{stderr}");
+    let db_file = cache.join("db/plimsoll.db");
+    assert_eq!(r["database"]["path"], db_file.to_str().unwrap());
+    assert!(
+        stderr.contains("no vulnerability database yet: fetching Debian, PyPI"),
+        "{stderr}"
+    );
+    let first = osv_paths(&b);
+    assert!(first.contains(&"Debian/all.zip".to_string()), "{first:?}");
+    assert!(first.contains(&"PyPI/all.zip".to_string()), "{first:?}");
+    assert!(!first.iter().any(|p| p.starts_with("npm/")), "{first:?}");
+    let st = status(&db_file, &cache);
+    assert!(st["kev_entries"].as_u64().unwrap() > 0, "{st:#}");
+
+    // Second scan: fresh and complete, so not one request.
+    b.clear_log();
+    let (r, stderr) = scan(&[]);
+    assert_eq!(ids(&r), want);
+    assert!(b.requests().is_empty(), "{:?}", b.requests());
+    assert!(!stderr.contains("fetching"), "{stderr}");
+
+    // Two days old: refreshed record by record (the csv, no zip), then fresh again.
+    age_database(&db_file, 2);
+    b.clear_log();
+    let (r, stderr) = scan(&[]);
+    assert_eq!(ids(&r), want);
+    assert!(
+        stderr.contains("the vulnerability database is 2 d 0 h old: fetching Debian, PyPI"),
+        "{stderr}"
+    );
+    let refresh = osv_paths(&b);
+    assert!(
+        refresh.contains(&"Debian/modified_id.csv".to_string()),
+        "{refresh:?}"
+    );
+    assert!(
+        !refresh.iter().any(|p| p.ends_with("all.zip")),
+        "{refresh:?}"
+    );
+    let age = r["database"]["age_seconds"].as_u64().unwrap();
+    assert!(age < 3600, "refreshed: {age} s old");
+
+    // --offline on a stale database: no request, a warning, the same findings.
+    age_database(&db_file, 2);
+    b.clear_log();
+    let (r, stderr) = scan(&["--offline"]);
+    assert_eq!(ids(&r), want);
+    assert!(b.requests().is_empty(), "{:?}", b.requests());
+    assert!(stderr.contains("not refreshed (--offline)"), "{stderr}");
+
+    // The feed is gone: the refresh fails, the scan goes on with what it has.
+    drop(b);
+    let (r, stderr) = scan(&[]);
+    assert_eq!(ids(&r), want);
+    assert!(
+        stderr.contains("could not be refreshed") || stderr.contains("could not be updated"),
+        "{stderr}"
+    );
+}
+
+/// A first download that fails is an error naming the database, never a clean report.
+#[test]
+fn a_failed_first_download_exits_2() {
+    let b = Bucket::start();
+    let url = b.url();
+    drop(b); // nothing listens there any more
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/demo-image.tar");
+    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .arg("image")
+        .arg(&demo)
+        .args(["--exit-code", "1"])
+        .env("PLIMSOLL_CACHE_DIR", tmp.path())
+        .env("PLIMSOLL_OSV_URL", &url)
+        .env("PLIMSOLL_KEV_URL", format!("{url}/kev.json"))
+        .env("PLIMSOLL_EPSS_URL", format!("{url}/epss.csv.gz"))
+        .env_remove("PLIMSOLL_DB")
+        .env_remove("PLIMSOLL_SCANNERS")
+        .env_remove("PLIMSOLL_OFFLINE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not download the vulnerability database into")
+            && err.contains("plimsoll.db"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

@@ -62,6 +62,8 @@ fn plimsoll(reference: &str, cache: &Path, args: &[&str], env: &[(&str, &str)]) 
         .env_remove("PLIMSOLL_USERNAME")
         .env_remove("PLIMSOLL_PASSWORD")
         .env_remove("PLIMSOLL_CACHE_DIR")
+        // Registry access is the subject here: no vulnerability database, no download.
+        .env("PLIMSOLL_SCANNERS", "none")
         .env("DOCKER_CONFIG", empty_docker_config.path());
     for (k, v) in env {
         cmd.env(k, v);
@@ -299,7 +301,7 @@ fn basic_auth_from_flags_and_environment() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
         .args(["image", &reference, "--format", "json", "--cache-dir"])
         .arg(cache.path())
-        .args(["--username", USER, "--password-stdin"])
+        .args(["--username", USER, "--password-stdin", "--scanners", "none"])
         .env_remove("PLIMSOLL_USERNAME")
         .env_remove("PLIMSOLL_PASSWORD")
         .env("DOCKER_CONFIG", cache.path())

@@ -13,6 +13,8 @@ fn plimsoll(args: &[&str], cache: &Path) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
         .args(args)
         .env("PLIMSOLL_CACHE_DIR", cache)
+        // The inventory is the subject here: no vulnerability database, no download.
+        .env("PLIMSOLL_SCANNERS", "none")
         .output()
         .expect("run plimsoll");
     assert!(
@@ -201,6 +203,7 @@ fn sbom_bad_input_exits_2() {
         Command::new(env!("CARGO_BIN_EXE_plimsoll"))
             .args(args)
             .env("PLIMSOLL_CACHE_DIR", tmp.path())
+            .env("PLIMSOLL_SCANNERS", "none")
             .output()
             .unwrap()
     };
@@ -231,6 +234,7 @@ fn sbom_reads_standard_input() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
         .args(["sbom", "-", "--format", "json"])
         .env("PLIMSOLL_CACHE_DIR", tmp.path())
+        .env("PLIMSOLL_SCANNERS", "none")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -24,6 +24,8 @@ fn scan(extra: &[&str], cache: &Path) -> Output {
         .env("PLIMSOLL_CACHE_DIR", cache)
         .env("NO_COLOR", "1")
         .env_remove("PLIMSOLL_DB")
+        .env_remove("PLIMSOLL_SCANNERS")
+        .env_remove("PLIMSOLL_OFFLINE")
         .output()
         .expect("run plimsoll")
 }
@@ -224,18 +226,34 @@ fn the_gate_fails_with_the_exit_code_only_for_counted_findings() {
         Some(2)
     );
     let root = root();
-    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .arg("image")
-        .arg(root.join("demo/demo-image.tar"))
-        .args(["--exit-code", "5"])
-        .env("PLIMSOLL_CACHE_DIR", cache.path())
-        .env_remove("PLIMSOLL_DB")
-        .output()
-        .unwrap();
+    let bare = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+            .arg("image")
+            .arg(root.join("demo/demo-image.tar"))
+            .args(args)
+            .env("PLIMSOLL_CACHE_DIR", cache.path())
+            .env_remove("PLIMSOLL_DB")
+            .env_remove("PLIMSOLL_SCANNERS")
+            .env_remove("PLIMSOLL_OFFLINE")
+            .output()
+            .unwrap()
+    };
+    let out = bare(&["--exit-code", "5", "--scanners", "none"]);
     assert_eq!(
         out.status.code(),
         Some(2),
-        "a gate without a database is refused"
+        "a gate over a scan that looks for no vulnerabilities is refused"
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("need a vulnerability database"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("drop --scanners none"));
+    // No database in the cache and --offline: a clear error before the image is read.
+    let out = bare(&["--exit-code", "5", "--offline"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no vulnerability database at")
+            && err.contains("--offline forbids downloading")
+            && err.contains("plimsoll db update"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no report without a database");
 }

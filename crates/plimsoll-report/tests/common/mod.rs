@@ -231,6 +231,7 @@ pub fn sample_report() -> Report {
     );
     Report {
         schema_version: SCHEMA_VERSION,
+        scanner: Default::default(),
         artifact: Artifact {
             name: "registry.example/app:1.0".into(),
             kind: ArtifactKind::ContainerImage,
