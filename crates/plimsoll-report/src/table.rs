@@ -143,11 +143,12 @@ fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
     }
     for (eco, packages) in groups {
         let c = summary::counts(packages.values().flatten().copied());
+        let (np, nv) = (packages.len(), c.iter().sum::<usize>());
         let _ = writeln!(
             out,
-            "\n{eco}: {} vulnerable packages, {} vulnerabilities ({})",
-            packages.len(),
-            c.iter().sum::<usize>(),
+            "\n{eco}: {np} vulnerable package{}, {nv} vulnerabilit{} ({})",
+            if np == 1 { "" } else { "s" },
+            if nv == 1 { "y" } else { "ies" },
             summary::by_severity(&c)
         );
         let mut t = new_table(
