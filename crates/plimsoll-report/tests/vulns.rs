@@ -444,3 +444,16 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn native_json_validates_and_matches_its_snapshot() {
+    let r = vuln_report();
+    let v = serde_json::to_value(&r).unwrap();
+    validate_report(&v).unwrap();
+    assert_eq!(v["scanner"]["name"], "plimsoll");
+    assert_eq!(v["scanner"]["version"], env!("CARGO_PKG_VERSION"));
+    // It reads back to the same report (what `explore` and later tools rely on).
+    let back: plimsoll_model::Report = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(back, r);
+    assert_snapshot("report.json", &pretty(&v));
+}
