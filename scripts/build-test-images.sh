@@ -15,8 +15,11 @@
 #                          + layer deleting /usr/share/doc and /var/lib/apt/lists/* (whiteouts)
 #     big                  python + layer installing build-essential and python3-dev, ~500 MB
 #                          uncompressed, for the benchmark (skipped with --no-big)
-#     apps                 python + a pip layer (requests and its deps), an npm app layer
-#                          (lodash, minimist) and a layer with a Go and a cargo-auditable binary
+#     apps                 python + a pip layer (requests and its deps, ecdsa), an npm app
+#                          layer (/app: lodash, minimist, ip) and a layer with a Go binary and
+#                          two cargo-auditable binaries; old, vulnerable versions on purpose,
+#                          for the finding-set test (fixtures: crates/plimsoll/tests/fixtures/
+#                          e2e-osv/README.md says which advisory each version is chosen for)
 #   python.docker.tar      `python` as docker-archive (skopeo)
 #   python.oci.tar         `python` as oci-archive (skopeo)
 #   python.oci-dir/        `python` alone in an OCI layout (Trivy reads no oci-archive)
@@ -168,26 +171,31 @@ if [ "$BIG" = 1 ] && ! has_tag big; then
 fi
 # --- apps: python + language packages from their own tools, and real binaries ----------
 # pip and npm run on the host against their registries and install into the layer's tree;
-# the Go and cargo-auditable binaries are the committed catalog test fixtures.
+# the Go and cargo-auditable binaries are the committed catalog test fixtures
+# (crates/plimsoll-catalog/tests/fixtures/binaries/README.md says how each was built).
 if ! has_tag apps; then
     log "image apps"
     umoci rm --image "$LAYOUT:apps-wip" 2>/dev/null || true
     unpack python "$W/bundle-apps"
     R=$W/bundle-apps/rootfs
-    PIPCMD="pip install --no-deps requests==2.31.0 urllib3==2.2.1 idna==3.6 certifi==2024.2.2"
-    python3 -m pip install -q --no-deps --no-compile --target "$R/usr/local/lib/python3.11/dist-packages" \
-        requests==2.31.0 urllib3==2.2.1 idna==3.6 certifi==2024.2.2
+    PIPPKGS="requests==2.31.0 urllib3==2.2.1 idna==3.6 certifi==2024.2.2 ecdsa==0.19.0"
+    PIPCMD="pip install --no-deps $PIPPKGS"
+    # shellcheck disable=SC2086 # one word per requirement
+    python3 -m pip install -q --no-deps --no-compile --target "$R/usr/local/lib/python3.11/dist-packages" $PIPPKGS
     umoci repack --refresh-bundle --image "$LAYOUT:apps-wip" \
         --history.created_by "/bin/sh -c $PIPCMD" "$W/bundle-apps"
     mkdir -p "$R/app"
-    (cd "$R/app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund lodash@4.17.21 minimist@1.2.8 >/dev/null)
+    NPMPKGS="lodash@4.17.20 minimist@1.2.5 ip@1.1.8"
+    # shellcheck disable=SC2086 # one word per package
+    (cd "$R/app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund $NPMPKGS >/dev/null)
     umoci repack --refresh-bundle --image "$LAYOUT:apps-wip" \
-        --history.created_by "/bin/sh -c cd /app && npm install lodash@4.17.21 minimist@1.2.8" "$W/bundle-apps"
+        --history.created_by "/bin/sh -c cd /app && npm install $NPMPKGS" "$W/bundle-apps"
     FIX=$(cd "$(dirname "$0")/.." && pwd)/crates/plimsoll-catalog/tests/fixtures/binaries
     install -m 0755 "$FIX/go-hello" "$R/usr/local/bin/go-hello"
     install -m 0755 "$FIX/tiny-audit" "$R/usr/local/bin/tiny-audit"
+    install -m 0755 "$FIX/vuln-audit" "$R/usr/local/bin/vuln-audit"
     umoci repack --image "$LAYOUT:apps-wip" \
-        --history.created_by "COPY go-hello tiny-audit /usr/local/bin/ # buildkit" "$W/bundle-apps"
+        --history.created_by "COPY go-hello tiny-audit vuln-audit /usr/local/bin/ # buildkit" "$W/bundle-apps"
     umoci tag --image "$LAYOUT:apps-wip" apps
     umoci rm --image "$LAYOUT:apps-wip"
     rm -rf "$W/bundle-apps"

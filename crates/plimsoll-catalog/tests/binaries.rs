@@ -12,6 +12,7 @@ use plimsoll_testkit::ImageBuilder;
 
 const GO_HELLO: &[u8] = include_bytes!("fixtures/binaries/go-hello");
 const TINY_AUDIT: &[u8] = include_bytes!("fixtures/binaries/tiny-audit");
+const VULN_AUDIT: &[u8] = include_bytes!("fixtures/binaries/vuln-audit");
 const GO_MOD: &[u8] = include_bytes!("fixtures/binaries/go-hello-src/go.mod");
 const CARGO_LOCK: &[u8] = include_bytes!("fixtures/binaries/tiny-audit-src/Cargo.lock");
 
@@ -84,6 +85,25 @@ fn rust_binary_built_by_cargo_auditable() {
     // Neither is a Go program, and a script is not an executable we read.
     assert_eq!(read_buildinfo(TINY_AUDIT).unwrap(), None);
     assert!(parse_binary(b"#!/bin/sh\necho hi\n").unwrap().is_empty());
+}
+
+#[test]
+fn rust_binary_with_two_versions_of_one_crate() {
+    // Two semver-incompatible smallvec releases side by side (the e2e image's vulnerable
+    // crates): both are packages of their own, and the crate's own entry is not a package.
+    let pkgs = parse_binary(VULN_AUDIT).unwrap();
+    assert_eq!(
+        triples(&pkgs),
+        [
+            t("cargo", "maybe-uninit", "2.0.0"),
+            t("cargo", "smallvec", "0.6.14"),
+            t("cargo", "smallvec", "1.6.0"),
+        ]
+    );
+    for p in &pkgs {
+        assert_eq!(p.metadata["binary_crate"], "vuln-audit");
+        assert_eq!(p.purl, format!("pkg:cargo/{}@{}", p.name, p.version));
+    }
 }
 
 #[test]

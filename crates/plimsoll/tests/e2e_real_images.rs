@@ -10,9 +10,15 @@
 //! The facts asserted are those the script guarantees: `base` is one debootstrap minbase
 //! layer; `python` adds a layer installing python3 and a layer deleting `/usr/share/doc`
 //! and `/var/lib/apt/lists/*`; `python` is also written as docker-archive and oci-archive.
+//! `apps` adds a pip, an npm and a binaries layer of deliberately old packages, scanned
+//! against the advisories of `tests/fixtures/e2e-osv` for the exact finding set.
+
+#[path = "../../plimsoll-report/tests/common/mod.rs"]
+mod common;
 
 use plimsoll_model::{Layer, Report};
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -434,7 +440,10 @@ fn apps_image_language_packages_and_binaries() {
         langs,
         vec![
             e("cargo", "itoa", "1.0.11", 5, "installed"),
+            e("cargo", "maybe-uninit", "2.0.0", 5, "installed"),
             e("cargo", "ryu", "1.0.18", 5, "installed"),
+            e("cargo", "smallvec", "0.6.14", 5, "installed"),
+            e("cargo", "smallvec", "1.6.0", 5, "installed"),
             e("go-module", "example.com/dep", "v0.0.0", 5, "installed"),
             e(
                 "go-module",
@@ -451,11 +460,14 @@ fn apps_image_language_packages_and_binaries() {
                 "installed"
             ),
             e("go-module", "stdlib", "v1.19.8", 5, "installed"),
-            e("npm", "lodash", "4.17.21", 4, "declared"),
-            e("npm", "lodash", "4.17.21", 4, "installed"),
-            e("npm", "minimist", "1.2.8", 4, "declared"),
-            e("npm", "minimist", "1.2.8", 4, "installed"),
+            e("npm", "ip", "1.1.8", 4, "declared"),
+            e("npm", "ip", "1.1.8", 4, "installed"),
+            e("npm", "lodash", "4.17.20", 4, "declared"),
+            e("npm", "lodash", "4.17.20", 4, "installed"),
+            e("npm", "minimist", "1.2.5", 4, "declared"),
+            e("npm", "minimist", "1.2.5", 4, "installed"),
             e("python", "certifi", "2024.2.2", 3, "installed"),
+            e("python", "ecdsa", "0.19.0", 3, "installed"),
             e("python", "idna", "3.6", 3, "installed"),
             e("python", "requests", "2.31.0", 3, "installed"),
             e("python", "urllib3", "2.2.1", 3, "installed"),
@@ -469,5 +481,491 @@ fn apps_image_language_packages_and_binaries() {
     assert!(
         req.owned_by.is_none(),
         "pip-installed, not the distribution's"
+    );
+}
+
+/// The advisories written for the `apps` image (tests/fixtures/e2e-osv/README.md lists each
+/// record, where it came from and what it tests).
+fn e2e_osv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/e2e-osv")
+}
+
+/// Runs `plimsoll image REF --db e2e-osv --quiet ARGS` with its own cache directory and
+/// returns standard output; panics with stderr on a non-zero exit.
+fn scan_with_db(reference: &str, cache: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .args(["image", reference, "--quiet", "--db"])
+        .arg(e2e_osv())
+        .args(args)
+        .env("PLIMSOLL_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .env_remove("PLIMSOLL_DB")
+        .output()
+        .expect("run plimsoll");
+    assert!(
+        out.status.success(),
+        "plimsoll image {reference} {args:?} exited with {:?}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 report")
+}
+
+/// One expected finding: id, package, installed version, fixed versions, status, layer and
+/// the path where the package was found.
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    u64,
+    &'static str,
+);
+
+/// A [`Row`] read from a report.
+type OwnedRow = (String, String, String, Vec<String>, String, u64, String);
+
+const PIP: &str = "usr/local/lib/python3.11/dist-packages";
+/// Stands for the glibc version of the image (bookworm's current point release when the
+/// image was built), taken from the report's `libc6`.
+const GLIBC: &str = "<glibc>";
+
+/// Every finding of the `apps` image against `e2e-osv`, sorted. Paths under `PIP` are
+/// written without that prefix.
+const APPS_FINDINGS: &[Row] = &[
+    // glibc's tracker record has no fix (`unimportant`); both binary packages of the source
+    // package match, in the debootstrap layer.
+    (
+        "CVE-2010-4756",
+        "libc-bin",
+        "2.36-9+deb12u14",
+        &[],
+        "affected",
+        0,
+        "var/lib/dpkg/status",
+    ),
+    (
+        "CVE-2010-4756",
+        "libc6",
+        "2.36-9+deb12u14",
+        &[],
+        "affected",
+        0,
+        "var/lib/dpkg/status",
+    ),
+    (
+        "CVE-2020-28500",
+        "lodash",
+        "4.17.20",
+        &["4.17.21"],
+        "fixed",
+        4,
+        "app/node_modules/lodash/package.json",
+    ),
+    // The lockfile's (declared) copy of each npm package is a package of its own in the
+    // inventory and gets its own finding.
+    (
+        "CVE-2020-28500",
+        "lodash",
+        "4.17.20",
+        &["4.17.21"],
+        "fixed",
+        4,
+        "app/package-lock.json",
+    ),
+    (
+        "CVE-2021-23337",
+        "lodash",
+        "4.17.20",
+        &["4.17.21"],
+        "fixed",
+        4,
+        "app/node_modules/lodash/package.json",
+    ),
+    (
+        "CVE-2021-23337",
+        "lodash",
+        "4.17.20",
+        &["4.17.21"],
+        "fixed",
+        4,
+        "app/package-lock.json",
+    ),
+    // RUSTSEC-2021-0003: 1.6.0 is before the 1.x fix; 0.6.14 (same binary) is the 0.6 fix.
+    (
+        "CVE-2021-25900",
+        "smallvec",
+        "1.6.0",
+        &["1.6.1"],
+        "fixed",
+        5,
+        "usr/local/bin/vuln-audit",
+    ),
+    (
+        "CVE-2021-44906",
+        "minimist",
+        "1.2.5",
+        &["1.2.6"],
+        "fixed",
+        4,
+        "app/node_modules/minimist/package.json",
+    ),
+    (
+        "CVE-2021-44906",
+        "minimist",
+        "1.2.5",
+        &["1.2.6"],
+        "fixed",
+        4,
+        "app/package-lock.json",
+    ),
+    // go-hello's toolchain, as the Go database names it.
+    (
+        "CVE-2023-24539",
+        "stdlib",
+        "v1.19.8",
+        &["1.19.9"],
+        "fixed",
+        5,
+        "usr/local/bin/go-hello",
+    ),
+    // `last_affected: 1.1.8` and the image has 1.1.8: affected, with no fix.
+    (
+        "CVE-2023-42282",
+        "ip",
+        "1.1.8",
+        &[],
+        "affected",
+        4,
+        "app/node_modules/ip/package.json",
+    ),
+    (
+        "CVE-2023-42282",
+        "ip",
+        "1.1.8",
+        &[],
+        "affected",
+        4,
+        "app/package-lock.json",
+    ),
+    (
+        "CVE-2024-29415",
+        "ip",
+        "1.1.8",
+        &["2.0.1"],
+        "fixed",
+        4,
+        "app/node_modules/ip/package.json",
+    ),
+    (
+        "CVE-2024-29415",
+        "ip",
+        "1.1.8",
+        &["2.0.1"],
+        "fixed",
+        4,
+        "app/package-lock.json",
+    ),
+    (
+        "CVE-2024-35195",
+        "requests",
+        "2.31.0",
+        &["2.32.2"],
+        "fixed",
+        3,
+        "requests-2.31.0.dist-info/METADATA",
+    ),
+    // GHSA-jjg7-2v4v-x38h and PYSEC-2024-60: one finding, named by the CVE.
+    (
+        "CVE-2024-3651",
+        "idna",
+        "3.6",
+        &["3.7"],
+        "fixed",
+        3,
+        "idna-3.6.dist-info/METADATA",
+    ),
+    // Only the 2.x range matched: its fix alone is offered.
+    (
+        "CVE-2024-37891",
+        "urllib3",
+        "2.2.1",
+        &["2.2.2"],
+        "fixed",
+        3,
+        "urllib3-2.2.1.dist-info/METADATA",
+    ),
+    // The advisory writes the calendar version zero-padded, as published.
+    (
+        "CVE-2024-39689",
+        "certifi",
+        "2024.2.2",
+        &["2024.07.04"],
+        "fixed",
+        3,
+        "certifi-2024.2.2.dist-info/METADATA",
+    ),
+];
+
+/// Ids (and aliases) of records in `e2e-osv` that name a package of the image but must not
+/// produce a finding, each for the reason given.
+const APPS_NOT_MATCHED: &[(&str, &str)] = &[
+    (
+        "CVE-2023-32681",
+        "requests 2.31.0 is exactly the fixed version",
+    ),
+    (
+        "GHSA-j8r2-6x86-q33q",
+        "requests 2.31.0 is exactly the fixed version",
+    ),
+    ("CVE-2023-45803", "urllib3 2.2.1 is past the 2.0.7 fix"),
+    ("PYSEC-2023-212", "urllib3 2.2.1 is past the 2.0.7 fix"),
+    (
+        "CVE-2024-23342",
+        "ecdsa 0.19.0 is past last_affected 0.18.0",
+    ),
+    (
+        "GHSA-wj6h-64fc-37mp",
+        "ecdsa 0.19.0 is past last_affected 0.18.0",
+    ),
+    (
+        "CVE-2021-41720",
+        "GHSA-8p5q-j9m2-g8wr (lodash <= 4.17.21) is withdrawn",
+    ),
+    ("GHSA-8p5q-j9m2-g8wr", "withdrawn"),
+    ("CVE-2023-24536", "go1.19.8 is exactly the fixed version"),
+    ("GO-2023-1705", "go1.19.8 is exactly the fixed version"),
+    ("CVE-2019-15551", "smallvec 0.6.14 is past the 0.6.10 fix"),
+    (
+        "RUSTSEC-2019-0009",
+        "smallvec 0.6.14 is past the 0.6.10 fix",
+    ),
+    ("CVE-2023-4911", "bookworm's glibc is past 2.36-9+deb12u3"),
+    ("CVE-2023-4527", "bookworm's glibc is past 2.36-9+deb12u3"),
+    ("CVE-2023-4806", "bookworm's glibc is past 2.36-9+deb12u3"),
+    ("DSA-5514-1", "bookworm's glibc is past 2.36-9+deb12u3"),
+];
+
+/// The `created_by` each layer of `apps` starts with (the script writes these).
+const APPS_LAYERS: &[(u64, &str, &str)] = &[
+    // (index, created_by prefix, how the table shortens it)
+    (
+        0,
+        "debootstrap --variant=minbase",
+        "0 debootstrap --variant=minbase",
+    ),
+    (
+        3,
+        "/bin/sh -c pip install --no-deps",
+        "3 RUN pip install --no-deps",
+    ),
+    (
+        4,
+        "/bin/sh -c cd /app && npm install",
+        "4 RUN cd /app && npm install",
+    ),
+    (
+        5,
+        "COPY go-hello tiny-audit vuln-audit",
+        "5 COPY go-hello tiny-audit",
+    ),
+];
+
+fn str_set<'a>(values: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> {
+    values
+        .into_iter()
+        .map(|v| v.as_str().expect("a string").to_string())
+        .collect()
+}
+
+#[test]
+fn apps_image_finding_set() {
+    let Some(dir) = images_dir("apps_image_finding_set") else {
+        return;
+    };
+    if !std::fs::read_to_string(dir.join("oci/index.json"))
+        .unwrap_or_default()
+        .contains("\"apps\"")
+    {
+        eprintln!("skipping: no `apps` image (rerun scripts/build-test-images.sh)");
+        return;
+    }
+    let reference = format!("oci:{}:apps", dir.join("oci").display());
+    let cache = tempfile::tempdir().unwrap();
+
+    let json: Value = serde_json::from_str(&scan_with_db(
+        &reference,
+        cache.path(),
+        &["--format", "json"],
+    ))
+    .expect("JSON report");
+    common::validate_report(&json).unwrap();
+    let vulns = json["vulnerabilities"].as_array().expect("vulnerabilities");
+
+    // The exact finding set.
+    let mut got: Vec<OwnedRow> = vulns
+        .iter()
+        .map(|v| {
+            let path = v["path"].as_str().expect("path");
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["package_name"].as_str().unwrap().to_string(),
+                v["installed_version"].as_str().unwrap().to_string(),
+                v["fixed_versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+                    .collect(),
+                v["status"].as_str().unwrap().to_string(),
+                v["layer"].as_u64().expect("layer"),
+                path.strip_prefix(&format!("{PIP}/"))
+                    .unwrap_or(path)
+                    .to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let glibc = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "deb" && p["name"] == "libc6")
+        .and_then(|p| p["version"].as_str())
+        .expect("libc6 in the inventory");
+    let mut want: Vec<OwnedRow> = APPS_FINDINGS
+        .iter()
+        .map(|&(id, name, version, fixed, status, layer, path)| {
+            (
+                id.to_string(),
+                name.to_string(),
+                if version == GLIBC { glibc } else { version }.to_string(),
+                fixed.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+                status.to_string(),
+                layer,
+                path.to_string(),
+            )
+        })
+        .collect();
+    want.sort();
+    assert_eq!(got, want, "{reference}: finding set");
+
+    // Each finding names its layer's instruction, and the package it points at is there.
+    let packages: BTreeMap<&str, &Value> = json["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p))
+        .collect();
+    for v in vulns {
+        let layer = v["layer"].as_u64().unwrap();
+        let &(_, prefix, _) = APPS_LAYERS
+            .iter()
+            .find(|l| l.0 == layer)
+            .unwrap_or_else(|| panic!("finding in unexpected layer {layer}: {v}"));
+        let created_by = v["layer_created_by"].as_str().expect("layer_created_by");
+        assert!(created_by.starts_with(prefix), "{v}");
+        assert_eq!(
+            json["artifact"]["layers"][layer as usize]["created_by"].as_str(),
+            Some(created_by)
+        );
+        let p = packages[v["package_id"].as_str().unwrap()];
+        assert_eq!(p["name"], v["package_name"]);
+        assert_eq!(p["locations"][0]["layer"], v["layer"]);
+        assert_eq!(p["locations"][0]["path"], v["path"]);
+    }
+
+    // The alias pair is one finding; the other ids of each finding are kept.
+    let by_id = |id: &str| -> Vec<&Value> { vulns.iter().filter(|v| v["id"] == id).collect() };
+    let idna = by_id("CVE-2024-3651");
+    assert_eq!(idna.len(), 1, "one finding for the GHSA/PYSEC pair");
+    assert_eq!(
+        str_set(idna[0]["aliases"].as_array().unwrap()),
+        ["GHSA-jjg7-2v4v-x38h", "PYSEC-2024-60"]
+            .map(String::from)
+            .into(),
+    );
+    for (id, alias) in [
+        ("CVE-2021-25900", "RUSTSEC-2021-0003"),
+        ("CVE-2023-24539", "GO-2023-1751"),
+        ("CVE-2023-42282", "GHSA-78xj-cgh5-2h22"),
+        ("CVE-2010-4756", "DEBIAN-CVE-2010-4756"),
+    ] {
+        for v in by_id(id) {
+            assert!(
+                str_set(v["aliases"].as_array().unwrap()).contains(alias),
+                "{v}"
+            );
+        }
+    }
+
+    // What must not match, under any of its ids, found or suppressed.
+    let mut seen = BTreeSet::new();
+    for v in vulns
+        .iter()
+        .chain(json["suppressed"].as_array().into_iter().flatten())
+    {
+        seen.insert(v["id"].as_str().unwrap().to_string());
+        seen.extend(str_set(v["aliases"].as_array().unwrap()));
+    }
+    for (id, why) in APPS_NOT_MATCHED {
+        assert!(!seen.contains(*id), "{id} matched, but must not: {why}");
+    }
+    for (name, version) in [("smallvec", "0.6.14"), ("ecdsa", "0.19.0")] {
+        assert!(
+            !vulns
+                .iter()
+                .any(|v| v["package_name"] == name && v["installed_version"] == version),
+            "{name} {version} has a finding"
+        );
+    }
+
+    // The table names, for a finding of each layer, the layer and its shortened instruction.
+    let table = scan_with_db(&reference, cache.path(), &["--format", "table"]);
+    for &(_, _, shown) in APPS_LAYERS {
+        assert!(table.contains(shown), "table lacks {shown:?}:\n{table}");
+    }
+    assert!(table.contains("Total: 18 "), "{table}");
+
+    // SARIF and CycloneDX of the same scan carry the same vulnerability ids.
+    let ids = str_set(vulns.iter().map(|v| &v["id"]));
+    let sarif: Value = serde_json::from_str(&scan_with_db(
+        &reference,
+        cache.path(),
+        &["--format", "sarif"],
+    ))
+    .expect("SARIF");
+    common::validate_sarif(&sarif).unwrap();
+    let run = &sarif["runs"][0];
+    let rules = str_set(
+        run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["id"]),
+    );
+    assert_eq!(rules, ids, "SARIF rules");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), vulns.len(), "one SARIF result per finding");
+    assert_eq!(str_set(results.iter().map(|r| &r["ruleId"])), ids);
+
+    let bom: Value = serde_json::from_str(&scan_with_db(
+        &reference,
+        cache.path(),
+        &["--format", "cyclonedx"],
+    ))
+    .expect("CycloneDX");
+    common::validate_cyclonedx(&bom).unwrap();
+    let bom_vulns = bom["vulnerabilities"].as_array().unwrap();
+    assert_eq!(
+        str_set(bom_vulns.iter().map(|v| &v["id"])),
+        ids,
+        "CycloneDX"
+    );
+    assert_eq!(
+        bom_vulns.len(),
+        ids.len(),
+        "one CycloneDX vulnerability per id"
     );
 }
