@@ -231,6 +231,7 @@ impl Catalog {
         }
         assign_ids(&mut inv.packages);
         mark_owned(&mut inv.packages, &os_packages, &owned, &scan.tree);
+        merge_declared(&mut inv.packages);
         inv.packages.sort_by(|a, b| {
             (
                 a.kind.as_str(),
@@ -247,6 +248,59 @@ impl Catalog {
         });
         inv
     }
+}
+
+/// A lockfile entry that is also installed (`app/package-lock.json` and
+/// `app/node_modules/lodash/package.json` for the same lodash) is one package, not two: the
+/// installed one stays, with the lockfile as a further location, so that each vulnerability
+/// is reported once per package (as Trivy and Syft, which read only installed packages in
+/// images, would). Declared entries with nothing installed stay: then the lockfile is all
+/// the image says.
+fn merge_declared(packages: &mut Vec<Package>) {
+    fn key(p: &Package) -> (String, String, String) {
+        let name = match p.ecosystem.as_str() {
+            // PEP 503: `PyYAML` in a lockfile is `pyyaml` installed.
+            "PyPI" => p.name.to_ascii_lowercase().replace(['_', '.'], "-"),
+            "NuGet" | "Packagist" => p.name.to_ascii_lowercase(),
+            _ => p.name.clone(),
+        };
+        (p.ecosystem.clone(), name, p.version.clone())
+    }
+    let mut installed: HashMap<(String, String, String), usize> = HashMap::new();
+    for (i, p) in packages.iter().enumerate() {
+        if p.origin == "installed" {
+            // Several installed copies: the lockfile goes with the earliest (layer, path).
+            installed
+                .entry(key(p))
+                .and_modify(|j| {
+                    if p.locations < packages[*j].locations {
+                        *j = i;
+                    }
+                })
+                .or_insert(i);
+        }
+    }
+    let mut extra: Vec<(usize, Location)> = Vec::new();
+    let mut drop = vec![false; packages.len()];
+    for (i, p) in packages.iter().enumerate() {
+        if p.origin != "declared" {
+            continue;
+        }
+        if let Some(&j) = installed.get(&key(p)) {
+            drop[i] = true;
+            extra.extend(p.locations.iter().cloned().map(|l| (j, l)));
+        }
+    }
+    for (j, l) in extra {
+        if !packages[j].locations.contains(&l) {
+            packages[j].locations.push(l);
+        }
+    }
+    let mut n = 0;
+    packages.retain(|_| {
+        n += 1;
+        !drop[n - 1]
+    });
 }
 
 /// Longest name, version or arch an OS package database field may have; anything longer is

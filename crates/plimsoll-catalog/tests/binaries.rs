@@ -238,16 +238,10 @@ fn binaries_and_lockfiles_in_image_layers() {
             want.push((n, v, "installed", at(layer, path)));
         }
     }
-    for (n, v) in [
-        ("example.com/dep", "v0.0.0"),
-        ("github.com/fake/greet", "v1.2.3"),
-        ("github.com/fork/fake", "v0.1.1"),
-    ] {
-        want.push((n, v, "declared", at(2, "src/hello/go.mod")));
-    }
+    // Lockfile entries of what is also installed are not packages of their own: the go.mod
+    // entries join the earliest binary, the Cargo.lock entries the cargo-auditable binary.
     for (n, v) in [("itoa", "1.0.11"), ("ryu", "1.0.18")] {
         want.push((n, v, "installed", at(2, "app/tiny-audit")));
-        want.push((n, v, "declared", at(2, "src/tiny/Cargo.lock")));
     }
     let mut want: Vec<(String, String, String, Location)> = want
         .into_iter()
@@ -257,6 +251,22 @@ fn binaries_and_lockfiles_in_image_layers() {
     let mut found = found;
     found.sort();
     assert_eq!(found, want);
+    let second = |name: &str, first: &str| -> Vec<Location> {
+        ours(&inv)
+            .iter()
+            .filter(|p| p.name == name && p.locations[0].path == first)
+            .flat_map(|p| p.locations[1..].to_vec())
+            .collect()
+    };
+    assert_eq!(
+        second("github.com/fake/greet", "usr/local/bin/hello"),
+        vec![at(2, "src/hello/go.mod")]
+    );
+    assert!(second("github.com/fake/greet", "server").is_empty());
+    assert_eq!(
+        second("itoa", "app/tiny-audit"),
+        vec![at(2, "src/tiny/Cargo.lock")]
+    );
     // The same purl at two paths: ids are made unique with the path.
     let ids: std::collections::HashSet<&str> = inv.packages.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(ids.len(), inv.packages.len());

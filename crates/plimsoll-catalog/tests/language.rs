@@ -126,14 +126,14 @@ fn python_and_node_packages_with_layers_and_paths() {
             "python urllib3 2.8.0 pkg:pypi/urllib3@2.8.0 installed layer=2 {SITE}/urllib3-2.8.0.dist-info/METADATA"
         ),
     ];
+    // requests and urllib3 are also installed: their requirements.txt lines are further
+    // locations of the installed packages (asserted below), not packages of their own.
     for (n, v) in [
         ("certifi", "2026.10.18"),
         ("charset-normalizer", "3.5.2"),
         ("idna", "3.20"),
         ("pysocks", "1.7.1"),
         ("pyyaml", "6.0.1"),
-        ("requests", "2.31.0"),
-        ("urllib3", "2.8.0"),
     ] {
         want.push(format!(
             "python {n} {v} pkg:pypi/{n}@{v} declared layer=2 srv/api/requirements.txt"
@@ -151,12 +151,21 @@ fn python_and_node_packages_with_layers_and_paths() {
         want.push(format!(
             "npm {n} {v} pkg:npm/{purl}@{v} installed layer=3 app/node_modules/{dir}/package.json"
         ));
-        want.push(format!(
-            "npm {n} {v} pkg:npm/{purl}@{v} declared layer=3 app/package-lock.json"
-        ));
     }
     want.sort();
     assert_eq!(got, want);
+    // Every lockfile entry that is installed joined the installed package.
+    for p in inv.packages.iter().filter(|p| p.kind == "npm") {
+        let paths: Vec<&str> = p.locations.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths.len(), 2, "{} {}: {paths:?}", p.name, p.version);
+        assert_eq!(paths[1], "app/package-lock.json");
+    }
+    for name in ["requests", "urllib3"] {
+        let p = inv.packages.iter().find(|p| p.name == name).unwrap();
+        assert_eq!(p.locations.len(), 2, "{name}");
+        assert_eq!(p.locations[1].path, "srv/api/requirements.txt");
+        assert_eq!(p.locations[1].layer, Some(2));
+    }
 
     let requests = inv
         .packages
