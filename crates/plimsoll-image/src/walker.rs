@@ -597,6 +597,9 @@ fn read_tar<R: Read>(
     let mut archive = tar::Archive::new(bound.reader(stream));
     let mut last_path: Option<String> = None;
     let mut captured_by_path: HashMap<String, usize> = HashMap::new();
+    // Files whose first bytes showed they are not what an interest wants (a shell script
+    // where an executable was looked for): a hard link to one needs no warning.
+    let mut not_wanted: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut warn_list = Vec::new();
     let mut warnings = Warnings {
         list: &mut warn_list,
@@ -717,6 +720,7 @@ fn read_tar<R: Read>(
                         }
                         interests = ctx.matcher.filter_magic(interests, &head);
                         if interests.is_empty() {
+                            not_wanted.insert(path.clone());
                             break 'capture;
                         }
                     }
@@ -763,6 +767,7 @@ fn read_tar<R: Read>(
                             data,
                         });
                     }
+                    None if not_wanted.contains(target) => {}
                     None => warnings.push(format!(
                         "layer {layer}: {path} is a hard link to {target}, whose contents were not kept; skipped"
                     )),

@@ -459,3 +459,42 @@ fn magic_prefix_keeps_only_matching_files() {
     );
     assert_eq!(w.entries.len(), 3);
 }
+
+/// A hard link to a file whose first bytes showed it is not wanted (Debian's `uncompress`,
+/// a link to the `gunzip` shell script, where executables are looked for) is passed over
+/// silently; a hard link to a wanted file skipped for its size still draws the warning.
+#[test]
+fn hard_links_to_unwanted_files_draw_no_warning() {
+    let layer = LayerBuilder::new()
+        .file("usr/bin/gunzip", "#!/bin/sh\nexec gzip -d \"$@\"\n")
+        .hardlink("usr/bin/uncompress", "usr/bin/gunzip")
+        .file("usr/bin/big", format!("\x7fELF{}", "x".repeat(2000)))
+        .hardlink("usr/bin/big2", "usr/bin/big")
+        .file("usr/bin/tool", "\x7fELF tool")
+        .hardlink("usr/bin/tool2", "usr/bin/tool");
+    let opts = WalkOptions {
+        interests: vec![Interest {
+            pattern: "usr/bin/*".into(),
+            max_size: 1024,
+            magic: Some(b"\x7fELF"),
+        }],
+        ..WalkOptions::default()
+    };
+    let w = walk_one(&layer.tar(), None, &opts);
+    assert!(w.error.is_none(), "{:?}", w.error);
+    assert!(
+        !w.warnings.iter().any(|m| m.contains("uncompress")),
+        "{:?}",
+        w.warnings
+    );
+    assert!(
+        w.warnings
+            .iter()
+            .any(|m| m.contains("usr/bin/big2 is a hard link to usr/bin/big")),
+        "{:?}",
+        w.warnings
+    );
+    let mut kept: Vec<&str> = w.captured.iter().map(|c| c.path.as_str()).collect();
+    kept.sort();
+    assert_eq!(kept, ["usr/bin/tool", "usr/bin/tool2"]);
+}
