@@ -1,10 +1,20 @@
 //! Decisions over findings: which ones are suppressed before anything counts them, and
 //! whether the image may ship (the CI gate).
 //!
-//! Today this is `--ignore-unfixed` and the `--severity`/`--exit-code` gate, as Trivy users
-//! know them; policy files, risk scores and CVE SLOs come with roadmap step 5. Findings are
-//! never dropped silently: a suppressed finding moves to `Report::suppressed` with the
-//! reason, and the gate's `reasons` name the findings that failed it.
+//! Suppression comes from VEX documents ([`vex`]), ignore files ([`ignore`]) and
+//! `--ignore-unfixed`, applied in that order by [`Suppressions::apply`]; the gate is
+//! `--severity`/`--exit-code`, as Trivy users know them. Policy files, risk scores and CVE
+//! SLOs come with roadmap step 5. Findings are never dropped silently: a suppressed finding
+//! moves to `Report::suppressed` with the reason, and the gate's `reasons` name the findings
+//! that failed it.
+
+pub mod ignore;
+mod purl;
+mod suppress;
+pub mod vex;
+
+pub use purl::Purl;
+pub use suppress::{SuppressOptions, Suppressions, today_utc};
 
 use plimsoll_model::{FixStatus, Gate, Report, Severity, Suppressed};
 
@@ -30,6 +40,18 @@ pub fn suppress_unfixed(report: &mut Report) {
             suppressed_by: "ignore-unfixed".into(),
             finding: f,
         }));
+}
+
+/// An error in a file the user gave (an ignore file, a VEX document): the file, and where
+/// in it when the problem is in its content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+pub struct FileError {
+    /// The path as the user gave it (or the default file's name).
+    pub file: String,
+    /// 1-based line and column, when the error is in the content.
+    pub at: Option<(u64, u64)>,
+    pub message: String,
 }
 
 /// The gate of `--exit-code`: it fails when any unsuppressed finding has a severity in

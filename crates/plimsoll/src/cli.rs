@@ -311,6 +311,15 @@ pub struct ScanDbArgs {
     /// Suppress findings without a released fix (listed under `suppressed` with the reason).
     #[arg(long)]
     pub ignore_unfixed: bool,
+    /// Ignore file: ids one per line (`.trivyignore` form) or YAML with paths, purls,
+    /// packages, expiry and statement (docs/ignore.md). Repeatable. Default: whichever of
+    /// `.plimsollignore`, `.trivyignore` and `.trivyignore.yaml` exist in the current directory.
+    #[arg(long, value_name = "FILE")]
+    pub ignorefile: Vec<PathBuf>,
+    /// VEX document (OpenVEX or CycloneDX JSON): `not_affected` and `fixed` statements
+    /// suppress the findings they name. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
     /// Severities that count for the gate, comma-separated (UNKNOWN, LOW, MEDIUM, HIGH,
     /// CRITICAL; default: all).
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::parse_severity)]

@@ -121,6 +121,15 @@ fn attach_db(
     cache_dir: &Option<std::path::PathBuf>,
     out: &OutputArgs,
 ) -> anyhow::Result<()> {
+    // Read before any download or match: a named file that is missing or invalid is an
+    // input error. The default ignore files are read only when vulnerabilities are scanned.
+    let suppressions = plimsoll_policy::Suppressions::load(&plimsoll_policy::SuppressOptions {
+        ignorefiles: args.ignorefile.clone(),
+        vex: args.vex.clone(),
+        default_dir: prepared.as_ref().and(std::env::current_dir().ok()),
+        ignore_unfixed: args.ignore_unfixed,
+    })
+    .map_err(input_err)?;
     let Some(prepared) = prepared else {
         return Ok(());
     };
@@ -146,9 +155,8 @@ fn attach_db(
             "no package belongs to an ecosystem with vulnerability data: nothing was matched, and no database was downloaded".into(),
         );
     }
-    if args.ignore_unfixed {
-        plimsoll_policy::suppress_unfixed(report);
-    }
+    // VEX, then ignore files, then --ignore-unfixed.
+    suppressions.apply(report, plimsoll_policy::today_utc());
     if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
     }
