@@ -114,7 +114,7 @@ impl Compression {
 }
 
 /// Type of a filesystem entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     File,
     Dir,
@@ -126,7 +126,7 @@ pub enum EntryKind {
 }
 
 /// One entry of a layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub path: String,
     pub kind: EntryKind,
@@ -165,6 +165,9 @@ pub struct LayerWalk {
     pub diff_id: Option<Digest>,
     /// Set when the layer could not be read to the end; what came before is kept.
     pub error: Option<String>,
+    /// A file was skipped because the image-wide capture budget (`--max-capture`) ran out:
+    /// what this walk captured depends on the other layers, so it is not cached.
+    pub capture_budget_hit: bool,
 }
 
 /// Compiled interests, shared by the layers of one walk.
@@ -238,6 +241,17 @@ impl<'a> WalkContext<'a> {
             progress: None,
             captured_total: AtomicU64::new(0),
         }
+    }
+
+    /// Counts `bytes` of contents captured elsewhere (a cached walk) against the image-wide
+    /// budget; false, counting nothing, when they do not fit.
+    pub(crate) fn reserve_capture(&self, bytes: u64) -> bool {
+        let before = self.captured_total.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) > self.limits.max_capture_total {
+            self.captured_total.fetch_sub(bytes, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 }
 
@@ -729,6 +743,7 @@ fn read_tar<R: Read>(
                         > ctx.limits.max_capture_total
                     {
                         ctx.captured_total.fetch_sub(size, Ordering::Relaxed);
+                        out.capture_budget_hit = true;
                         warnings.push(format!(
                             "layer {layer}: {path}: total analysed content over {} bytes (raise it with --max-capture); skipped",
                             ctx.limits.max_capture_total
