@@ -38,6 +38,7 @@ fn bench(c: &mut Criterion) {
         pattern: "**/*.dist-info/METADATA".into(),
         max_size: 1 << 20,
         magic: None,
+        keep: None,
     }];
     let matcher = Matcher::new(&interests).unwrap();
     let limits = Limits::default();

@@ -7,7 +7,7 @@
 //! - [`LAYER_CACHE_FORMAT`] and this crate's version (a new release never reads an older
 //!   release's entries: the walker's rules may have changed);
 //! - the capture rules: every [`Interest`](crate::walker::Interest) (pattern, size bound,
-//!   magic) in order, and the per-layer limits, so that a scan with other catalogers or
+//!   magic, the name of its keep test) in order, and the per-layer limits, so that a scan with other catalogers or
 //!   limits never sees a walk made for different ones;
 //! - the layer's identity: its blob digest (verified while the blob was read) and its
 //!   `diff_id` from the image config (verified against the uncompressed stream). Both are
@@ -79,6 +79,10 @@ impl RulesFingerprint {
             put(&i.max_size.to_le_bytes());
             match i.magic {
                 Some(m) => put(&[&[1u8][..], m].concat()),
+                None => put(&[0]),
+            }
+            match i.keep {
+                Some(k) => put(&[b"k:", k.name.as_bytes()].concat()),
                 None => put(&[0]),
             }
         }

@@ -34,4 +34,4 @@ pub use registry::RegistryOptions;
 pub use registry::auth::Credential;
 pub use scan::{ImageScan, LayerSummary, artifact, scan_image, scan_image_cached};
 pub use source::{ImageSource, RegistryRef};
-pub use walker::{CapturedFile, FileTree, Interest, Limits, WalkOptions};
+pub use walker::{CapturedFile, FileTree, Interest, Keep, Limits, WalkOptions};

@@ -15,6 +15,7 @@ fn interests(patterns: &[&str]) -> Vec<Interest> {
             pattern: p.to_string(),
             max_size: 1 << 20,
             magic: None,
+            keep: None,
         })
         .collect()
 }
