@@ -414,11 +414,21 @@ impl Db {
             })
             .optional()
             .at(p)?;
-        // Answered from the `records.id` index (a few MB), not the table.
-        let records = c
-            .query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
+        // Stored at build time; databases built before `meta.records` existed count it (from
+        // the `records.id` index: still 6 MB read on 200,000 records, ~20 ms).
+        let stored: Option<String> = c
+            .query_row("SELECT value FROM meta WHERE key = 'records'", [], |r| {
+                r.get(0)
+            })
+            .optional()
             .at(p)?;
+        let records = match stored.and_then(|v| v.trim().parse::<u64>().ok()) {
+            Some(n) => n,
+            None => c
+                .query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .at(p)?,
+        };
         Ok(ScanInfo {
             schema_version: SCHEMA_VERSION,
             built_at,

@@ -242,6 +242,17 @@ fn withdrawn_records_are_kept_but_not_returned() {
         (status.records, &status.built_at, status.sources.len())
     );
     assert!(info.built_at.is_some());
+    // A database from before `meta.records`: the count is made instead.
+    drop(db);
+    let path = tmp.path().join("vuln.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM meta WHERE key = 'records'", [])
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        Db::open(&path).unwrap().scan_info().unwrap().records,
+        status.records
+    );
 }
 
 #[test]
