@@ -1,11 +1,13 @@
 //! Layer walker throughput on synthetic layers: a gzip layer of mixed file sizes (the
 //! common case: decompress, hash twice, read headers) and a layer of many tiny files (the
-//! per-entry cost). `cargo bench -p plimsoll-image --bench walker`.
+//! per-entry cost). `cargo bench -p plimsoll-image --bench walker`. Then a whole image of
+//! both layers scanned without the layer cache and from a warm one (`scan_image/*`).
 //! Whole-image figures against real images are in `scripts/bench.sh`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use plimsoll_image::walker::{Interest, Limits, Matcher, WalkContext, walk_layer};
-use plimsoll_testkit::{Compression, LayerBuilder, compress, sha256};
+use plimsoll_image::{ImageSource, LayerCache, OpenOptions, WalkOptions, scan_image_cached};
+use plimsoll_testkit::{Compression, ImageBuilder, LayerBuilder, compress, sha256};
 use std::hint::black_box;
 
 fn mixed_layer() -> Vec<u8> {
@@ -38,6 +40,7 @@ fn bench(c: &mut Criterion) {
         pattern: "**/*.dist-info/METADATA".into(),
         max_size: 1 << 20,
         magic: None,
+        keep: None,
     }];
     let matcher = Matcher::new(&interests).unwrap();
     let limits = Limits::default();
@@ -61,6 +64,51 @@ fn bench(c: &mut Criterion) {
             });
         }
     }
+    g.finish();
+
+    // A whole image: walked (no layer cache), then served from a warm layer cache.
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("img");
+    let mut img = ImageBuilder::new();
+    for (name, tar) in [("mixed", mixed_layer()), ("tiny", tiny_layer(20_000))] {
+        img = img.layer(name, |mut l| {
+            let mut a = tar::Archive::new(&tar[..]);
+            for e in a.entries().unwrap() {
+                let mut e = e.unwrap();
+                let path = e.path().unwrap().to_string_lossy().into_owned();
+                let mut data = Vec::new();
+                std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+                l = l.file(&path, data);
+            }
+            l
+        });
+    }
+    img.write_oci_layout(&layout, None);
+    let input = format!("oci:{}", layout.display());
+    let image = plimsoll_image::open(
+        &input,
+        ImageSource::parse(&input).unwrap(),
+        &OpenOptions::default(),
+    )
+    .unwrap();
+    let opts = WalkOptions {
+        interests: interests.clone(),
+        ..WalkOptions::default()
+    };
+    let cache = LayerCache::new(&dir.path().join("cache"));
+    scan_image_cached(&image, &opts, Some(&cache)).unwrap();
+    let mut g = c.benchmark_group("scan_image");
+    g.sample_size(10);
+    g.bench_function("no_layer_cache", |b| {
+        b.iter(|| black_box(scan_image_cached(&image, &opts, None).unwrap().tree.len()))
+    });
+    g.bench_function("warm_layer_cache", |b| {
+        b.iter(|| {
+            let s = scan_image_cached(&image, &opts, Some(&cache)).unwrap();
+            assert!(s.warnings.is_empty());
+            black_box(s.tree.len())
+        })
+    });
     g.finish();
 }
 

@@ -1,6 +1,7 @@
 //! Walking a whole image: all layers in parallel, then merged in order.
 
 use crate::image::{Image, layer_name};
+use crate::layer_cache::{LayerCache, RulesFingerprint};
 use crate::walker::{
     CapturedFile, FileTree, LayerEntries, LayerWalk, Matcher, WalkContext, WalkOptions, walk_layer,
 };
@@ -94,29 +95,85 @@ impl ImageScan {
 
 /// Walks every layer of `image`, in parallel, and merges them.
 pub fn scan_image(image: &Image, opts: &WalkOptions) -> Result<ImageScan, String> {
+    scan_image_cached(image, opts, None)
+}
+
+/// [`scan_image`], taking each layer's walk from `cache` when it has it (no blob is read
+/// then) and storing the walks it makes. A cache entry that cannot be used is reported in
+/// the scan's warnings and the layer is walked.
+pub fn scan_image_cached(
+    image: &Image,
+    opts: &WalkOptions,
+    cache: Option<&LayerCache>,
+) -> Result<ImageScan, String> {
     let matcher = Matcher::new(&opts.interests)?;
     let mut ctx = WalkContext::new(&matcher, &opts.limits);
     ctx.progress = opts.progress.as_deref();
-    let walks: Vec<LayerWalk> = (0..image.layers.len())
+    let rules = cache.map(|_| RulesFingerprint::new(opts));
+    let results: Vec<(LayerWalk, Vec<String>)> = (0..image.layers.len())
         .into_par_iter()
         .map(|i| {
             let l = &image.layers[i];
-            let w = match image.open_layer(i) {
-                Ok(blob) => walk_layer(i, blob, l.diff_id.as_ref(), &ctx),
-                Err(e) => LayerWalk {
-                    index: i,
-                    error: Some(e.to_string()),
-                    ..LayerWalk::default()
+            let mut notes = Vec::new();
+            let key = rules
+                .as_ref()
+                .and_then(|r| LayerCache::key(r, l.digest.as_ref(), l.diff_id.as_ref()));
+            let cached = match (cache, &key) {
+                (Some(c), Some(k)) => match c.load(k, i, opts.interests.len()) {
+                    Ok(Some(w)) => {
+                        let bytes = w.captured.iter().map(|c| c.data.len() as u64).sum();
+                        ctx.reserve_capture(bytes).then_some(w)
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        notes.push(format!(
+                            "layer {i}: layer cache entry {e}; ignored, the layer is read again"
+                        ));
+                        None
+                    }
                 },
+                _ => None,
+            };
+            let w = match cached {
+                Some(w) => w,
+                None => {
+                    let w = match image.open_layer(i) {
+                        Ok(blob) => walk_layer(i, blob, l.diff_id.as_ref(), &ctx),
+                        Err(e) => LayerWalk {
+                            index: i,
+                            error: Some(e.to_string()),
+                            ..LayerWalk::default()
+                        },
+                    };
+                    if let (Some(c), Some(k)) = (cache, &key)
+                        && LayerCache::storable(&w)
+                        && let Err(e) = c.store(k, &w)
+                    {
+                        notes.push(format!(
+                            "layer {i}: could not write the layer cache in {}: {e}",
+                            c.dir().display()
+                        ));
+                    }
+                    w
+                }
             };
             if let Some(p) = ctx.progress {
                 p.layers_done
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
+            (w, notes)
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let walks = results
+        .into_iter()
+        .map(|(w, n)| {
+            notes.extend(n);
             w
         })
         .collect();
     let mut scan = ImageScan::from_walks(walks);
+    scan.warnings.extend(notes);
     for l in &mut scan.layers {
         if let Some(e) = &mut l.error {
             let d = &image.layers[l.index];

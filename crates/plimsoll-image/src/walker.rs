@@ -42,6 +42,23 @@ pub struct Interest {
     /// Only files starting with these bytes are wanted (`\x7fELF` for executables): others
     /// are passed over silently, without reading more than the prefix.
     pub magic: Option<&'static [u8]>,
+    /// A test on the whole captured contents: files failing it are dropped right away (for
+    /// this interest) rather than held until analysis, which would find nothing in them.
+    pub keep: Option<Keep>,
+}
+
+/// See [`Interest::keep`]. `name` identifies the test and its version in the layer cache's
+/// key (change it when the test changes: a cached walk records what the old test kept).
+#[derive(Clone, Copy)]
+pub struct Keep {
+    pub name: &'static str,
+    pub test: fn(&[u8]) -> bool,
+}
+
+impl std::fmt::Debug for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keep({})", self.name)
+    }
 }
 
 /// Limits that keep memory and time bounded on hostile input. Each has a CLI flag.
@@ -114,7 +131,7 @@ impl Compression {
 }
 
 /// Type of a filesystem entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     File,
     Dir,
@@ -126,7 +143,7 @@ pub enum EntryKind {
 }
 
 /// One entry of a layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub path: String,
     pub kind: EntryKind,
@@ -165,6 +182,9 @@ pub struct LayerWalk {
     pub diff_id: Option<Digest>,
     /// Set when the layer could not be read to the end; what came before is kept.
     pub error: Option<String>,
+    /// A file was skipped because the image-wide capture budget (`--max-capture`) ran out:
+    /// what this walk captured depends on the other layers, so it is not cached.
+    pub capture_budget_hit: bool,
 }
 
 /// Compiled interests, shared by the layers of one walk.
@@ -172,6 +192,7 @@ pub struct Matcher {
     set: GlobSet,
     max_sizes: Vec<u64>,
     magics: Vec<Option<&'static [u8]>>,
+    keeps: Vec<Option<Keep>>,
 }
 
 impl Matcher {
@@ -189,6 +210,7 @@ impl Matcher {
             set: b.build().map_err(|e| e.to_string())?,
             max_sizes: interests.iter().map(|i| i.max_size).collect(),
             magics: interests.iter().map(|i| i.magic).collect(),
+            keeps: interests.iter().map(|i| i.keep).collect(),
         })
     }
 
@@ -217,6 +239,38 @@ impl Matcher {
             .collect()
     }
 
+    /// Splits the interests into those that keep `data` and the names of the keep tests
+    /// that refused it (each test runs once per file).
+    fn filter_keep(&self, idx: Vec<usize>, data: &[u8]) -> (Vec<usize>, Vec<&'static str>) {
+        let mut results: Vec<(&'static str, bool)> = Vec::new();
+        let mut kept = Vec::new();
+        for i in idx {
+            let Some(k) = self.keeps[i] else {
+                kept.push(i);
+                continue;
+            };
+            let ok = match results.iter().find(|(n, _)| *n == k.name) {
+                Some(&(_, r)) => r,
+                None => {
+                    let r = (k.test)(data);
+                    results.push((k.name, r));
+                    r
+                }
+            };
+            if ok {
+                kept.push(i);
+            }
+        }
+        let refused = results.into_iter().filter(|r| !r.1).map(|r| r.0).collect();
+        (kept, refused)
+    }
+
+    /// Whether every interest in `idx` has a keep test among `refused`.
+    fn all_refused(&self, idx: &[usize], refused: &[&'static str]) -> bool {
+        idx.iter()
+            .all(|&i| self.keeps[i].is_some_and(|k| refused.contains(&k.name)))
+    }
+
     fn max_size(&self, idx: &[usize]) -> u64 {
         idx.iter().map(|&i| self.max_sizes[i]).max().unwrap_or(0)
     }
@@ -238,6 +292,17 @@ impl<'a> WalkContext<'a> {
             progress: None,
             captured_total: AtomicU64::new(0),
         }
+    }
+
+    /// Counts `bytes` of contents captured elsewhere (a cached walk) against the image-wide
+    /// budget; false, counting nothing, when they do not fit.
+    pub(crate) fn reserve_capture(&self, bytes: u64) -> bool {
+        let before = self.captured_total.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) > self.limits.max_capture_total {
+            self.captured_total.fetch_sub(bytes, Ordering::Relaxed);
+            return false;
+        }
+        true
     }
 }
 
@@ -600,6 +665,7 @@ fn read_tar<R: Read>(
     // Files whose first bytes showed they are not what an interest wants (a shell script
     // where an executable was looked for): a hard link to one needs no warning.
     let mut not_wanted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut refused_by_path: HashMap<String, Vec<&'static str>> = HashMap::new();
     let mut warn_list = Vec::new();
     let mut warnings = Warnings {
         list: &mut warn_list,
@@ -733,6 +799,7 @@ fn read_tar<R: Read>(
                         > ctx.limits.max_capture_total
                     {
                         ctx.captured_total.fetch_sub(size, Ordering::Relaxed);
+                        out.capture_budget_hit = true;
                         warnings.push(format!(
                             "layer {layer}: {path}: total analysed content over {} bytes (raise it with --max-capture); skipped",
                             ctx.limits.max_capture_total
@@ -745,6 +812,12 @@ fn read_tar<R: Read>(
                             result = Err(TarError::Io(e, Some(path.clone())));
                             break 'entries;
                         }
+                        let (interests, refused) = ctx.matcher.filter_keep(interests, &data);
+                        if interests.is_empty() {
+                            ctx.captured_total.fetch_sub(size, Ordering::Relaxed);
+                            refused_by_path.insert(path.clone(), refused);
+                            break 'capture;
+                        }
                         captured_by_path.insert(path.clone(), out.captured.len());
                         out.captured.push(CapturedFile {
                             layer,
@@ -755,6 +828,12 @@ fn read_tar<R: Read>(
                         });
                     }
                 }
+                // A link to a file its keep tests refused: the link's would refuse the same
+                // bytes too.
+                EntryKind::HardLink(target)
+                    if refused_by_path
+                        .get(target)
+                        .is_some_and(|r| ctx.matcher.all_refused(&interests, r)) => {}
                 EntryKind::HardLink(target) => match captured_by_path.get(target) {
                     Some(&i) => {
                         let data = out.captured[i].data.clone();

@@ -2,7 +2,7 @@
 //! compression, long names, and hostile input.
 
 use plimsoll_image::walker::{
-    EntryKind, Interest, Limits, Matcher, WalkContext, WalkOptions, walk_layer,
+    EntryKind, Interest, Keep, Limits, Matcher, WalkContext, WalkOptions, walk_layer,
 };
 use plimsoll_image::{Digest, ImageScan, ImageSource, OpenOptions, open, scan_image};
 use plimsoll_testkit::{Compression, ImageBuilder, LayerBuilder, compress, sha256};
@@ -14,6 +14,7 @@ fn interests(patterns: &[&str]) -> Vec<Interest> {
             pattern: p.to_string(),
             max_size: 1 << 20,
             magic: None,
+            keep: None,
         })
         .collect()
 }
@@ -354,6 +355,7 @@ fn limits_bound_entries_size_and_captures() {
             pattern: "*.img".into(),
             max_size: 1024,
             magic: None,
+            keep: None,
         }],
         ..WalkOptions::default()
     };
@@ -438,6 +440,7 @@ fn magic_prefix_keeps_only_matching_files() {
             pattern: "usr/bin/*".into(),
             max_size: 1024,
             magic: Some(b"\x7fELF"),
+            keep: None,
         }],
         ..WalkOptions::default()
     };
@@ -477,6 +480,7 @@ fn hard_links_to_unwanted_files_draw_no_warning() {
             pattern: "usr/bin/*".into(),
             max_size: 1024,
             magic: Some(b"\x7fELF"),
+            keep: None,
         }],
         ..WalkOptions::default()
     };
@@ -497,4 +501,48 @@ fn hard_links_to_unwanted_files_draw_no_warning() {
     let mut kept: Vec<&str> = w.captured.iter().map(|c| c.path.as_str()).collect();
     kept.sort();
     assert_eq!(kept, ["usr/bin/tool", "usr/bin/tool2"]);
+}
+
+#[test]
+fn keep_test_drops_refused_files_and_their_hard_links_and_refunds_the_budget() {
+    let layer = LayerBuilder::new()
+        .file("usr/bin/go-tool", b"\x7fELF go buildinfo here")
+        .file("usr/bin/plain", b"\x7fELF nothing")
+        .hardlink("usr/bin/plain2", "usr/bin/plain")
+        .hardlink("usr/bin/go-tool2", "usr/bin/go-tool")
+        .file("etc/conf", b"\x7fELF nothing either");
+    let keep = Keep {
+        name: "test: mentions go",
+        test: |d| d.windows(2).any(|w| w == b"go"),
+    };
+    let opts = WalkOptions {
+        interests: vec![
+            Interest {
+                pattern: "usr/bin/*".into(),
+                max_size: 1024,
+                magic: Some(b"\x7fELF"),
+                keep: Some(keep),
+            },
+            // No keep test: this interest takes the file whatever its contents.
+            Interest {
+                pattern: "etc/*".into(),
+                max_size: 1024,
+                magic: None,
+                keep: None,
+            },
+        ],
+        limits: Limits {
+            // Room for the kept files only if refused ones are given back.
+            max_capture_total: 23 + 19,
+            ..Limits::default()
+        },
+        ..WalkOptions::default()
+    };
+    let w = walk_one(&layer.tar(), None, &opts);
+    assert!(w.error.is_none());
+    let got: Vec<&str> = w.captured.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(got, ["usr/bin/go-tool", "usr/bin/go-tool2", "etc/conf"]);
+    assert!(w.warnings.is_empty(), "{:?}", w.warnings);
+    assert!(!w.capture_budget_hit);
+    assert_eq!(w.entries.len(), 5, "refused files are still entries");
 }

@@ -257,5 +257,13 @@ fn main() {
             )
         })
     });
+    // What a scan reads about the database on open: the full `db status` counts (before)
+    // against `scan_info` (after).
+    c.bench_function("status_full", |bch| {
+        bch.iter(|| black_box(db.status().unwrap()))
+    });
+    c.bench_function("scan_info", |bch| {
+        bch.iter(|| black_box(db.scan_info().unwrap()))
+    });
     c.final_summary();
 }

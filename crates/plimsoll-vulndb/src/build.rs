@@ -960,7 +960,9 @@ impl Builder {
                  WHERE kind = 'osv';
                  DELETE FROM ecosystem_counts;
                  INSERT INTO ecosystem_counts(ecosystem, records)
-                    SELECT ecosystem, count(DISTINCT rid) FROM affected GROUP BY ecosystem;",
+                    SELECT ecosystem, count(DISTINCT rid) FROM affected GROUP BY ecosystem;
+                 INSERT OR REPLACE INTO meta(key, value)
+                    SELECT 'records', count(*) FROM records;",
             )
             .at(&path)?;
             c.execute(

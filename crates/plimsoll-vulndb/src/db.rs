@@ -91,6 +91,16 @@ pub struct Status {
     pub ecosystems: Vec<(String, u64)>,
 }
 
+/// The part of [`Status`] a scan report needs (see [`Db::scan_info`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanInfo {
+    pub schema_version: u32,
+    pub built_at: Option<String>,
+    /// Records, withdrawn ones included.
+    pub records: u64,
+    pub sources: Vec<SourceInfo>,
+}
+
 /// A database opened read-only.
 pub struct Db {
     conn: Connection,
@@ -346,25 +356,7 @@ impl Db {
         let withdrawn = count("SELECT count(*) FROM records WHERE withdrawn IS NOT NULL")?;
         let kev_entries = count("SELECT count(*) FROM kev")?;
         let epss_scores = count("SELECT count(*) FROM epss")?;
-        let sources = c
-            .prepare("SELECT name, kind, url, state, records, fetched_at, details FROM sources ORDER BY name")
-            .and_then(|mut s| {
-                s.query_map([], |r| {
-                    let state: Option<String> = r.get(3)?;
-                    let details: Option<String> = r.get(6)?;
-                    Ok(SourceInfo {
-                        name: r.get(0)?,
-                        kind: r.get(1)?,
-                        url: r.get(2)?,
-                        state: state.and_then(|s| serde_json::from_str(&s).ok()),
-                        records: r.get::<_, i64>(4)? as u64,
-                        fetched_at: r.get(5)?,
-                        details: details.and_then(|s| serde_json::from_str(&s).ok()),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .at(p)?;
+        let sources = self.sources()?;
         let ecosystems = c
             .prepare("SELECT ecosystem, records FROM ecosystem_counts ORDER BY ecosystem")
             .and_then(|mut s| {
@@ -382,6 +374,66 @@ impl Db {
             epss_scores,
             sources,
             ecosystems,
+        })
+    }
+
+    /// The rows of `sources`, by name.
+    pub fn sources(&self) -> Result<Vec<SourceInfo>> {
+        let c = &self.conn;
+        let p = &self.path;
+        c
+            .prepare("SELECT name, kind, url, state, records, fetched_at, details FROM sources ORDER BY name")
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    let state: Option<String> = r.get(3)?;
+                    let details: Option<String> = r.get(6)?;
+                    Ok(SourceInfo {
+                        name: r.get(0)?,
+                        kind: r.get(1)?,
+                        url: r.get(2)?,
+                        state: state.and_then(|s| serde_json::from_str(&s).ok()),
+                        records: r.get::<_, i64>(4)? as u64,
+                        fetched_at: r.get(5)?,
+                        details: details.and_then(|s| serde_json::from_str(&s).ok()),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .at(p)
+    }
+
+    /// What a scan report says about the database: [`Db::status`] without the counts that
+    /// read whole tables (withdrawn records, KEV, EPSS). On a 200,000-record database those
+    /// took 80 ms and mapped 245 MB of it into memory, at the start of every scan.
+    pub fn scan_info(&self) -> Result<ScanInfo> {
+        let c = &self.conn;
+        let p = &self.path;
+        let built_at = c
+            .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .at(p)?;
+        // Stored at build time; databases built before `meta.records` existed count it (from
+        // the `records.id` index: still 6 MB read on 200,000 records, ~20 ms).
+        let stored: Option<String> = c
+            .query_row("SELECT value FROM meta WHERE key = 'records'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .at(p)?;
+        let records = match stored.and_then(|v| v.trim().parse::<u64>().ok()) {
+            Some(n) => n,
+            None => c
+                .query_row("SELECT count(*) FROM records", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .at(p)?,
+        };
+        Ok(ScanInfo {
+            schema_version: SCHEMA_VERSION,
+            built_at,
+            records,
+            sources: self.sources()?,
         })
     }
 }

@@ -24,7 +24,7 @@ mod schema;
 pub mod update;
 
 pub use build::{Builder, ImportSummary, Limits, Skipped, osv_source_name};
-pub use db::{Advisory, Db, Epss, Kev, Lookup, SourceInfo, Status};
+pub use db::{Advisory, Db, Epss, Kev, Lookup, ScanInfo, SourceInfo, Status};
 pub use import::{EXPORT_MAGIC, InputKind, cached_db_for, export, import_paths, sniff};
 pub use osv::{Affected, Record, Severity, base_ecosystem, normalize_name};
 pub use schema::SCHEMA_VERSION;

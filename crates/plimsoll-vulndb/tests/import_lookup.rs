@@ -232,7 +232,27 @@ fn withdrawn_records_are_kept_but_not_returned() {
         all[0].record.withdrawn.as_deref(),
         Some("2023-06-22T00:00:00Z")
     );
-    assert_eq!(db.status().unwrap().withdrawn, 1);
+    let status = db.status().unwrap();
+    assert_eq!(status.withdrawn, 1);
+    // What scans report agrees with `db status`, withdrawn records counted.
+    let info = db.scan_info().unwrap();
+    assert!(info.records > 1);
+    assert_eq!(
+        (info.records, &info.built_at, info.sources.len()),
+        (status.records, &status.built_at, status.sources.len())
+    );
+    assert!(info.built_at.is_some());
+    // A database from before `meta.records`: the count is made instead.
+    drop(db);
+    let path = tmp.path().join("vuln.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("DELETE FROM meta WHERE key = 'records'", [])
+        .unwrap();
+    drop(conn);
+    assert_eq!(
+        Db::open(&path).unwrap().scan_info().unwrap().records,
+        status.records
+    );
 }
 
 #[test]

@@ -244,6 +244,10 @@ pub struct ImageArgs {
     /// Do not read or write the blob cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Do not read or write the layer cache (each layer's walk, kept in `layers/` of the cache
+    /// directory so a re-scan reads no layer); `--no-cache` implies it.
+    #[arg(long)]
+    pub no_layer_cache: bool,
     /// Accept registries with self-signed or invalid TLS certificates, and plain HTTP.
     #[arg(long)]
     pub insecure: bool,

@@ -485,7 +485,7 @@ pub fn open_for_scan(
         }
     }
     let db = vulndb::Db::open(&db_file).map_err(input_err)?;
-    let st = db.status().map_err(input_err)?;
+    let st = db.scan_info().map_err(input_err)?;
     let age = st.built_at.as_deref().and_then(vulndb::age);
     if let Some(age) = age
         && age > max_age

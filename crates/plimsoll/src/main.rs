@@ -277,7 +277,9 @@ fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image
     };
     let total: u64 = img.layers.iter().map(|l| l.size).sum();
     let bar = progress::start(&args.output, &mut walk, total, img.layers.len());
-    let scan = image::scan_image(&img, &walk);
+    let layers =
+        (!args.no_cache && !args.no_layer_cache).then(|| image::LayerCache::new(opts.cache.dir()));
+    let scan = image::scan_image_cached(&img, &walk, layers.as_ref());
     progress::finish(bar);
     let scan = scan.map_err(input_err)?;
     let report = inventory_report(image::artifact(&img, &scan), &scan, &catalog);

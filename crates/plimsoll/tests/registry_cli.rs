@@ -543,7 +543,11 @@ fn corrupt_blob_fails_with_exit_2_and_stays_out_of_the_cache() {
     );
     let hex_bad = bad.digest.trim_start_matches("sha256:");
     let hex_good = good.digest.trim_start_matches("sha256:");
-    let cached = files_under(cache.path());
+    // The layer cache (`layers/`) keeps the walk of the good layer only; blobs are the rest.
+    let (walks, cached): (Vec<_>, Vec<_>) = files_under(cache.path())
+        .into_iter()
+        .partition(|p| p.starts_with(cache.path().join("layers")));
+    assert_eq!(walks.len(), 1, "only the good layer's walk: {walks:?}");
     assert!(
         !cached.iter().any(|p| p.to_string_lossy().contains(hex_bad)),
         "corrupt blob in the cache: {cached:?}"
