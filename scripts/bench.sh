@@ -28,7 +28,7 @@
 #     corpus of scripts/gen-full-db.py (~200,000 records shaped on real OSV records, every
 #     Debian source package of the image among them: osv.dev is not reachable here).
 #
-# The walk-only plimsoll cases run with --no-layer-cache; every plimsoll run uses a cache
+# The walk-only plimsoll cases run with --no-layer-cache and --scanners none; every plimsoll run uses a cache
 # directory of its own under the temporary directory.
 #
 # Wall time: median of N runs (hyperfine when installed, else /usr/bin/time). CPU time
@@ -160,6 +160,8 @@ EOF
 NOP=true
 PCACHE=$TMP/plimsoll-cache
 WALK="--no-layer-cache --cache-dir $PCACHE"
+# The walk alone: no vulnerability database (plimsoll would otherwise fetch one).
+IMAGE_WALK="$WALK --scanners none"
 TRIVY_CACHE=$TMP/trivy-cache
 TRIVY_ARGS="--scanners license --list-all-pkgs --skip-db-update --skip-java-db-update --offline-scan --cache-dir $TRIVY_CACHE --format json -o /dev/null -q"
 
@@ -167,8 +169,8 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >"$TMP/en
 
 BIG_LAYERS=$(layers_of "$IMG/oci" big | tr '\n' ' ')
 measure "big floor (pigz -dc, -P 2)" $NOP "printf '%s\n' $BIG_LAYERS | xargs -P 2 -n 1 pigz -dc >/dev/null"
-measure "big plimsoll oci" $NOP "$PLIMSOLL_BIN image oci:$IMG/oci:big --format json -q -o /dev/null $WALK"
-measure "big plimsoll docker-archive" $NOP "$PLIMSOLL_BIN image docker-archive:$IMG/big.docker.tar --format json -q -o /dev/null $WALK"
+measure "big plimsoll oci" $NOP "$PLIMSOLL_BIN image oci:$IMG/oci:big --format json -q -o /dev/null $IMAGE_WALK"
+measure "big plimsoll docker-archive" $NOP "$PLIMSOLL_BIN image docker-archive:$IMG/big.docker.tar --format json -q -o /dev/null $IMAGE_WALK"
 if [ "$TRIVY" = 1 ]; then
     measure "big trivy oci" "rm -rf $TRIVY_CACHE" "$TRIVY_BIN image --input $IMG/big.oci-dir $TRIVY_ARGS"
     measure "big trivy docker-archive" "rm -rf $TRIVY_CACHE" "$TRIVY_BIN image --input $IMG/big.docker.tar $TRIVY_ARGS"
@@ -198,14 +200,14 @@ fi
 if [ "$MANY" = 1 ]; then
     MANY_LAYERS=$(layers_of "$IMG/many-files" latest | tr '\n' ' ')
     measure "many floor (pigz -dc)" $NOP "printf '%s\n' $MANY_LAYERS | xargs -P 2 -n 1 pigz -dc >/dev/null"
-    measure "many plimsoll" $NOP "$PLIMSOLL_BIN image oci:$IMG/many-files --format json -q -o /dev/null $WALK"
+    measure "many plimsoll" $NOP "$PLIMSOLL_BIN image oci:$IMG/many-files --format json -q -o /dev/null $IMAGE_WALK"
     if [ "$TRIVY" = 1 ]; then
         measure "many trivy" "rm -rf $TRIVY_CACHE" "$TRIVY_BIN image --input $IMG/many-files $TRIVY_ARGS"
     fi
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$TMP/env"
 
-BIG_SIZES=$("$PLIMSOLL_BIN" image "oci:$IMG/oci:big" --format json -q $WALK | python3 -c '
+BIG_SIZES=$("$PLIMSOLL_BIN" image "oci:$IMG/oci:big" --format json -q $IMAGE_WALK | python3 -c '
 import json, sys
 a = json.load(sys.stdin)["artifact"]
 print("%d layers, %.0f MB gzip, %.0f MB uncompressed, %d files" % (len(a["layers"]),
