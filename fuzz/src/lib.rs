@@ -46,11 +46,13 @@ pub fn interests() -> Vec<Interest> {
             pattern: "**/*".into(),
             max_size: 1 << 20,
             magic: None,
+            keep: None,
         },
         Interest {
             pattern: "etc/os-release".into(),
             max_size: 64 << 10,
             magic: None,
+            keep: None,
         },
     ]
 }

@@ -271,7 +271,7 @@ fn merge_declared(packages: &mut Vec<Package>) {
     fn key(p: &Package) -> (String, String, String) {
         let name = match p.ecosystem.as_str() {
             // PEP 503: `PyYAML` in a lockfile is `pyyaml` installed.
-            "PyPI" => p.name.to_ascii_lowercase().replace(['_', '.'], "-"),
+            "PyPI" => python::normalize(&p.name),
             "NuGet" | "Packagist" => p.name.to_ascii_lowercase(),
             _ => p.name.clone(),
         };
