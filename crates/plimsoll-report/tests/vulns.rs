@@ -457,3 +457,23 @@ fn native_json_validates_and_matches_its_snapshot() {
     assert_eq!(back, r);
     assert_snapshot("report.json", &pretty(&v));
 }
+
+/// `spdx-json` of the same scan: SPDX 2.3 has no vulnerabilities, so it is the inventory
+/// (every package with its purl and licenses) of the scan the other snapshots show.
+#[test]
+fn spdx_of_the_same_scan_validates_and_matches_its_snapshot() {
+    let r = vuln_report();
+    let doc = plimsoll_report::to_spdx_at(&r, "2026-11-30T12:00:00Z");
+    validate_spdx(&doc).unwrap();
+    let purls: HashSet<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["externalRefs"].as_array().into_iter().flatten())
+        .filter_map(|e| e["referenceLocator"].as_str())
+        .collect();
+    for p in &r.packages {
+        assert!(purls.contains(p.purl.as_str()), "{} missing", p.purl);
+    }
+    assert_snapshot("report.spdx.json", &pretty(&doc));
+}
