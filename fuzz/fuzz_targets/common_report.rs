@@ -29,6 +29,7 @@ fn finding(id: &str, alias: &str, purl: &str, name: &str, path: &str) -> Finding
         data_source: id.into(),
         title: None,
         upstream_match: false,
+        risk: None,
     }
 }
 

@@ -655,6 +655,7 @@ fn finding(
         data_source: sources.join(", "),
         title,
         upstream_match: plan.family == Family::Language && pkg.owned_by.is_some(),
+        risk: None,
     }))
 }
 

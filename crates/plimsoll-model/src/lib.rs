@@ -434,6 +434,28 @@ pub struct Finding {
     /// (`--detection-priority comprehensive`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub upstream_match: bool,
+    /// How urgent it is, 0–10, with the factors that made it so (`docs/policy.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+}
+
+/// A finding's risk score: the sum of its factors' points, clamped to 0–10.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Risk {
+    pub score: f64,
+    pub factors: Vec<RiskFactor>,
+}
+
+/// One term of a risk score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    /// `cvss`, `severity`, `kev`, `epss`, `attack_vector`, `fix_available`, `exposed_ports`,
+    /// `runs_as_root`.
+    pub factor: String,
+    /// Points added (negative: taken away).
+    pub points: f64,
+    /// The fact behind it, for people: `CVSS 3.1 base score 9.8`, `EPSS 0.94 (99th percentile)`.
+    pub detail: String,
 }
 
 /// A finding that was suppressed, and why.

@@ -10,6 +10,7 @@
 
 pub mod ignore;
 mod purl;
+pub mod risk;
 mod suppress;
 pub mod vex;
 
@@ -134,6 +135,7 @@ mod tests {
             data_source: id.into(),
             title: None,
             upstream_match: false,
+            risk: None,
         }
     }
 

@@ -413,6 +413,7 @@ mod tests {
             data_source: id.into(),
             title: None,
             upstream_match: false,
+            risk: None,
         }
     }
 

@@ -157,6 +157,7 @@ fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
                 "Package",
                 "Vulnerability",
                 "Severity",
+                "Risk",
                 "Status",
                 "Installed",
                 "Fixed",
@@ -176,6 +177,7 @@ fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
                     Cell::new(if i == 0 { f.package_name.as_str() } else { "" }),
                     Cell::new(id_cell(f)),
                     severity_cell(f.severity, opts.color),
+                    Cell::new(risk_cell(f)),
                     Cell::new(summary::status_str(f.status)),
                     Cell::new(summary::installed(f, p)),
                     Cell::new(fixed(f)),
@@ -251,6 +253,7 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
                 "Package",
                 "Vulnerability",
                 "Severity",
+                "Risk",
                 "Status",
                 "Installed",
                 "Fixed",
@@ -263,6 +266,7 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
                 Cell::new(&f.package_name),
                 Cell::new(id_cell(f)),
                 severity_cell(f.severity, opts.color),
+                Cell::new(risk_cell(f)),
                 Cell::new(summary::status_str(f.status)),
                 Cell::new(summary::installed(f, p)),
                 Cell::new(fixed(f)),
@@ -271,4 +275,11 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
         }
         let _ = writeln!(out, "{t}");
     }
+}
+
+/// The risk score to one decimal (`-` when the report was not scored).
+fn risk_cell(f: &Finding) -> String {
+    f.risk
+        .as_ref()
+        .map_or_else(|| "-".to_string(), |r| format!("{:.1}", r.score))
 }

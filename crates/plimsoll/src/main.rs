@@ -157,6 +157,7 @@ fn attach_db(
     }
     // VEX, then ignore files, then --ignore-unfixed.
     suppressions.apply(report, plimsoll_policy::today_utc());
+    plimsoll_policy::risk::score_report(report);
     if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
     }

@@ -364,6 +364,7 @@ fn finding(
         data_source: id.into(),
         title: None,
         upstream_match: false,
+        risk: None,
     }
 }
 
@@ -528,6 +529,8 @@ pub fn vuln_report() -> Report {
             },
         ],
     });
+    // Scored and ordered as a scan does (the risk factors of each finding).
+    plimsoll_policy::risk::score_report(&mut r);
     r
 }
 
