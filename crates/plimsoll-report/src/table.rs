@@ -36,6 +36,9 @@ pub struct TableOptions {
     /// Table width in columns (the terminal's).
     pub width: u16,
     pub group_by: GroupBy,
+    /// Show only the N findings of highest risk (`--top N`); the summary lines still count
+    /// all of them.
+    pub top: Option<usize>,
 }
 
 impl Default for TableOptions {
@@ -44,6 +47,7 @@ impl Default for TableOptions {
             color: false,
             width: 140,
             group_by: GroupBy::Package,
+            top: None,
         }
     }
 }
@@ -63,9 +67,27 @@ pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
     if let Some(s) = summary::suppressed_line(report) {
         let _ = writeln!(out, "{s}");
     }
+    let trimmed;
+    let shown = match opts.top {
+        Some(n) if n < report.vulnerabilities.len() => {
+            let mut r = report.clone();
+            let risk = |f: &Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
+            r.vulnerabilities
+                .sort_by(|a, b| risk(b).total_cmp(&risk(a)));
+            r.vulnerabilities.truncate(n);
+            let _ = writeln!(
+                out,
+                "Showing the {n} of highest risk (--top {n}); the JSON report has all {}",
+                report.vulnerabilities.len()
+            );
+            trimmed = r;
+            &trimmed
+        }
+        _ => report,
+    };
     match opts.group_by {
-        GroupBy::Package => by_package(report, opts, &mut out),
-        GroupBy::Layer => by_layer(report, opts, &mut out),
+        GroupBy::Package => by_package(shown, opts, &mut out),
+        GroupBy::Layer => by_layer(shown, opts, &mut out),
     }
     if let Some(g) = &report.gate {
         let _ = writeln!(out, "\nGate: {}", g.result);

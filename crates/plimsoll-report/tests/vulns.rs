@@ -20,6 +20,7 @@ fn plain(group_by: GroupBy) -> TableOptions {
         color: false,
         width: 140,
         group_by,
+        top: None,
     }
 }
 
@@ -491,4 +492,50 @@ fn spdx_of_the_same_scan_validates_and_matches_its_snapshot() {
         assert!(purls.contains(p.purl.as_str()), "{} missing", p.purl);
     }
     assert_snapshot("report.spdx.json", &pretty(&doc));
+}
+
+#[test]
+fn top_n_shows_the_highest_risk_findings_and_counts_all() {
+    let r = vuln_report();
+    let t = vulnerability_table(
+        &r,
+        &TableOptions {
+            top: Some(2),
+            ..plain(GroupBy::Package)
+        },
+    );
+    assert!(t.contains("Total: 7 "), "{t}");
+    assert!(t.contains("Showing the 2 of highest risk (--top 2); the JSON report has all 7"));
+    let mut by_risk: Vec<&plimsoll_model::Finding> = r.vulnerabilities.iter().collect();
+    by_risk.sort_by(|a, b| {
+        b.risk
+            .as_ref()
+            .unwrap()
+            .score
+            .total_cmp(&a.risk.as_ref().unwrap().score)
+    });
+    for f in &by_risk[..2] {
+        assert!(t.contains(&f.id), "{} missing:\n{t}", f.id);
+    }
+    for f in &by_risk[2..] {
+        assert!(!t.contains(&format!("┆ {} ", f.id)), "{} shown:\n{t}", f.id);
+    }
+    // By layer too; and a top larger than the list shows everything.
+    let t = vulnerability_table(
+        &r,
+        &TableOptions {
+            top: Some(1),
+            ..plain(GroupBy::Layer)
+        },
+    );
+    assert!(t.contains(&by_risk[0].id));
+    let all = vulnerability_table(&r, &plain(GroupBy::Package));
+    let big = vulnerability_table(
+        &r,
+        &TableOptions {
+            top: Some(100),
+            ..plain(GroupBy::Package)
+        },
+    );
+    assert_eq!(all, big);
 }

@@ -312,6 +312,9 @@ pub struct ScanDbArgs {
     /// Group the vulnerability table by package or by layer.
     #[arg(long, value_enum, default_value_t = GroupBy::Package)]
     pub group_by: GroupBy,
+    /// Show only the N findings of highest risk in the table (the other formats keep all).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
     /// Suppress findings without a released fix (listed under `suppressed` with the reason).
     #[arg(long)]
     pub ignore_unfixed: bool,

@@ -193,8 +193,12 @@ fn gate_exit_unless(code: ExitCode, report: &model::Report, args: &cli::ScanDbAr
 fn view(args: &cli::ScanDbArgs) -> View {
     match (args.scanners.iter().any(|s| s == "vuln"), args.group_by) {
         (false, _) => View::Image,
-        (true, cli::GroupBy::Package) => View::Vulnerabilities(plimsoll_report::GroupBy::Package),
-        (true, cli::GroupBy::Layer) => View::Vulnerabilities(plimsoll_report::GroupBy::Layer),
+        (true, cli::GroupBy::Package) => {
+            View::Vulnerabilities(plimsoll_report::GroupBy::Package, args.top)
+        }
+        (true, cli::GroupBy::Layer) => {
+            View::Vulnerabilities(plimsoll_report::GroupBy::Layer, args.top)
+        }
     }
 }
 
@@ -324,8 +328,8 @@ fn scan_directory(
 enum View {
     Image,
     Inventory,
-    /// A scan with a database: the findings, by package or by layer.
-    Vulnerabilities(plimsoll_report::GroupBy),
+    /// A scan with a database: the findings, by package or by layer, all or the top N.
+    Vulnerabilities(plimsoll_report::GroupBy, Option<usize>),
 }
 
 /// Writes the report, prints warnings and layer errors, and picks the exit code: a layer
@@ -366,7 +370,7 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
         Format::Table => match view {
             View::Image => render::table(report),
             View::Inventory => render::inventory_table(report),
-            View::Vulnerabilities(group_by) => {
+            View::Vulnerabilities(group_by, top) => {
                 use std::io::IsTerminal;
                 let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
                 plimsoll_report::vulnerability_table(
@@ -374,6 +378,7 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
                     &plimsoll_report::TableOptions {
                         color: plimsoll_report::color_wanted(to_terminal),
                         group_by,
+                        top,
                         ..plimsoll_report::TableOptions::default()
                     },
                 )

@@ -257,3 +257,40 @@ fn the_gate_fails_with_the_exit_code_only_for_counted_findings() {
     );
     assert!(out.stdout.is_empty(), "no report without a database");
 }
+
+/// Findings come ordered by risk, each with its factors; `--top 1` shows only the riskiest
+/// in the table, while the JSON report keeps both.
+#[test]
+fn findings_are_ordered_by_risk_and_top_trims_the_table() {
+    let cache = tempfile::tempdir().unwrap();
+    let out = scan(&["-f", "json"], cache.path());
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = r["vulnerabilities"].as_array().unwrap();
+    let scores: Vec<f64> = v
+        .iter()
+        .map(|f| f["risk"]["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(v.len(), 2);
+    assert!(scores[0] >= scores[1], "{scores:?}");
+    // requests: CVSS 5.6 with a local vector and a fix released; libssl3: Debian's LOW.
+    assert_eq!(v[0]["id"], "CVE-2024-35195");
+    let factors: Vec<&str> = v[0]["risk"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["factor"].as_str().unwrap())
+        .collect();
+    assert_eq!(factors, ["cvss", "attack_vector", "fix_available"]);
+    assert_eq!(v[1]["risk"]["factors"][0]["factor"], "severity");
+
+    let out = scan(&["--top", "1"], cache.path());
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("Total: 2 "), "{table}");
+    assert!(
+        table.contains("CVE-2024-35195") && !table.contains("CVE-2023-5678"),
+        "{table}"
+    );
+    assert!(table.contains("--top 1"), "{table}");
+}
