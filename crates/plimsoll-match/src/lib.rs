@@ -63,6 +63,8 @@
 //! version in the records (or in the `CVE-…` record of the database, if it has one), else
 //! the advisory's own label (GHSA `database_specific.severity`).
 
+pub mod explain;
+
 use plimsoll_model::{Cvss, EpssScore, Finding, FixStatus, Layer, Package, Report, Severity};
 use plimsoll_version::Scheme;
 use plimsoll_version::osv::{Problem, Verdict, evaluate};

@@ -36,6 +36,20 @@ pub enum Command {
     Db(DbCommand),
     /// Compare two versions under an ecosystem's ordering: prints -1, 0 or 1.
     Vercmp(VercmpArgs),
+    /// Explain one finding of an image: the advisories, the range that matched and why,
+    /// the layer and instruction that brought the package in, the risk factors, and any
+    /// suppression.
+    Explain(ExplainArgs),
+}
+
+/// `explain VULN-ID REF`: the scan arguments, plus the vulnerability.
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// The vulnerability: a CVE, GHSA or any other id or alias of the finding.
+    #[arg(value_name = "VULN-ID")]
+    pub vuln_id: String,
+    #[command(flatten)]
+    pub scan: ScanImageArgs,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd_sbom(args),
         Command::Vercmp(args) => cmd_vercmp(args),
         Command::Db(cmd) => db::run(cmd),
+        Command::Explain(args) => cmd_explain(args),
     };
     match result {
         Ok(code) => code,
@@ -120,7 +121,7 @@ fn attach_db(
     args: &cli::ScanDbArgs,
     cache_dir: &Option<std::path::PathBuf>,
     out: &OutputArgs,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<plimsoll_vulndb::Db>> {
     // Read before any download or match: a named file that is missing or invalid is an
     // input error. The default ignore files are read only when vulnerabilities are scanned.
     let suppressions = plimsoll_policy::Suppressions::load(&plimsoll_policy::SuppressOptions {
@@ -131,7 +132,7 @@ fn attach_db(
     })
     .map_err(input_err)?;
     let Some(prepared) = prepared else {
-        return Ok(());
+        return Ok(None);
     };
     let opened = db::open_prepared(
         prepared,
@@ -141,6 +142,7 @@ fn attach_db(
         out.quiet,
         out.no_progress,
     )?;
+    let mut db = None;
     if let Some(o) = opened {
         let opts = plimsoll_match::MatchOptions {
             comprehensive: args.detection_priority == "comprehensive",
@@ -150,6 +152,7 @@ fn attach_db(
         report.warnings.extend(o.warnings);
         report.warnings.extend(outcome.warnings);
         report.database = Some(o.info);
+        db = Some(o.db);
     } else {
         report.warnings.push(
             "no package belongs to an ecosystem with vulnerability data: nothing was matched, and no database was downloaded".into(),
@@ -161,7 +164,73 @@ fn attach_db(
     if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
     }
-    Ok(())
+    Ok(db)
+}
+
+/// `explain VULN-ID REF`: scans the image as `image` would, then explains every finding
+/// (one per package) whose id or alias is VULN-ID. Not found: exit 2, naming what was
+/// scanned.
+fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
+    let a = &args.scan;
+    let prepared = prepare_db(&a.db, &a.image.cache_dir)?;
+    if prepared.is_none() {
+        return Err(input_err(
+            "explain needs the vulnerability scanner: drop --scanners none",
+        ));
+    }
+    let (mut report, _scan) = scan_image_ref(&a.image)?;
+    let Some(db) = attach_db(
+        &mut report,
+        prepared,
+        &a.db,
+        &a.image.cache_dir,
+        &a.image.output,
+    )?
+    else {
+        return Err(input_err(format!(
+            "{}: no package belongs to an ecosystem with vulnerability data",
+            a.image.reference
+        )));
+    };
+    let wanted = args.vuln_id.trim();
+    let is = |f: &model::Finding| {
+        f.id.eq_ignore_ascii_case(wanted)
+            || f.aliases.iter().any(|x| x.eq_ignore_ascii_case(wanted))
+    };
+    let mut hits: Vec<(&model::Finding, Option<&model::Suppressed>)> = report
+        .vulnerabilities
+        .iter()
+        .filter(|f| is(f))
+        .map(|f| (f, None))
+        .collect();
+    hits.extend(
+        report
+            .suppressed
+            .iter()
+            .filter(|s| is(&s.finding))
+            .map(|s| (&s.finding, Some(s))),
+    );
+    if hits.is_empty() {
+        return Err(input_err(format!(
+            "{wanted}: not a finding of {} ({} findings, {} suppressed; ids and aliases were compared)",
+            a.image.reference,
+            report.vulnerabilities.len(),
+            report.suppressed.len()
+        )));
+    }
+    let mut text = String::new();
+    for (f, sup) in hits {
+        let why = plimsoll_match::explain::explain(&db, f).map_err(input_err)?;
+        text.push_str(&render::explain(&report, f, sup, &why));
+        text.push('\n');
+    }
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(text.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `--severity` values: `HIGH`, `critical`, GHSA's `MODERATE`.

@@ -169,3 +169,148 @@ pub fn inventory_table(r: &model::Report) -> String {
     let _ = writeln!(out, "{t}");
     out
 }
+
+/// `plimsoll explain`: one finding, told in full.
+pub fn explain(
+    report: &model::Report,
+    f: &model::Finding,
+    suppressed: Option<&model::Suppressed>,
+    records: &[plimsoll_match::explain::RecordWhy],
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} in {} {} ({}), {}",
+        f.id, f.package_name, f.installed_version, f.matched_ecosystem, report.artifact.name
+    );
+    if let Some(t) = &f.title {
+        let _ = writeln!(o, "  {t}");
+    }
+    if !f.aliases.is_empty() {
+        let _ = writeln!(o, "Aliases: {}", f.aliases.join(", "));
+    }
+    let source = f
+        .severity_source
+        .as_deref()
+        .map(|s| format!(" (from {s})"))
+        .unwrap_or_default();
+    let _ = writeln!(o, "Severity: {}{source}", f.severity.as_str());
+    if let Some(c) = &f.cvss {
+        let _ = writeln!(o, "CVSS {}: {} {}", c.version, c.score, c.vector);
+    }
+    if f.kev {
+        let _ = writeln!(
+            o,
+            "Exploited: listed in CISA's Known Exploited Vulnerabilities catalog"
+        );
+    }
+    if let Some(e) = &f.epss {
+        let _ = writeln!(
+            o,
+            "EPSS: {:.3} probability of exploitation in 30 days ({:.0}th percentile)",
+            e.score,
+            (e.percentile * 100.0).floor()
+        );
+    }
+    let status = match f.status {
+        model::FixStatus::Fixed => format!("fixed in {}", f.fixed_versions.join(", ")),
+        model::FixStatus::Affected => "affected, no fix released".into(),
+        model::FixStatus::WillNotFix => "the distribution will not fix it".into(),
+        model::FixStatus::Unknown => "unknown".into(),
+    };
+    let _ = writeln!(o, "Status: {status}");
+
+    let _ = writeln!(o, "\nWhy it matched:");
+    let _ = writeln!(
+        o,
+        "  {} {} was compared as {} {} under {}",
+        f.package_name,
+        f.installed_version,
+        f.matched_name,
+        f.installed_version,
+        f.matched_ecosystem
+    );
+    if f.upstream_match {
+        let _ = writeln!(
+            o,
+            "  matched upstream although a distribution package owns it (--detection-priority comprehensive)"
+        );
+    }
+    for r in records {
+        let mut head = r.id.clone();
+        if let Some(s) = &r.summary {
+            head.push_str(&format!(": {s}"));
+        }
+        let _ = writeln!(o, "  {head}");
+        let dates = match &r.published {
+            Some(p) => format!("published {p}, modified {}", r.modified),
+            None => format!("modified {}", r.modified),
+        };
+        let _ = writeln!(o, "    {dates}");
+        let ids: Vec<&str> = r
+            .aliases
+            .iter()
+            .chain(r.upstream.iter())
+            .map(String::as_str)
+            .collect();
+        if !ids.is_empty() {
+            let _ = writeln!(o, "    names: {}", ids.join(", "));
+        }
+        for e in &r.entries {
+            let _ = writeln!(o, "    {} {}:", e.ecosystem, e.name);
+            for range in &e.ranges {
+                let _ = writeln!(o, "      {range}");
+            }
+            if e.listed_versions > 0 {
+                let _ = writeln!(o, "      {} versions listed", e.listed_versions);
+            }
+            if e.matched.is_empty() {
+                let _ = writeln!(o, "      does not hold {}", f.installed_version);
+            } else {
+                let _ = writeln!(
+                    o,
+                    "      {} is in: {}",
+                    f.installed_version,
+                    e.matched.join("; ")
+                );
+            }
+        }
+    }
+
+    let _ = writeln!(o, "\nWhere it came from:");
+    match (f.layer, &f.layer_created_by) {
+        (Some(l), Some(c)) => {
+            let _ = writeln!(o, "  layer {l}: {c}");
+        }
+        (Some(l), None) => {
+            let _ = writeln!(o, "  layer {l}");
+        }
+        _ => {}
+    }
+    if let Some(p) = &f.path {
+        let _ = writeln!(o, "  path: {p}");
+    }
+
+    if let Some(r) = &f.risk {
+        let _ = writeln!(o, "\nRisk {:.1} of 10:", r.score);
+        for x in &r.factors {
+            let _ = writeln!(o, "  {:+.1} {}: {}", x.points, x.factor, x.detail);
+        }
+    }
+    let _ = writeln!(o);
+    match suppressed {
+        Some(s) => {
+            let _ = writeln!(o, "Suppressed by {}: {}", s.suppressed_by, s.reason);
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "Not suppressed: no VEX statement, ignore entry or --ignore-unfixed applies."
+            );
+        }
+    }
+    if let Some(g) = &report.gate {
+        let _ = writeln!(o, "Gate: {}", g.result);
+    }
+    o
+}

@@ -294,3 +294,69 @@ fn findings_are_ordered_by_risk_and_top_trims_the_table() {
     );
     assert!(table.contains("--top 1"), "{table}");
 }
+
+/// `explain` tells one finding in full: the advisory by any of its names, the range that
+/// holds the installed version, the layer and instruction, the risk factors, and whether an
+/// exception hides it. An id that is no finding exits 2.
+#[test]
+fn explain_tells_why_a_finding_matched() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = root();
+    let explain = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+            .arg("explain")
+            .args(args)
+            .arg(root.join("demo/demo-image.tar"))
+            .arg("--db")
+            .arg(root.join("demo/osv"))
+            .env("PLIMSOLL_CACHE_DIR", cache.path())
+            .env_remove("PLIMSOLL_DB")
+            .env_remove("PLIMSOLL_SCANNERS")
+            .env_remove("PLIMSOLL_OFFLINE")
+            .current_dir(cache.path())
+            .output()
+            .unwrap()
+    };
+    let out = explain(&["ghsa-9wx4-h78v-vm56"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "CVE-2024-35195 in requests 2.31.0 (PyPI)",
+        "Aliases: GHSA-9wx4-h78v-vm56",
+        "ECOSYSTEM: introduced 0, fixed 2.32.0",
+        "2.31.0 is in: range 1 (ECOSYSTEM: introduced 0, fixed 2.32.0)",
+        "layer 1: RUN /bin/sh -c pip install --no-cache-dir requests==2.31.0",
+        "Risk 5.1 of 10:",
+        "-1.0 attack_vector: attack vector: local",
+        "Not suppressed",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+
+    // The Debian finding: matched through the source package of libssl3.
+    let out = explain(&["CVE-2023-5678"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("compared as openssl"), "{text}");
+    assert!(text.contains("DEBIAN-CVE-2023-5678"), "{text}");
+
+    // Suppressed findings are explained too, with the rule that hides them.
+    std::fs::write(
+        cache.path().join("ignore.txt"),
+        "CVE-2024-35195 # accepted\n",
+    )
+    .unwrap();
+    let out = explain(&["CVE-2024-35195", "--ignorefile", "ignore.txt"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Suppressed by ignorefile: ignore.txt:1: CVE-2024-35195"),
+        "{text}"
+    );
+
+    let out = explain(&["CVE-2099-0001"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CVE-2099-0001: not a finding of"));
+}
