@@ -187,6 +187,13 @@ pub struct LayerWalk {
     pub capture_budget_hit: bool,
 }
 
+/// A file of a layer that was not captured because of its contents: its first bytes (as
+/// far as the magic tests read) and the keep tests that refused it.
+struct Dropped {
+    head: Vec<u8>,
+    refused: Vec<&'static str>,
+}
+
 /// Compiled interests, shared by the layers of one walk.
 pub struct Matcher {
     set: GlobSet,
@@ -265,10 +272,14 @@ impl Matcher {
         (kept, refused)
     }
 
-    /// Whether every interest in `idx` has a keep test among `refused`.
-    fn all_refused(&self, idx: &[usize], refused: &[&'static str]) -> bool {
-        idx.iter()
-            .all(|&i| self.keeps[i].is_some_and(|k| refused.contains(&k.name)))
+    /// Whether a file dropped for its contents would be dropped for every interest in
+    /// `idx` too (a hard link to it has the same bytes): each has a magic its first bytes
+    /// fail, or a keep test that refused it.
+    fn refuses(&self, idx: &[usize], d: &Dropped) -> bool {
+        idx.iter().all(|&i| {
+            self.magics[i].is_some_and(|m| d.head.len() >= m.len() && !d.head.starts_with(m))
+                || self.keeps[i].is_some_and(|k| d.refused.contains(&k.name))
+        })
     }
 
     fn max_size(&self, idx: &[usize]) -> u64 {
@@ -662,10 +673,9 @@ fn read_tar<R: Read>(
     let mut archive = tar::Archive::new(bound.reader(stream));
     let mut last_path: Option<String> = None;
     let mut captured_by_path: HashMap<String, usize> = HashMap::new();
-    // Files whose first bytes showed they are not what an interest wants (a shell script
-    // where an executable was looked for): a hard link to one needs no warning.
-    let mut not_wanted: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut refused_by_path: HashMap<String, Vec<&'static str>> = HashMap::new();
+    // Files dropped for their contents (a shell script where an executable was looked for,
+    // an executable with no Go or Rust build data): a hard link to one needs no warning.
+    let mut dropped: HashMap<String, Dropped> = HashMap::new();
     let mut warn_list = Vec::new();
     let mut warnings = Warnings {
         list: &mut warn_list,
@@ -786,7 +796,8 @@ fn read_tar<R: Read>(
                         }
                         interests = ctx.matcher.filter_magic(interests, &head);
                         if interests.is_empty() {
-                            not_wanted.insert(path.clone());
+                            let refused = Vec::new();
+                            dropped.insert(path.clone(), Dropped { head, refused });
                             break 'capture;
                         }
                     }
@@ -815,7 +826,7 @@ fn read_tar<R: Read>(
                         let (interests, refused) = ctx.matcher.filter_keep(interests, &data);
                         if interests.is_empty() {
                             ctx.captured_total.fetch_sub(size, Ordering::Relaxed);
-                            refused_by_path.insert(path.clone(), refused);
+                            dropped.insert(path.clone(), Dropped { head, refused });
                             break 'capture;
                         }
                         captured_by_path.insert(path.clone(), out.captured.len());
@@ -828,12 +839,12 @@ fn read_tar<R: Read>(
                         });
                     }
                 }
-                // A link to a file its keep tests refused: the link's would refuse the same
-                // bytes too.
+                // A link to a file dropped for its contents: the link's interests would drop
+                // the same bytes too.
                 EntryKind::HardLink(target)
-                    if refused_by_path
+                    if dropped
                         .get(target)
-                        .is_some_and(|r| ctx.matcher.all_refused(&interests, r)) => {}
+                        .is_some_and(|d| ctx.matcher.refuses(&interests, d)) => {}
                 EntryKind::HardLink(target) => match captured_by_path.get(target) {
                     Some(&i) => {
                         let data = out.captured[i].data.clone();
@@ -846,7 +857,6 @@ fn read_tar<R: Read>(
                             data,
                         });
                     }
-                    None if not_wanted.contains(target) => {}
                     None => warnings.push(format!(
                         "layer {layer}: {path} is a hard link to {target}, whose contents were not kept; skipped"
                     )),
