@@ -341,12 +341,7 @@ impl Db {
     pub fn status(&self) -> Result<Status> {
         let c = &self.conn;
         let p = &self.path;
-        let built_at = c
-            .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .at(p)?;
+        let built_at = self.built_at()?;
         let count = |sql: &str| -> Result<u64> {
             c.query_row(sql, [], |r| r.get::<_, i64>(0))
                 .map(|n| n as u64)
@@ -357,13 +352,7 @@ impl Db {
         let kev_entries = count("SELECT count(*) FROM kev")?;
         let epss_scores = count("SELECT count(*) FROM epss")?;
         let sources = self.sources()?;
-        let ecosystems = c
-            .prepare("SELECT ecosystem, records FROM ecosystem_counts ORDER BY ecosystem")
-            .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .at(p)?;
+        let ecosystems = self.ecosystems()?;
         Ok(Status {
             path: self.path.clone(),
             schema_version: SCHEMA_VERSION,
@@ -375,6 +364,28 @@ impl Db {
             sources,
             ecosystems,
         })
+    }
+
+    /// `meta.built_at`: when the database was last written.
+    fn built_at(&self) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .at(&self.path)
+    }
+
+    /// Records per full ecosystem (`Debian:12`), sorted by ecosystem: the small
+    /// `ecosystem_counts` table kept at build time, no scan of `affected`.
+    pub fn ecosystems(&self) -> Result<Vec<(String, u64)>> {
+        self.conn
+            .prepare_cached("SELECT ecosystem, records FROM ecosystem_counts ORDER BY ecosystem")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .at(&self.path)
     }
 
     /// The rows of `sources`, by name.
@@ -408,12 +419,7 @@ impl Db {
     pub fn scan_info(&self) -> Result<ScanInfo> {
         let c = &self.conn;
         let p = &self.path;
-        let built_at = c
-            .query_row("SELECT value FROM meta WHERE key = 'built_at'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .at(p)?;
+        let built_at = self.built_at()?;
         // Stored at build time; databases built before `meta.records` existed count it (from
         // the `records.id` index: still 6 MB read on 200,000 records, ~20 ms).
         let stored: Option<String> = c

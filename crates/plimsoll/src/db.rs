@@ -279,9 +279,14 @@ pub enum ScanDb {
     /// refreshed when a day old or lacking an ecosystem the scan needs, unless `--offline`.
     Managed {
         path: PathBuf,
-        /// Whether the file exists and opened (it was checked).
-        exists: bool,
+        /// The database as it is, opened (and so checked) early; `None` when missing.
+        db: Option<vulndb::Db>,
     },
+}
+
+/// Whether the scan looks for vulnerabilities (`--scanners`), and so needs a database.
+pub fn wants_vulns(args: &cli::ScanDbArgs) -> bool {
+    args.scanners.iter().any(|s| s == "vuln")
 }
 
 /// Settles the database of a scan. `None` when the scan looks for nothing that needs one
@@ -290,7 +295,7 @@ pub fn prepare_for_scan(
     args: &cli::ScanDbArgs,
     cache: &Option<PathBuf>,
 ) -> anyhow::Result<Option<ScanDb>> {
-    if !args.scanners.iter().any(|s| s == "vuln") {
+    if !wants_vulns(args) {
         return Ok(None);
     }
     // A database named with --db is the user's: used as it is, never downloaded into.
@@ -303,8 +308,8 @@ pub fn prepare_for_scan(
     }
     let path = cache_dir(cache).join("db").join("plimsoll.db");
     if path.exists() {
-        vulndb::Db::open(&path).map_err(input_err)?;
-        return Ok(Some(ScanDb::Managed { path, exists: true }));
+        let db = vulndb::Db::open(&path).map_err(input_err)?;
+        return Ok(Some(ScanDb::Managed { path, db: Some(db) }));
     }
     if args.offline {
         return Err(input_err(format!(
@@ -312,10 +317,7 @@ pub fn prepare_for_scan(
             path.display()
         )));
     }
-    Ok(Some(ScanDb::Managed {
-        path,
-        exists: false,
-    }))
+    Ok(Some(ScanDb::Managed { path, db: None }))
 }
 
 /// Opens the database of a scan whose packages are known: a managed database is first
@@ -327,14 +329,14 @@ pub fn open_prepared(
     prepared: ScanDb,
     packages: &[plimsoll_model::Package],
     args: &cli::ScanDbArgs,
-    cache: &Option<PathBuf>,
     quiet: bool,
     no_progress: bool,
 ) -> anyhow::Result<Option<Opened>> {
-    let (path, exists) = match prepared {
+    let (path, mut db) = match prepared {
         ScanDb::Given(o) => return Ok(Some(*o)),
-        ScanDb::Managed { path, exists } => (path, exists),
+        ScanDb::Managed { path, db } => (path, db),
     };
+    let exists = db.is_some();
     let opts = plimsoll_match::MatchOptions {
         comprehensive: args.detection_priority == "comprehensive",
     };
@@ -343,12 +345,10 @@ pub fn open_prepared(
         .filter(|e| vulndb::update::DEFAULT_ECOSYSTEMS.contains(&e.as_str()))
         .collect();
     let mut warnings = Vec::new();
-    let plan = if exists {
-        let st = vulndb::Db::open(&path)
-            .map_err(input_err)?
-            .status()
-            .map_err(input_err)?;
-        refresh_plan(&st, &needed)
+    let plan = if let Some(d) = &db {
+        let info = d.scan_info().map_err(input_err)?;
+        let ecosystems = d.ecosystems().map_err(input_err)?;
+        refresh_plan(&info, &ecosystems, &needed)
     } else {
         Some(Refresh {
             ecosystems: needed.clone(),
@@ -385,6 +385,8 @@ pub fn open_prepared(
             let bar = start_bar(quiet, no_progress, progress);
             let result = vulndb::update::update(&path, &client, &uopts);
             stop_bar(bar);
+            // The update renamed a new file into place (or left the old one): read that.
+            db = None;
             match result {
                 Ok(rep) => {
                     for (source, error) in rep.failures() {
@@ -407,7 +409,11 @@ pub fn open_prepared(
         }
         None => {}
     }
-    let mut opened = open_for_scan(&path, cache, args.db_max_age)?;
+    let db = match db {
+        Some(d) => d,
+        None => vulndb::Db::open(&path).map_err(input_err)?,
+    };
+    let mut opened = describe(db, &path, args.db_max_age)?;
     warnings.append(&mut opened.warnings);
     opened.warnings = warnings;
     Ok(Some(opened))
@@ -422,14 +428,18 @@ struct Refresh {
 
 /// A refresh is due when the database is older than [`REFRESH_AFTER`] (then every ecosystem
 /// it has, plus the needed ones), or lacks a needed ecosystem (then those alone).
-fn refresh_plan(st: &vulndb::Status, needed: &[String]) -> Option<Refresh> {
+fn refresh_plan(
+    st: &vulndb::ScanInfo,
+    ecosystems: &[(String, u64)],
+    needed: &[String],
+) -> Option<Refresh> {
     let mut have: std::collections::BTreeSet<String> = st
         .sources
         .iter()
         .filter_map(|s| s.name.strip_prefix("osv:").map(str::to_string))
         .collect();
     have.extend(
-        st.ecosystems
+        ecosystems
             .iter()
             .map(|(e, _)| vulndb::base_ecosystem(e).to_string()),
     );
@@ -485,6 +495,16 @@ pub fn open_for_scan(
         }
     }
     let db = vulndb::Db::open(&db_file).map_err(input_err)?;
+    let mut opened = describe(db, path, max_age)?;
+    warnings.append(&mut opened.warnings);
+    opened.warnings = warnings;
+    Ok(opened)
+}
+
+/// What a report says about an opened database (`path` as the user knows it), with a
+/// warning when it is older than `max_age`.
+fn describe(db: vulndb::Db, path: &Path, max_age: Duration) -> anyhow::Result<Opened> {
+    let mut warnings = Vec::new();
     let st = db.scan_info().map_err(input_err)?;
     let age = st.built_at.as_deref().and_then(vulndb::age);
     if let Some(age) = age

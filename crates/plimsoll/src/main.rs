@@ -75,13 +75,7 @@ fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
     // download.
     let prepared = prepare_db(&args.db, &args.image.cache_dir)?;
     let (mut report, scan) = scan_image_ref(&args.image)?;
-    attach_db(
-        &mut report,
-        prepared,
-        &args.db,
-        &args.image.cache_dir,
-        &args.image.output,
-    )?;
+    attach_db(&mut report, prepared, &args.db, &args.image.output)?;
     let code = finish(&report, &scan, &args.image.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
@@ -89,13 +83,7 @@ fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare_db(&args.db, &args.cache_dir)?;
     let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
-    attach_db(
-        &mut report,
-        prepared,
-        &args.db,
-        &args.cache_dir,
-        &args.output,
-    )?;
+    attach_db(&mut report, prepared, &args.db, &args.output)?;
     let code = finish(&report, &scan, &args.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
@@ -119,7 +107,6 @@ fn attach_db(
     report: &mut model::Report,
     prepared: Option<db::ScanDb>,
     args: &cli::ScanDbArgs,
-    cache_dir: &Option<std::path::PathBuf>,
     out: &OutputArgs,
 ) -> anyhow::Result<Option<plimsoll_vulndb::Db>> {
     // Read before any download or match: a named file that is missing or invalid is an
@@ -134,14 +121,7 @@ fn attach_db(
     let Some(prepared) = prepared else {
         return Ok(None);
     };
-    let opened = db::open_prepared(
-        prepared,
-        &report.packages,
-        args,
-        cache_dir,
-        out.quiet,
-        out.no_progress,
-    )?;
+    let opened = db::open_prepared(prepared, &report.packages, args, out.quiet, out.no_progress)?;
     let mut db = None;
     if let Some(o) = opened {
         let opts = plimsoll_match::MatchOptions {
@@ -179,14 +159,7 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let (mut report, _scan) = scan_image_ref(&a.image)?;
-    let Some(db) = attach_db(
-        &mut report,
-        prepared,
-        &a.db,
-        &a.image.cache_dir,
-        &a.image.output,
-    )?
-    else {
+    let Some(db) = attach_db(&mut report, prepared, &a.db, &a.image.output)? else {
         return Err(input_err(format!(
             "{}: no package belongs to an ecosystem with vulnerability data",
             a.image.reference
@@ -260,7 +233,7 @@ fn gate_exit_unless(code: ExitCode, report: &model::Report, args: &cli::ScanDbAr
 }
 
 fn view(args: &cli::ScanDbArgs) -> View {
-    match (args.scanners.iter().any(|s| s == "vuln"), args.group_by) {
+    match (db::wants_vulns(args), args.group_by) {
         (false, _) => View::Image,
         (true, cli::GroupBy::Package) => {
             View::Vulnerabilities(plimsoll_report::GroupBy::Package, args.top)
@@ -532,13 +505,7 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         View::Image => View::Inventory,
         v => v,
     };
-    attach_db(
-        &mut report,
-        prepared,
-        &args.db,
-        &args.cache_dir,
-        &args.output,
-    )?;
+    attach_db(&mut report, prepared, &args.db, &args.output)?;
     emit(&report, &args.output, v)?;
     Ok(gate_exit(&report, &args.db).unwrap_or(ExitCode::SUCCESS))
 }
