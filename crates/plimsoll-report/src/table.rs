@@ -36,8 +36,8 @@ pub struct TableOptions {
     /// Table width in columns (the terminal's).
     pub width: u16,
     pub group_by: GroupBy,
-    /// Show only the N findings of highest risk (`--top N`); the summary lines still count
-    /// all of them.
+    /// Show only the first N findings, which are those of highest risk in a scored report
+    /// (`--top N`); the summary lines still count all of them.
     pub top: Option<usize>,
 }
 
@@ -70,10 +70,8 @@ pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
     let trimmed;
     let shown = match opts.top {
         Some(n) if n < report.vulnerabilities.len() => {
+            // The findings are in risk order already (plimsoll-policy's `score_report`).
             let mut r = report.clone();
-            let risk = |f: &Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
-            r.vulnerabilities
-                .sort_by(|a, b| risk(b).total_cmp(&risk(a)));
             r.vulnerabilities.truncate(n);
             let _ = writeln!(
                 out,
