@@ -439,6 +439,14 @@ pub struct Finding {
     pub risk: Option<Risk>,
 }
 
+impl Finding {
+    /// Whether `id` names this finding: its id or one of its aliases, in any case
+    /// (`ghsa-9wx4-h78v-vm56` names the CVE-2024-35195 finding that merged it).
+    pub fn is_named(&self, id: &str) -> bool {
+        self.id.eq_ignore_ascii_case(id) || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(id))
+    }
+}
+
 /// A finding's risk score: the sum of its factors' points, clamped to 0–10.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Risk {

@@ -80,12 +80,7 @@ pub(crate) struct Subject<'a> {
 impl Subject<'_> {
     /// Whether `id` is the finding's id or one of its aliases (case-insensitive).
     pub fn has_id(&self, id: &str) -> bool {
-        self.finding.id.eq_ignore_ascii_case(id)
-            || self
-                .finding
-                .aliases
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(id))
+        self.finding.is_named(id)
     }
 }
 

@@ -166,21 +166,17 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         )));
     };
     let wanted = args.vuln_id.trim();
-    let is = |f: &model::Finding| {
-        f.id.eq_ignore_ascii_case(wanted)
-            || f.aliases.iter().any(|x| x.eq_ignore_ascii_case(wanted))
-    };
     let mut hits: Vec<(&model::Finding, Option<&model::Suppressed>)> = report
         .vulnerabilities
         .iter()
-        .filter(|f| is(f))
+        .filter(|f| f.is_named(wanted))
         .map(|f| (f, None))
         .collect();
     hits.extend(
         report
             .suppressed
             .iter()
-            .filter(|s| is(&s.finding))
+            .filter(|s| s.finding.is_named(wanted))
             .map(|s| (&s.finding, Some(s))),
     );
     if hits.is_empty() {
