@@ -252,6 +252,7 @@ pub fn artifact(image: &Image, scan: &ImageScan) -> model::Artifact {
         config,
         created: image.config.created().clone(),
         layers,
+        base_image: None,
         files: scan.tree.len() as u64,
     }
 }

@@ -624,6 +624,13 @@ fn finding(
     let title = status_hits
         .iter()
         .find_map(|h| h.adv.record.summary.clone());
+    // RFC 3339 UTC timestamps of one shape: the smallest string is the earliest.
+    let published = all
+        .iter()
+        .filter_map(|h| h.adv.record.published.as_deref())
+        .filter(|p| !p.is_empty())
+        .min()
+        .map(str::to_string);
     let loc = pkg.locations.first();
     let layer = loc.and_then(|l| l.layer);
     let layer_created_by = layer.and_then(|i| {
@@ -658,6 +665,8 @@ fn finding(
         title,
         upstream_match: plan.family == Family::Language && pkg.owned_by.is_some(),
         risk: None,
+        published,
+        in_base_image: None,
     }))
 }
 

@@ -132,6 +132,9 @@ pub struct Artifact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     pub layers: Vec<Layer>,
+    /// Which of `layers` came from the base image, and how that was decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_image: Option<BaseImage>,
     /// Number of files in the merged (final) filesystem view.
     #[serde(default)]
     pub files: u64,
@@ -154,9 +157,29 @@ impl Artifact {
             config: None,
             created: None,
             layers: Vec::new(),
+            base_image: None,
             files: 0,
         }
     }
+}
+
+/// The base image an image was built on: its first `layers` layers came from it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+pub struct BaseImage {
+    /// How it was decided: `annotation` (the manifest's `org.opencontainers.image.base.*`),
+    /// `label` (the same keys as config labels), `base-image` (`--base-image`, layer
+    /// diff_ids compared) or `history` (the layers up to the base's final CMD/ENTRYPOINT).
+    pub method: String,
+    /// The base image's reference, when known (`docker.io/library/debian:12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The base image's manifest digest, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Layers 0..layers are the base image's.
+    pub layers: usize,
+    /// The evidence, for people: `history entry 3 "CMD [\"bash\"]" ends the base image`.
+    pub detail: String,
 }
 
 /// An OS/architecture pair as OCI platforms spell it (`linux/arm64/v8`).
@@ -437,6 +460,14 @@ pub struct Finding {
     /// How urgent it is, 0–10, with the factors that made it so (`docs/policy.md`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<Risk>,
+    /// When the vulnerability was disclosed: the earliest OSV `published` among the records
+    /// merged (RFC 3339). CVE SLOs count from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    /// Whether the package came with the base image (`artifact.base_image` says how that
+    /// was decided); absent when no base image could be told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_base_image: Option<bool>,
 }
 
 impl Finding {
@@ -478,11 +509,79 @@ pub struct Suppressed {
 }
 
 /// The CI gate's decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Gate {
     /// `pass` or `fail`.
     pub result: String,
     /// Why it failed (or what it checked), one sentence each.
     #[serde(default)]
     pub reasons: Vec<String>,
+    /// The policy file that decided, when `--policy` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Every policy rule that was violated, `block` and `alert` alike.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+    /// Policy exceptions that excused something, and those that expired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionUse>,
+    /// Deadlines coming up (a CVE SLO's warning window), stale or expired exceptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A policy rule and what violated it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    /// The rule's `name`, and where it is written (`policy.yaml:12`).
+    pub rule: String,
+    pub at: String,
+    /// `block` or `alert`.
+    pub action: String,
+    /// The rule's conditions, for people: `severity >= HIGH and fix available`.
+    pub condition: String,
+    /// The findings that violated it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FindingRef>,
+    /// The packages that violated it (`packages[].id`), for package and license rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// What the image itself violated, for image-fact rules (`runs as root`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image: Vec<String>,
+}
+
+/// A finding named in a violation or an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingRef {
+    pub id: String,
+    pub package_id: String,
+    pub package_name: String,
+    pub installed_version: String,
+    /// Why this finding violated the rule, when it needs saying (`fix available for 40
+    /// days, SLO 30`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A policy exception that applied or expired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExceptionUse {
+    /// Where it is written (`policy.yaml:40`).
+    pub at: String,
+    pub justification: String,
+    /// `YYYY-MM-DD`.
+    pub expires: String,
+    /// True when it has expired and so excused nothing.
+    pub expired: bool,
+    /// Rules whose violations it excused (or would have, when expired).
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FindingRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// True when it excused an image-fact violation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub image: bool,
 }

@@ -551,6 +551,8 @@ mod tests {
             title: None,
             upstream_match: false,
             risk: None,
+            published: None,
+            in_base_image: None,
         }
     }
 

@@ -79,6 +79,7 @@ pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
                 "no unsuppressed vulnerability of {scope} ({} suppressed)",
                 report.suppressed.len()
             )],
+            ..Gate::default()
         };
     }
     let mut reasons = vec![format!(
@@ -105,6 +106,7 @@ pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
     Gate {
         result: "fail".into(),
         reasons,
+        ..Gate::default()
     }
 }
 
@@ -136,6 +138,8 @@ mod tests {
             title: None,
             upstream_match: false,
             risk: None,
+            published: None,
+            in_base_image: None,
         }
     }
 

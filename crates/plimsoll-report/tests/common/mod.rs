@@ -261,6 +261,7 @@ pub fn sample_report() -> Report {
                 layer(2, "COPY app /app # buildkit"),
                 layer(3, "COPY bin /usr/local/bin # buildkit"),
             ],
+            base_image: None,
             files: 12,
         },
         packages: vec![
@@ -365,6 +366,8 @@ fn finding(
         title: None,
         upstream_match: false,
         risk: None,
+        published: None,
+        in_base_image: None,
     }
 }
 
@@ -511,6 +514,7 @@ pub fn vuln_report() -> Report {
     r.gate = Some(Gate {
         result: "fail".into(),
         reasons: vec!["5 findings of severity HIGH or CRITICAL remain (--exit-code 1)".into()],
+        ..Gate::default()
     });
     r.database = Some(DatabaseInfo {
         path: "plimsoll.db".into(),
