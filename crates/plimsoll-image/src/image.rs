@@ -101,6 +101,9 @@ pub struct Image {
     pub config: ImageConfiguration,
     pub platform: Platform,
     pub layers: Vec<LayerDescriptor>,
+    /// The manifest's annotations (`org.opencontainers.image.base.name`…), sorted; empty for
+    /// docker-archive, whose `manifest.json` has none.
+    pub annotations: BTreeMap<String, String>,
     store: Arc<Store>,
     cache: Option<BlobCache>,
 }
@@ -496,6 +499,12 @@ fn build_image(
     }
     attach_config(input, &config, &mut layers)?;
     let platform = config_platform(&config);
+    let annotations = picked
+        .manifest
+        .annotations()
+        .as_ref()
+        .map(|a| a.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
     Ok(Image {
         input: input.to_string(),
         source,
@@ -509,6 +518,7 @@ fn build_image(
         config,
         platform,
         layers,
+        annotations,
         store: Arc::new(store),
         cache,
     })
@@ -696,6 +706,7 @@ fn open_docker_archive(
         config,
         platform,
         layers,
+        annotations: BTreeMap::new(),
         store: Arc::new(Store::Archive(idx)),
         cache: None,
     })

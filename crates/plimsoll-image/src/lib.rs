@@ -9,9 +9,12 @@
 //! analyzers registered interest in, and per-layer facts. [`scan_dir`] does the same for a
 //! directory, as one layer.
 //!
+//! [`base_image`] decides which layers came from the base image.
+//!
 //! This crate does not know what packages are; that is `plimsoll-catalog`'s job.
 
 pub mod archive;
+pub mod base;
 pub mod cache;
 pub mod digest;
 pub mod error;
@@ -24,6 +27,7 @@ pub mod scan;
 pub mod source;
 pub mod walker;
 
+pub use base::base_image;
 pub use cache::BlobCache;
 pub use digest::Digest;
 pub use error::{Error, Result};

@@ -350,6 +350,7 @@ pub struct ImageBuilder {
     variant: Option<String>,
     config: serde_json::Value,
     created: String,
+    annotations: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Default for ImageBuilder {
@@ -369,6 +370,7 @@ impl ImageBuilder {
             variant: None,
             config: serde_json::json!({}),
             created: "2026-01-02T03:04:05Z".into(),
+            annotations: serde_json::Map::new(),
         }
     }
     /// Adds a layer made by `created_by`.
@@ -421,6 +423,11 @@ impl ImageBuilder {
     }
     pub fn cmd(mut self, c: &[&str]) -> Self {
         self.config["Cmd"] = serde_json::json!(c);
+        self
+    }
+    /// Adds an annotation to the image manifest (`org.opencontainers.image.base.name`…).
+    pub fn annotation(mut self, k: &str, v: &str) -> Self {
+        self.annotations.insert(k.into(), v.into());
         self
     }
     pub fn label(mut self, k: &str, v: &str) -> Self {
@@ -480,12 +487,15 @@ impl ImageBuilder {
             config["variant"] = v.clone().into();
         }
         let config = Blob::new(config_mt, serde_json::to_vec(&config).unwrap());
-        let manifest = serde_json::json!({
+        let mut manifest = serde_json::json!({
             "schemaVersion": 2,
             "mediaType": manifest_mt,
             "config": config.descriptor(),
             "layers": layers.iter().map(Blob::descriptor).collect::<Vec<_>>(),
         });
+        if !self.annotations.is_empty() {
+            manifest["annotations"] = self.annotations.clone().into();
+        }
         let manifest = Blob::new(manifest_mt, serde_json::to_vec_pretty(&manifest).unwrap());
         BuiltImage {
             config,
