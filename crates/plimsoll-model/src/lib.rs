@@ -42,6 +42,51 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+impl Report {
+    /// Sets every finding's `in_base_image` (suppressed ones too) from the artifact's base
+    /// image: `true` for packages found in its layers, `false` for the others, absent for
+    /// findings without a layer or when no base image was told apart.
+    pub fn mark_base_image(&mut self) {
+        let base = self.artifact.base_image.clone();
+        let holds = |f: &mut Finding| {
+            f.in_base_image = base.as_ref().and_then(|b| b.holds(f.layer));
+        };
+        self.vulnerabilities.iter_mut().for_each(holds);
+        self.suppressed
+            .iter_mut()
+            .map(|s| &mut s.finding)
+            .for_each(holds);
+    }
+
+    /// `--exclude-base-image`: moves the findings that came with the base image to
+    /// `suppressed` (`suppressed_by: "exclude-base-image"`), with a reason naming the base
+    /// and how it was decided. Returns how many moved. Runs after
+    /// [`Report::mark_base_image`].
+    pub fn exclude_base_image(&mut self) -> usize {
+        let Some(base) = &self.artifact.base_image else {
+            return 0;
+        };
+        let (moved, kept): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.vulnerabilities)
+            .into_iter()
+            .partition(|f| f.in_base_image == Some(true));
+        self.vulnerabilities = kept;
+        let n = moved.len();
+        for f in moved {
+            let reason = format!(
+                "layer {} is from {}",
+                f.layer.unwrap_or_default(),
+                base.describe()
+            );
+            self.suppressed.push(Suppressed {
+                finding: f,
+                suppressed_by: "exclude-base-image".into(),
+                reason,
+            });
+        }
+        n
+    }
+}
+
 /// The program that wrote a report: with the database's age, what decides how far to trust
 /// a clean result.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -180,6 +225,27 @@ pub struct BaseImage {
     pub layers: usize,
     /// The evidence, for people: `history entry 3 "CMD [\"bash\"]" ends the base image`.
     pub detail: String,
+}
+
+impl BaseImage {
+    /// Whether a package found in `layer` came with the base image (`None` without a layer).
+    pub fn holds(&self, layer: Option<usize>) -> Option<bool> {
+        layer.map(|l| l < self.layers)
+    }
+
+    /// `base image docker.io/library/debian:12 (layers 0–1, decided by label)`, or
+    /// `the base image (layer 0, decided by history)` when it has no name.
+    pub fn describe(&self) -> String {
+        let span = match self.layers {
+            1 => "layer 0".to_string(),
+            n => format!("layers 0–{}", n.saturating_sub(1)),
+        };
+        let name = self.name.as_deref().or(self.digest.as_deref());
+        match name {
+            Some(n) => format!("base image {n} ({span}, decided by {})", self.method),
+            None => format!("the base image ({span}, decided by {})", self.method),
+        }
+    }
 }
 
 /// An OS/architecture pair as OCI platforms spell it (`linux/arm64/v8`).
@@ -584,4 +650,70 @@ pub struct ExceptionUse {
     /// True when it excused an image-fact violation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(id: &str, layer: Option<usize>) -> Finding {
+        let mut f: Finding = serde_json::from_value(serde_json::json!({
+            "id": id, "package_id": "p", "package_name": "p", "matched_ecosystem": "Debian:12",
+            "matched_name": "p", "installed_version": "1", "status": "fixed",
+            "severity": "HIGH", "kev": false, "data_source": "DSA-1",
+        }))
+        .unwrap();
+        f.layer = layer;
+        f
+    }
+
+    #[test]
+    fn base_image_findings_are_marked_and_excluded_with_a_reason() {
+        let mut r: Report = serde_json::from_value(serde_json::json!({
+            "schema_version": SCHEMA_VERSION,
+            "artifact": {"name": "app", "kind": "container_image", "source": "oci-layout", "layers": []},
+        }))
+        .unwrap();
+        r.vulnerabilities = vec![
+            finding("CVE-1", Some(0)),
+            finding("CVE-2", Some(1)),
+            finding("CVE-3", Some(2)),
+            finding("CVE-4", None),
+        ];
+        r.suppressed.push(Suppressed {
+            finding: finding("CVE-5", Some(0)),
+            suppressed_by: "vex".into(),
+            reason: "x".into(),
+        });
+        // No base image: nothing marked, nothing excluded.
+        r.mark_base_image();
+        assert!(r.vulnerabilities.iter().all(|f| f.in_base_image.is_none()));
+        assert_eq!(r.exclude_base_image(), 0);
+
+        r.artifact.base_image = Some(BaseImage {
+            method: "label".into(),
+            name: Some("docker.io/library/debian:12".into()),
+            digest: None,
+            layers: 2,
+            detail: "…".into(),
+        });
+        r.mark_base_image();
+        let marks: Vec<Option<bool>> = r.vulnerabilities.iter().map(|f| f.in_base_image).collect();
+        assert_eq!(marks, [Some(true), Some(true), Some(false), None]);
+        assert_eq!(r.suppressed[0].finding.in_base_image, Some(true));
+
+        assert_eq!(r.exclude_base_image(), 2);
+        let left: Vec<&str> = r.vulnerabilities.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(left, ["CVE-3", "CVE-4"]);
+        let s = &r.suppressed[1];
+        assert_eq!(
+            (s.finding.id.as_str(), s.suppressed_by.as_str()),
+            ("CVE-1", "exclude-base-image")
+        );
+        assert_eq!(
+            s.reason,
+            "layer 0 is from base image docker.io/library/debian:12 (layers 0–1, decided by label)"
+        );
+        assert_eq!(r.suppressed.len(), 3);
+    }
 }

@@ -2,14 +2,15 @@
 //! (<https://github.github.com/gfm/>).
 //!
 //! A heading naming the image, the summary and provenance lines, one table of every finding
-//! (most severe first), and a collapsed `<details>` block per layer that brought findings in.
+//! (most severe first; two, the base image's and the application's, when the report tells
+//! the base image apart), and a collapsed `<details>` block per layer that brought findings in.
 //! Every cell is escaped: a `|` would end the cell, and package names, versions and titles come
 //! from the scanned image and the advisory data, so `<`, `[`, `*`… are escaped too (GFM
 //! renders raw HTML and links in comments).
 
 use crate::summary;
-use plimsoll_model::{Finding, Report};
-use std::collections::BTreeMap;
+use plimsoll_model::{Finding, Package, Report};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 /// The report as a Markdown comment.
@@ -49,29 +50,50 @@ pub fn to_markdown(report: &Report) -> String {
         out.push_str("No vulnerabilities found.\n");
         return out;
     }
-    out.push_str("| Severity | Vulnerability | Package | Installed | Fixed | Status | Layer |\n");
-    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
     let sorted = summary::sorted(&report.vulnerabilities);
-    for f in &sorted {
-        let p = pkgs.get(f.package_id.as_str()).copied();
-        let kev = if f.kev { " (KEV)" } else { "" };
-        let _ = writeln!(
-            out,
-            "| {}{kev} | {} | {} | {} | {} | {} | {} |",
-            f.severity,
-            link(&f.id),
-            escape(&f.package_name),
-            escape(summary::installed(f, p)),
-            escape(&f.fixed_versions.join(", ")),
-            summary::status_str(f.status),
-            f.layer.map(|l| l.to_string()).unwrap_or_default()
-        );
+    match summary::split_base(report, &report.vulnerabilities) {
+        None => {
+            findings_table(&mut out, &pkgs, &sorted);
+            out.push('\n');
+        }
+        Some((b, base, app)) => {
+            let n = a.layers.len().max(b.layers);
+            let name = b
+                .name
+                .as_deref()
+                .or(b.digest.as_deref())
+                .map(|n| format!(" <code>{}</code>", escape(n)))
+                .unwrap_or_default();
+            let parts = [
+                (
+                    format!(
+                        "Base image{name} ({}, decided by {})",
+                        summary::span(0, b.layers),
+                        escape(&b.method)
+                    ),
+                    base,
+                ),
+                (format!("Application ({})", summary::span(b.layers, n)), app),
+            ];
+            for (title, fs) in parts {
+                let c = summary::counts(&fs);
+                let _ = writeln!(
+                    out,
+                    "### {title}: {} vulnerabilities ({})\n",
+                    fs.len(),
+                    summary::by_severity(&c)
+                );
+                if !fs.is_empty() {
+                    findings_table(&mut out, &pkgs, &summary::sorted(&fs));
+                    out.push('\n');
+                }
+            }
+        }
     }
     let mut per_layer: BTreeMap<Option<usize>, Vec<&Finding>> = BTreeMap::new();
     for f in sorted {
         per_layer.entry(f.layer).or_default().push(f);
     }
-    out.push('\n');
     for (li, fs) in per_layer {
         let title = match li {
             Some(i) => {
@@ -107,6 +129,27 @@ pub fn to_markdown(report: &Report) -> String {
         out.push_str("\n</details>\n\n");
     }
     out
+}
+
+/// One table row per finding, in the order given.
+fn findings_table(out: &mut String, pkgs: &HashMap<&str, &Package>, fs: &[&Finding]) {
+    out.push_str("| Severity | Vulnerability | Package | Installed | Fixed | Status | Layer |\n");
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    for f in fs {
+        let p = pkgs.get(f.package_id.as_str()).copied();
+        let kev = if f.kev { " (KEV)" } else { "" };
+        let _ = writeln!(
+            out,
+            "| {}{kev} | {} | {} | {} | {} | {} | {} |",
+            f.severity,
+            link(&f.id),
+            escape(&f.package_name),
+            escape(summary::installed(f, p)),
+            escape(&f.fixed_versions.join(", ")),
+            summary::status_str(f.status),
+            f.layer.map(|l| l.to_string()).unwrap_or_default()
+        );
+    }
 }
 
 fn link(id: &str) -> String {

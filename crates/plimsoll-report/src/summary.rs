@@ -1,7 +1,7 @@
 //! What every vulnerability format says the same way: counts by severity, the order findings
 //! are listed in, the scanner and database line, and a shortened layer instruction.
 
-use plimsoll_model::{Finding, FixStatus, Package, Report, Severity};
+use plimsoll_model::{BaseImage, Finding, FixStatus, Package, Report, Severity};
 use std::collections::{BTreeMap, HashMap};
 
 /// Severities from the most to the least severe, the order every summary lists them in.
@@ -172,6 +172,39 @@ pub fn short_created_by(s: &str, max: usize) -> String {
     } else {
         s
     }
+}
+
+/// The base image decision on one line: `docker.io/library/debian:12, layer 0 (label: …)`.
+pub fn base_image_line(b: &BaseImage) -> String {
+    let name = b
+        .name
+        .as_deref()
+        .or(b.digest.as_deref())
+        .unwrap_or("(unnamed)");
+    format!("{name}, {} ({}: {})", span(0, b.layers), b.method, b.detail)
+}
+
+/// `layer 0`, `layers 1–3`, `no layers`: layers `from..to`.
+pub(crate) fn span(from: usize, to: usize) -> String {
+    match to.saturating_sub(from) {
+        0 => "no layers".into(),
+        1 => format!("layer {from}"),
+        _ => format!("layers {from}–{}", to - 1),
+    }
+}
+
+/// The report's findings split into those of the base image and the others (the
+/// application's, and any not attributed to a layer); `None` without a base image.
+pub(crate) fn split_base<'a>(
+    r: &'a Report,
+    fs: &'a [Finding],
+) -> Option<(&'a BaseImage, Vec<Finding>, Vec<Finding>)> {
+    let b = r.artifact.base_image.as_ref()?;
+    let (base, app) = fs
+        .iter()
+        .cloned()
+        .partition(|f| b.holds(f.layer) == Some(true));
+    Some((b, base, app))
 }
 
 /// The OSV page of a vulnerability id.

@@ -6,6 +6,10 @@
 //! tells a developer which Dockerfile line to change. Both end with Trivy's summary line
 //! (`Total: 6 (CRITICAL: 1, …)`) and the suppressed count.
 //!
+//! When the report tells the base image apart (`artifact.base_image`), either view comes in
+//! two parts, the base image's findings and the application's, each with its own total: a
+//! team sees what it owns and what a base image update would fix.
+//!
 //! Colour is the caller's decision ([`TableOptions::color`]): it must be off when `NO_COLOR`
 //! is set (<https://no-color.org>) or the output is not a terminal. Without it the output
 //! holds no escape sequence at all.
@@ -83,9 +87,53 @@ pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
         }
         _ => report,
     };
-    match opts.group_by {
-        GroupBy::Package => by_package(shown, opts, &mut out),
-        GroupBy::Layer => by_layer(shown, opts, &mut out),
+    match summary::split_base(report, &report.vulnerabilities) {
+        None => match opts.group_by {
+            GroupBy::Package => by_package(shown, opts, &mut out),
+            GroupBy::Layer => by_layer(shown, opts, &mut out, &|_| true),
+        },
+        Some((b, base, app)) => {
+            // Two parts, each with its own counts (of all findings, also under --top): what
+            // the base image brought, and what the team that builds this image owns.
+            let name = b
+                .name
+                .as_deref()
+                .or(b.digest.as_deref())
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            let n = report.artifact.layers.len().max(b.layers);
+            let parts = [
+                (
+                    format!(
+                        "Base image{name} ({}, decided by {})",
+                        summary::span(0, b.layers),
+                        b.method
+                    ),
+                    base,
+                    true,
+                ),
+                (
+                    format!("Application ({})", summary::span(b.layers, n)),
+                    app,
+                    false,
+                ),
+            ];
+            let (shown_base, shown_app) = match summary::split_base(shown, &shown.vulnerabilities) {
+                Some((_, x, y)) => (x, y),
+                None => (Vec::new(), Vec::new()),
+            };
+            for ((title, all, in_base), part) in parts.into_iter().zip([shown_base, shown_app]) {
+                let _ = writeln!(out, "\n{title}: {}", summary::total_line(&all));
+                let mut r = shown.clone();
+                r.vulnerabilities = part;
+                match opts.group_by {
+                    GroupBy::Package => by_package(&r, opts, &mut out),
+                    GroupBy::Layer => by_layer(&r, opts, &mut out, &|l| {
+                        b.holds(l).unwrap_or(false) == in_base
+                    }),
+                }
+            }
+        }
     }
     if let Some(g) = &report.gate {
         let _ = writeln!(out, "\nGate: {}", g.result);
@@ -209,7 +257,14 @@ fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
     }
 }
 
-fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
+/// The layers `keep` accepts (`None`: findings not attributed to a layer), each with what it
+/// brought in.
+fn by_layer(
+    report: &Report,
+    opts: &TableOptions,
+    out: &mut String,
+    keep: &dyn Fn(Option<usize>) -> bool,
+) {
     let pkgs = summary::packages_by_id(report);
     let mut per_layer: BTreeMap<Option<usize>, Vec<&Finding>> = BTreeMap::new();
     for f in summary::sorted(&report.vulnerabilities) {
@@ -226,6 +281,7 @@ fn by_layer(report: &Report, opts: &TableOptions, out: &mut String) {
                 .copied()
                 .filter(|k| k.is_none_or(|i| !report.artifact.layers.iter().any(|l| l.index == i))),
         )
+        .filter(|l| keep(*l))
         .collect();
     for li in layers {
         let fs = per_layer.get(&li).map(Vec::as_slice).unwrap_or(&[]);

@@ -539,3 +539,70 @@ fn top_n_shows_the_highest_risk_findings_and_counts_all() {
     );
     assert_eq!(all, big);
 }
+
+/// The same scan with its base image told apart: `debian:12`'s layer 0, from the label.
+fn with_base_image() -> plimsoll_model::Report {
+    let mut r = vuln_report();
+    r.artifact.base_image = Some(plimsoll_model::BaseImage {
+        method: "label".into(),
+        name: Some("docker.io/library/debian:12".into()),
+        digest: None,
+        layers: 1,
+        detail: "config label org.opencontainers.image.base.name names it; history entry 1 \
+                 (CMD [\"bash\"]) ends the base image: layer 0"
+            .into(),
+    });
+    r.mark_base_image();
+    r
+}
+
+#[test]
+fn table_with_a_base_image_shows_base_and_application_apart() {
+    let r = with_base_image();
+    let t = vulnerability_table(&r, &plain(GroupBy::Package));
+    // Every finding of layer 0 is under the base image, every other under the application.
+    let base_at = t.find("\nBase image docker.io/library/debian:12 (layer 0, decided by label): Total: 3 (CRITICAL: 0, HIGH: 2, MEDIUM: 0, LOW: 1, UNKNOWN: 0)").unwrap();
+    let app_at = t.find("\nApplication (layers 1–3): Total: 4 (CRITICAL: 1, HIGH: 2, MEDIUM: 1, LOW: 0, UNKNOWN: 0)").unwrap();
+    assert!(base_at < app_at);
+    for f in &r.vulnerabilities {
+        let at = t.find(&format!("┆ {} ", f.id)).unwrap();
+        assert_eq!(at < app_at, f.layer == Some(0), "{}", f.id);
+    }
+    // The overall total stays.
+    assert!(t.contains("\nTotal: 7 (CRITICAL: 1, HIGH: 4, MEDIUM: 1, LOW: 1, UNKNOWN: 0)"));
+    assert_snapshot("table-base-image.txt", &t);
+
+    let by_layer = vulnerability_table(&r, &plain(GroupBy::Layer));
+    let app_at = by_layer.find("\nApplication (layers 1–3)").unwrap();
+    assert!(by_layer.find("\nLayer 0:").unwrap() < app_at);
+    assert!(by_layer.find("\nLayer 1:").unwrap() > app_at);
+    assert_snapshot("table-layer-base-image.txt", &by_layer);
+
+    // --top keeps each part's counts whole.
+    let top = vulnerability_table(
+        &r,
+        &TableOptions {
+            top: Some(1),
+            ..plain(GroupBy::Package)
+        },
+    );
+    assert!(top.contains("decided by label): Total: 3 "), "{top}");
+    assert!(top.contains("Application (layers 1–3): Total: 4 "), "{top}");
+
+    // Without a base image, the table is as before.
+    assert!(!vulnerability_table(&vuln_report(), &plain(GroupBy::Package)).contains("Application"));
+}
+
+#[test]
+fn markdown_with_a_base_image_has_two_tables() {
+    let r = with_base_image();
+    let md = to_markdown(&r);
+    assert!(md.contains("### Base image <code>docker.io/library/debian:12</code> (layer 0, decided by label): 3 vulnerabilities"), "{md}");
+    assert!(
+        md.contains("### Application (layers 1–3): 4 vulnerabilities"),
+        "{md}"
+    );
+    let rows = md.lines().filter(|l| l.starts_with("| ")).count();
+    assert_eq!(rows, 2 * 2 + r.vulnerabilities.len());
+    validate_report(&serde_json::to_value(&r).unwrap()).unwrap();
+}
