@@ -103,7 +103,10 @@ pub fn base_image(image: &Image, given: Option<&Image>) -> (Option<BaseImage>, V
                 name: keys.get(BASE_NAME).cloned(),
                 digest: keys.get(BASE_DIGEST).cloned(),
                 layers: s.layers,
-                detail: format!("{what} {key} names it; {}", s.detail()),
+                detail: format!(
+                    "{what} {key} names it; history entry {} ({}) ends it",
+                    s.entry, s.instruction
+                ),
             })
         }
         (Some((_, what, keys)), None) => {

@@ -6,7 +6,7 @@
 
 use crate::{Compression, ImageBuilder};
 
-const OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+pub const OS_RELEASE: &str = r#"PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
 VERSION_ID="12"
 VERSION="12 (bookworm)"
@@ -17,7 +17,7 @@ SUPPORT_URL="https://www.debian.org/support"
 BUG_REPORT_URL="https://bugs.debian.org/"
 "#;
 
-const DPKG_STATUS: &str = "Package: base-files
+pub const DPKG_STATUS: &str = "Package: base-files
 Status: install ok installed
 Priority: required
 Section: admin
@@ -56,7 +56,7 @@ Depends: libc6 (>= 2.14)
 Description: compression library - runtime
 ";
 
-const REQUESTS_METADATA: &str = "Metadata-Version: 2.1
+pub const REQUESTS_METADATA: &str = "Metadata-Version: 2.1
 Name: requests
 Version: 2.31.0
 Summary: Python HTTP for Humans.

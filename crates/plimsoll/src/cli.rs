@@ -287,6 +287,12 @@ pub struct ImageArgs {
     pub timeout: u64,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// The image this one was built on (any image reference): its layers, found by
+    /// `diff_id` at the start of this image's, are the base image's. Only its manifest and
+    /// config are read. Without it, the base image is told from the manifest's
+    /// `org.opencontainers.image.base.*` annotations, the same labels, or the history.
+    #[arg(long, value_name = "REF")]
+    pub base_image: Option<String>,
 }
 
 /// `image`: the image arguments plus the vulnerability database.
@@ -332,6 +338,11 @@ pub struct ScanDbArgs {
     /// Suppress findings without a released fix (listed under `suppressed` with the reason).
     #[arg(long)]
     pub ignore_unfixed: bool,
+    /// Suppress findings in packages that came with the base image (listed under
+    /// `suppressed` with the base image and how it was told apart): the findings a team
+    /// owns are the rest.
+    #[arg(long)]
+    pub exclude_base_image: bool,
     /// Ignore file: ids one per line (`.trivyignore` form) or YAML with paths, purls,
     /// packages, expiry and statement (docs/ignore.md). Repeatable. Default: whichever of
     /// `.plimsollignore`, `.trivyignore` and `.trivyignore.yaml` exist in the current directory.

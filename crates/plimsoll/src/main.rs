@@ -132,14 +132,24 @@ fn attach_db(
         report.warnings.extend(o.warnings);
         report.warnings.extend(outcome.warnings);
         report.database = Some(o.info);
+        report.mark_base_image();
         db = Some(o.db);
     } else {
         report.warnings.push(
             "no package belongs to an ecosystem with vulnerability data: nothing was matched, and no database was downloaded".into(),
         );
     }
-    // VEX, then ignore files, then --ignore-unfixed.
+    // VEX, then ignore files, then --ignore-unfixed, then --exclude-base-image (last, so an
+    // ignore entry for a base-image finding still counts as used, not stale).
     suppressions.apply(report, plimsoll_policy::today_utc());
+    if args.exclude_base_image && report.artifact.base_image.is_none() {
+        report.warnings.push(
+            "--exclude-base-image: no base image could be told apart (pass --base-image REF), so no finding was excluded".into(),
+        );
+    }
+    if args.exclude_base_image {
+        report.exclude_base_image();
+    }
     plimsoll_policy::risk::score_report(report);
     if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
@@ -312,6 +322,22 @@ fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image
         _ => {}
     }
     let img = image::open(&args.reference, source, &opts).map_err(input_err)?;
+    let base = match &args.base_image {
+        Some(r) => {
+            // Manifest and config only, for the scanned image's platform.
+            let source = ImageSource::parse(r)
+                .map_err(|e| input_err(format!("--base-image {r}: {e}")))?;
+            let mut opts = opts.clone();
+            opts.platform = Some(img.platform.clone());
+            Some(
+                image::open(r, source, &opts)
+                    .map_err(|e| input_err(format!("--base-image {r}: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    let (base_image, base_warnings) = image::base_image(&img, base.as_ref());
+    drop(base);
     let catalog = Catalog::default();
     let mut walk = WalkOptions {
         interests: catalog.interests(),
@@ -325,7 +351,9 @@ fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image
     let scan = image::scan_image_cached(&img, &walk, layers.as_ref());
     progress::finish(bar);
     let scan = scan.map_err(input_err)?;
-    let report = inventory_report(image::artifact(&img, &scan), &scan, &catalog);
+    let mut report = inventory_report(image::artifact(&img, &scan), &scan, &catalog);
+    report.artifact.base_image = base_image;
+    report.warnings.extend(base_warnings);
     Ok((report, scan))
 }
 

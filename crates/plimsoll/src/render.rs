@@ -43,6 +43,9 @@ pub fn table(r: &model::Report) -> String {
     if let Some(x) = &a.created {
         facts.push(("Created", x.clone()));
     }
+    if a.kind == model::ArtifactKind::ContainerImage {
+        facts.push(("Base image", base_image_fact(a)));
+    }
     if let Some(c) = &a.config {
         facts.push((
             "User",
@@ -84,6 +87,7 @@ pub fn table(r: &model::Report) -> String {
             "Unpacked",
             "Entries",
             "Deletes",
+            "Packages",
             "Digest",
         ]);
     for l in &a.layers {
@@ -126,6 +130,14 @@ pub fn table(r: &model::Report) -> String {
     out
 }
 
+/// The base image decision in one line, or why there is none.
+fn base_image_fact(a: &model::Artifact) -> String {
+    match &a.base_image {
+        Some(b) => plimsoll_report::base_image_line(b),
+        None => "none told apart (no base annotation or label, no CMD/ENTRYPOINT in the history before the image's own layers; --base-image REF names it)".into(),
+    }
+}
+
 /// Inventory: one row per package, with the layer that brought it and where it was found.
 pub fn inventory_table(r: &model::Report) -> String {
     let a = &r.artifact;
@@ -141,6 +153,9 @@ pub fn inventory_table(r: &model::Report) -> String {
         a.source,
         r.packages.len()
     );
+    if a.kind == model::ArtifactKind::ContainerImage {
+        let _ = writeln!(out, "Base image: {}", base_image_fact(a));
+    }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
@@ -289,6 +304,24 @@ pub fn explain(
     }
     if let Some(p) = &f.path {
         let _ = writeln!(o, "  path: {p}");
+    }
+    let base = &report.artifact.base_image;
+    match (f.in_base_image, base) {
+        (Some(yes), Some(b)) => {
+            let _ = writeln!(
+                o,
+                "  in base image: {} ({})",
+                if yes { "yes" } else { "no" },
+                b.describe()
+            );
+            let _ = writeln!(o, "    {}", b.detail);
+        }
+        _ if base.is_some() => {
+            let _ = writeln!(o, "  in base image: unknown (not attributed to a layer)");
+        }
+        _ => {
+            let _ = writeln!(o, "  in base image: unknown (no base image told apart)");
+        }
     }
 
     if let Some(r) = &f.risk {
