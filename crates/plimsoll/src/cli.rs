@@ -40,6 +40,34 @@ pub enum Command {
     /// the layer and instruction that brought the package in, the risk factors, and any
     /// suppression.
     Explain(ExplainArgs),
+    /// Write a starter policy file, or check one (docs/policy.md).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Write a commented starter policy (every kind of rule, and an exception).
+    Init(PolicyInitArgs),
+    /// Validate a policy file: prints a summary, or the line and column of the first mistake
+    /// (exit 2).
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyInitArgs {
+    /// Where to write it; `-` for standard output.
+    #[arg(value_name = "FILE", default_value = "plimsoll-policy.yaml")]
+    pub file: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `explain VULN-ID REF`: the scan arguments, plus the vulnerability.
@@ -349,6 +377,15 @@ pub struct ScanDbArgs {
     /// report's `gate` object says why). Without it, findings do not change the exit code.
     #[arg(long, value_name = "N")]
     pub exit_code: Option<u8>,
+    /// Gate by a policy file (docs/policy.md): `block` rules fail the scan with the exit code
+    /// (1 unless --exit-code says otherwise), `alert` rules are reported.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "PLIMSOLL_POLICY",
+        conflicts_with = "severity"
+    )]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,8 @@ fn main() -> ExitCode {
         Command::Vercmp(args) => cmd_vercmp(args),
         Command::Db(cmd) => db::run(cmd),
         Command::Explain(args) => cmd_explain(args),
+        Command::Policy(cli::PolicyCommand::Init(args)) => cmd_policy_init(args),
+        Command::Policy(cli::PolicyCommand::Check(args)) => cmd_policy_check(args),
     };
     match result {
         Ok(code) => code,
@@ -95,7 +97,9 @@ fn prepare_db(
     cache_dir: &Option<std::path::PathBuf>,
 ) -> anyhow::Result<Option<db::ScanDb>> {
     let prepared = db::prepare_for_scan(args, cache_dir)?;
-    if prepared.is_none() && (args.exit_code.is_some() || args.ignore_unfixed) {
+    if prepared.is_none()
+        && (args.exit_code.is_some() || args.ignore_unfixed || args.policy.is_some())
+    {
         return Err(input_err(NEEDS_DB));
     }
     Ok(prepared)
@@ -118,6 +122,7 @@ fn attach_db(
         ignore_unfixed: args.ignore_unfixed,
     })
     .map_err(input_err)?;
+    let policy = load_policy(args)?;
     let Some(prepared) = prepared else {
         return Ok(None);
     };
@@ -141,10 +146,57 @@ fn attach_db(
     // VEX, then ignore files, then --ignore-unfixed.
     suppressions.apply(report, plimsoll_policy::today_utc());
     plimsoll_policy::risk::score_report(report);
-    if args.exit_code.is_some() {
+    if let Some(p) = &policy {
+        report.gate = Some(p.evaluate(report, plimsoll_policy::today_utc()));
+    } else if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
     }
     Ok(db)
+}
+
+/// `--policy FILE`, read and checked before anything is scanned.
+fn load_policy(args: &cli::ScanDbArgs) -> anyhow::Result<Option<plimsoll_policy::policy::Policy>> {
+    args.policy
+        .as_deref()
+        .map(plimsoll_policy::policy::load)
+        .transpose()
+        .map_err(input_err)
+}
+
+/// `policy init [FILE]`: the commented starter policy; never overwrites without --force.
+fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
+    let text = plimsoll_policy::policy::STARTER;
+    if args.file.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.file.exists() && !args.force {
+        return Err(input_err(format!(
+            "{}: already exists (--force overwrites it)",
+            args.file.display()
+        )));
+    }
+    std::fs::write(&args.file, text)
+        .with_context(|| format!("{}: cannot write", args.file.display()))?;
+    eprintln!(
+        "wrote {} ({} rules); check it with `plimsoll policy check {}`",
+        args.file.display(),
+        plimsoll_policy::policy::parse("starter", text).map_or(0, |p| p.rule_count()),
+        args.file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `policy check FILE`: exit 0 with a summary, or 2 with `FILE:LINE:COLUMN: message`.
+fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
+    let p = plimsoll_policy::policy::load(&args.file).map_err(input_err)?;
+    println!(
+        "{}: valid policy: {} rules, {} exceptions",
+        args.file.display(),
+        p.rule_count(),
+        p.exception_count()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `explain VULN-ID REF`: scans the image as `image` would, then explains every finding
@@ -158,6 +210,7 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             "explain needs the vulnerability scanner: drop --scanners none",
         ));
     }
+    let policy = load_policy(&a.db)?;
     let (mut report, _scan) = scan_image_ref(&a.image)?;
     let Some(db) = attach_db(&mut report, prepared, &a.db, &a.image.output)? else {
         return Err(input_err(format!(
@@ -191,6 +244,10 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     for (f, sup) in hits {
         let why = plimsoll_match::explain::explain(&db, f).map_err(input_err)?;
         text.push_str(&render::explain(&report, f, sup, &why));
+        if let Some(p) = &policy {
+            let traces = p.explain(&report, f, plimsoll_policy::today_utc());
+            text.push_str(&render::rule_traces(&p.file, &traces));
+        }
         text.push('\n');
     }
     let mut stdout = std::io::stdout().lock();
@@ -207,17 +264,18 @@ fn parse_severity(s: &str) -> Result<model::Severity, String> {
     s.parse()
 }
 
-/// The gate's exit code: `--exit-code N` when the gate failed, else none.
+/// The gate's exit code when the gate failed: `--exit-code N`, else 1 (a policy's
+/// `block`), else none.
 fn gate_exit(report: &model::Report, args: &cli::ScanDbArgs) -> Option<ExitCode> {
-    match (&report.gate, args.exit_code) {
-        (Some(g), Some(n)) if g.result == "fail" => Some(ExitCode::from(n)),
+    match &report.gate {
+        Some(g) if g.result == "fail" => Some(ExitCode::from(args.exit_code.unwrap_or(1))),
         _ => None,
     }
 }
 
 /// A gate over a scan that looks for no vulnerabilities would pass every image: refuse it.
-const NEEDS_DB: &str = "--exit-code and --ignore-unfixed judge vulnerabilities, which \
-     --scanners none does not look for: drop --scanners none";
+const NEEDS_DB: &str = "--exit-code, --policy and --ignore-unfixed judge vulnerabilities, \
+     which --scanners none does not look for: drop --scanners none";
 
 /// The exit code after the report is written: unreadable input (2) wins over the gate,
 /// which wins over success.
