@@ -1637,3 +1637,434 @@ fn violation_line(v: &Violation, report: &Report) -> String {
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plimsoll_model::{Artifact, ArtifactKind, Cvss, EpssScore, ImageConfig, Layer};
+
+    fn date(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    fn finding(id: &str, pkg: &str, sev: Severity, fixed: &[&str], published: &str) -> Finding {
+        Finding {
+            id: id.into(),
+            aliases: vec![],
+            package_id: format!("pkg:{pkg}"),
+            package_name: pkg.into(),
+            matched_ecosystem: "Debian:12".into(),
+            matched_name: pkg.into(),
+            installed_version: "1.0".into(),
+            fixed_versions: fixed.iter().map(|s| s.to_string()).collect(),
+            status: if fixed.is_empty() {
+                FixStatus::Affected
+            } else {
+                FixStatus::Fixed
+            },
+            severity: sev,
+            severity_source: None,
+            cvss: None,
+            kev: false,
+            epss: None,
+            layer: Some(0),
+            layer_created_by: None,
+            path: None,
+            data_source: id.into(),
+            title: None,
+            upstream_match: false,
+            risk: None,
+            published: Some(format!("{published}T12:00:00Z")),
+            in_base_image: None,
+        }
+    }
+
+    fn package(name: &str, eco: &str, purl: &str, licenses: &[&str]) -> Package {
+        Package {
+            id: format!("pkg:{name}"),
+            kind: "deb".into(),
+            ecosystem: eco.into(),
+            name: name.into(),
+            version: "1.0".into(),
+            purl: purl.into(),
+            licenses: licenses.iter().map(|s| s.to_string()).collect(),
+            ..Package::default()
+        }
+    }
+
+    /// A Debian 12 application image shaped like the demo: libssl3 (two CVEs), libwebp7
+    /// (exploited), requests from PyPI.
+    fn report() -> Report {
+        let mut webp = finding(
+            "CVE-2023-4863",
+            "libwebp7",
+            Severity::High,
+            &["1.2.4-0.2+deb12u1"],
+            "2023-09-12",
+        );
+        webp.kev = true;
+        webp.epss = Some(EpssScore {
+            score: 0.94,
+            percentile: 0.99,
+        });
+        webp.cvss = Some(Cvss {
+            version: "3.1".into(),
+            vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H".into(),
+            score: 8.8,
+        });
+        webp.in_base_image = Some(true);
+        let mut req = finding(
+            "CVE-2024-35195",
+            "requests",
+            Severity::Medium,
+            &["2.32.0"],
+            "2024-05-20",
+        );
+        req.aliases = vec!["GHSA-9wx4-h78v-vm56".into()];
+        req.in_base_image = Some(false);
+        req.cvss = Some(Cvss {
+            version: "3.1".into(),
+            vector: "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N".into(),
+            score: 5.6,
+        });
+        Report {
+            schema_version: 1,
+            scanner: Default::default(),
+            artifact: Artifact {
+                reference: Some("registry.example.com/payments/api:1.4".into()),
+                config: Some(ImageConfig {
+                    user: String::new(),
+                    labels: [("team".to_string(), "payments".to_string())].into(),
+                    ..ImageConfig::default()
+                }),
+                created: Some("2026-01-02T03:04:05Z".into()),
+                layers: vec![
+                    Layer::default(),
+                    Layer {
+                        index: 1,
+                        ..Layer::default()
+                    },
+                ],
+                ..Artifact::new(
+                    "registry.example.com/payments/api:1.4",
+                    ArtifactKind::ContainerImage,
+                    "registry",
+                )
+            },
+            packages: vec![
+                package(
+                    "libssl3",
+                    "Debian:12",
+                    "pkg:deb/debian/libssl3@1.0",
+                    &["Apache-2.0"],
+                ),
+                package(
+                    "libwebp7",
+                    "Debian:12",
+                    "pkg:deb/debian/libwebp7@1.0",
+                    &["BSD-3-Clause"],
+                ),
+                package("requests", "PyPI", "pkg:pypi/requests@1.0", &["Apache-2.0"]),
+                package(
+                    "readline",
+                    "Debian:12",
+                    "pkg:deb/debian/readline@1.0",
+                    &["GPL-3.0-or-later"],
+                ),
+                package("dual", "npm", "pkg:npm/dual@1.0", &["MIT OR GPL-3.0-only"]),
+                package(
+                    "event-stream",
+                    "npm",
+                    "pkg:npm/event-stream@3.3.6",
+                    &["MIT"],
+                ),
+            ],
+            vulnerabilities: vec![
+                webp,
+                req,
+                finding(
+                    "CVE-2023-5678",
+                    "libssl3",
+                    Severity::Low,
+                    &["3.0.13-1~deb12u1"],
+                    "2023-11-06",
+                ),
+                finding(
+                    "CVE-2024-0727",
+                    "libssl3",
+                    Severity::Medium,
+                    &[],
+                    "2024-01-26",
+                ),
+            ],
+            suppressed: vec![],
+            gate: None,
+            database: None,
+            warnings: vec![],
+        }
+    }
+
+    fn run(yaml: &str, today: &str) -> Gate {
+        parse("p.yaml", yaml)
+            .unwrap()
+            .evaluate(&report(), date(today))
+    }
+
+    fn hits(g: &Gate, rule: &str) -> Vec<String> {
+        let Some(v) = g.violations.iter().find(|v| v.rule == rule) else {
+            return vec![];
+        };
+        let mut out: Vec<String> = v.findings.iter().map(|f| f.id.clone()).collect();
+        out.extend(v.packages.iter().cloned());
+        out.extend(v.image.iter().cloned());
+        out
+    }
+
+    #[test]
+    fn the_starter_policy_is_valid() {
+        let p = parse("starter", STARTER).unwrap();
+        assert_eq!(p.rule_count(), 8);
+        let g = p.evaluate(&report(), date("2026-12-02"));
+        assert_eq!(g.result, "fail");
+        assert_eq!(hits(&g, "known-exploited"), ["CVE-2023-4863"]);
+        assert_eq!(
+            hits(&g, "copyleft"),
+            ["pkg:readline"],
+            "MIT OR GPL-3.0-only may be taken as MIT"
+        );
+        assert_eq!(hits(&g, "denied-packages"), ["pkg:event-stream"]);
+    }
+
+    #[test]
+    fn vulnerability_conditions_combine_with_and() {
+        let g = run(
+            "rules:
+  - {name: fixable-high, action: block, when: {severity: HIGH, fix_available: true}}
+  - {name: cvss, action: alert, when: {cvss: 5.0, in_base_image: false}}
+  - {name: unfixed, action: alert, when: {status: [affected, will_not_fix]}}
+  - {name: epss, action: alert, when: {epss: 0.5}}
+",
+            "2026-12-02",
+        );
+        assert_eq!(hits(&g, "fixable-high"), ["CVE-2023-4863"]);
+        assert_eq!(hits(&g, "cvss"), ["CVE-2024-35195"]);
+        assert_eq!(hits(&g, "unfixed"), ["CVE-2024-0727"]);
+        assert_eq!(hits(&g, "epss"), ["CVE-2023-4863"]);
+        assert_eq!(g.result, "fail");
+        let alerts = run(
+            "rules:\n  - {name: a, action: alert, when: {kev: true}}\n",
+            "2026-12-02",
+        );
+        assert_eq!(alerts.result, "pass", "alert rules never fail the gate");
+        assert_eq!(alerts.violations.len(), 1);
+    }
+
+    #[test]
+    fn slo_windows_at_their_boundaries() {
+        // requests: MEDIUM, fixed, published 2024-05-20. An SLO of 30 days ends on
+        // 2024-06-19: breached from the 20th; warned 5 days before.
+        let p = "rules:\n  - name: slo\n    action: block\n    when: {slo: {medium: 30, warn_within: 5}}\n";
+        let g = run(p, "2024-06-19");
+        assert!(hits(&g, "slo").is_empty(), "{g:?}");
+        assert!(
+            g.warnings
+                .iter()
+                .any(|w| w.contains("CVE-2024-35195") && w.contains("due in 0 days")),
+            "{:?}",
+            g.warnings
+        );
+        let g = run(p, "2024-06-20");
+        assert_eq!(hits(&g, "slo"), ["CVE-2024-35195"]);
+        assert_eq!(g.result, "fail");
+        let g = run(p, "2024-06-14");
+        assert!(
+            g.warnings.iter().any(|w| w.contains("due in 5 days")),
+            "{:?}",
+            g.warnings
+        );
+        let g = run(p, "2024-06-13");
+        assert!(g.warnings.is_empty(), "{:?}", g.warnings);
+        assert_eq!(g.result, "pass");
+        // The unfixed MEDIUM libssl3 CVE never starts the clock.
+        let g = run(p, "2026-12-02");
+        assert_eq!(hits(&g, "slo"), ["CVE-2024-35195"]);
+    }
+
+    #[test]
+    fn exceptions_apply_until_they_expire_and_the_report_says_so() {
+        let p = "rules:
+  - {name: kev, action: block, when: {kev: true}}
+exceptions:
+  - vulnerability: cve-2023-4863
+    package: libwebp*
+    rules: [kev]
+    expires: 2027-01-01
+    justification: not reachable, OPS-12
+  - {vulnerability: CVE-1999-0001, expires: 2027-01-01, justification: old}
+";
+        let g = run(p, "2026-12-31");
+        assert_eq!(g.result, "pass", "{g:?}");
+        assert_eq!(g.exceptions.len(), 1);
+        assert!(!g.exceptions[0].expired);
+        assert_eq!(g.exceptions[0].at, "p.yaml:4");
+        assert_eq!(g.exceptions[0].findings[0].id, "CVE-2023-4863");
+        assert!(
+            g.warnings
+                .iter()
+                .any(|w| w.starts_with("p.yaml:9:") && w.contains("matches nothing"))
+        );
+        let g = run(p, "2027-01-01");
+        assert_eq!(g.result, "fail");
+        assert_eq!(hits(&g, "kev"), ["CVE-2023-4863"]);
+        assert!(g.exceptions[0].expired);
+        assert!(
+            g.warnings
+                .iter()
+                .any(|w| w.contains("expired on 2027-01-01")),
+            "{:?}",
+            g.warnings
+        );
+    }
+
+    #[test]
+    fn package_ecosystem_and_image_rules() {
+        let g = run(
+            "rules:
+  - {name: eco, action: alert, when: {ecosystems: {allow: [Debian, PyPI]}}}
+  - {name: pkg, action: block, when: {packages: {deny: ['pkg:npm/event-stream', 'libssl*']}}}
+  - {name: root, action: alert, when: {image: {runs_as_root: true}}}
+  - {name: old, action: alert, when: {image: {created_more_than_days: 334}}}
+  - {name: layers, action: alert, when: {image: {layers_more_than: 1}}}
+  - {name: root-criticals, action: block, when: {severity: HIGH, image: {runs_as_root: false}}}
+",
+            "2026-12-02",
+        );
+        assert_eq!(hits(&g, "eco"), ["pkg:dual", "pkg:event-stream"]);
+        assert_eq!(hits(&g, "pkg"), ["pkg:libssl3", "pkg:event-stream"]);
+        assert_eq!(hits(&g, "root"), ["runs as root (user (empty))"]);
+        assert!(hits(&g, "old").is_empty(), "334 days is not more than 334");
+        assert_eq!(hits(&g, "layers"), ["2 layers (more than 1)"]);
+        assert!(hits(&g, "root-criticals").is_empty());
+    }
+
+    #[test]
+    fn scopes_by_image_glob_and_label() {
+        let p = |scope: &str| {
+            format!(
+                "rules:\n  - name: s\n    action: block\n    scope: {scope}\n    when: {{kev: true}}\n"
+            )
+        };
+        for (scope, fires) in [
+            ("{images: ['registry.example.com/payments/*']}", true),
+            ("{images: ['registry.example.com/payments/api']}", true),
+            ("{images: ['registry.example.com/*']}", false),
+            ("{images: ['registry.example.com/**']}", true),
+            ("{labels: {team: pay*}}", true),
+            ("{labels: {team: billing}}", false),
+            ("{labels: {owner: '*'}}", false),
+        ] {
+            assert_eq!(
+                !hits(&run(&p(scope), "2026-12-02"), "s").is_empty(),
+                fires,
+                "{scope}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_policies_name_the_line() {
+        for (yaml, line, needle) in [
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {severity: HIGH, colour: red}\n",
+                4,
+                "colour",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when:\n      cvss: high\n",
+                5,
+                "",
+            ),
+            (
+                "rules:\n  - name: a\n    action: deny\n    when: {kev: true}\n",
+                3,
+                "alert or block",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {severity: SEVERE}\n",
+                4,
+                "unknown severity",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    scope: {images: ['reg/[x']}\n    when: {kev: true}\n",
+                4,
+                "bad image pattern",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {kev: true}}\nexceptions:\n  - {vulnerability: CVE-1, expires: 2027-02-30, justification: x}\n",
+                4,
+                "not a date",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {kev: true}}\nexceptions:\n  - {vulnerability: CVE-1, expires: 2027-01-01}\n",
+                4,
+                "justification",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {kev: true}}\nexceptions:\n  - {rules: [b], expires: 2027-01-01, justification: x}\n",
+                4,
+                "no rule is named",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {kev: true}}\n  - {name: a, action: alert, when: {kev: true}}\n",
+                3,
+                "already used at line 2",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when:\n      licenses: {deny: [GPL-3]}\n",
+                5,
+                "not an SPDX",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {}\n",
+                4,
+                "at least one condition",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {epss: 10}}\n",
+                2,
+                "0 to 1",
+            ),
+        ] {
+            let e = parse("p.yaml", yaml).unwrap_err();
+            assert_eq!(e.file, "p.yaml");
+            assert_eq!(e.at.map(|a| a.0), Some(line), "{yaml}: {e}");
+            assert!(e.message.contains(needle), "{yaml}: {e}");
+        }
+    }
+
+    #[test]
+    fn explain_lists_every_rule_with_its_reason() {
+        let p = parse(
+            "p.yaml",
+            "rules:
+  - {name: high, action: block, when: {severity: HIGH}}
+  - {name: kev, action: block, when: {kev: true}}
+  - {name: lic, action: alert, when: {licenses: {deny: ['GPL-*']}}}
+exceptions:
+  - {vulnerability: GHSA-9wx4-h78v-vm56, rules: [kev], expires: 2027-01-01, justification: x}
+",
+        )
+        .unwrap();
+        let r = report();
+        let t = p.explain(&r, &r.vulnerabilities[0], date("2026-12-02"));
+        assert_eq!(
+            t.iter().map(|t| t.outcome).collect::<Vec<_>>(),
+            [Outcome::Fired, Outcome::Fired, Outcome::Skipped]
+        );
+        assert_eq!(t[0].reasons, ["severity HIGH >= HIGH"]);
+        assert_eq!(t[2].reasons, ["judges packages, not vulnerabilities"]);
+        let t = p.explain(&r, &r.vulnerabilities[1], date("2026-12-02"));
+        assert_eq!(t[0].reasons, ["severity MEDIUM is below HIGH"]);
+        assert_eq!(t[1].outcome, Outcome::Skipped);
+    }
+}
