@@ -573,6 +573,12 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// Whether the part of an id before its first `-` is in capitals (`GHSA-9wx4-…`).
+fn prefix_upper(id: &str) -> bool {
+    let prefix = id.split('-').next().unwrap_or("");
+    !prefix.chars().any(|c| c.is_ascii_lowercase())
+}
+
 fn is_cve(id: &str) -> bool {
     id.len() > 4 && id[..4].eq_ignore_ascii_case("CVE-")
 }
@@ -639,19 +645,28 @@ fn vulnerability(
 ) -> FleetVulnerability {
     let risk = |f: &Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
     // The display id as a report spelled it (GHSA ids are lower case after the prefix).
-    let id = fs
-        .iter()
-        .flat_map(|(_, f)| std::iter::once(&f.id).chain(&f.aliases))
-        .find(|x| x.eq_ignore_ascii_case(key))
+    let spellings = || {
+        fs.iter()
+            .flat_map(|(_, f)| std::iter::once(&f.id).chain(&f.aliases))
+            .filter(|x| x.eq_ignore_ascii_case(key))
+    };
+    let id = spellings()
+        .find(|x| prefix_upper(x))
+        .or_else(|| spellings().next())
         .cloned()
         .unwrap_or_else(|| key.to_string());
     let mut aliases: BTreeMap<String, String> = BTreeMap::new();
     for (_, f) in fs {
         for a in std::iter::once(&f.id).chain(&f.aliases) {
             if !a.eq_ignore_ascii_case(key) {
-                aliases
+                // One spelling per id: the first with its prefix in capitals (`GHSA-…`, as
+                // the databases write it) over a report's lower-case one.
+                let e = aliases
                     .entry(a.to_ascii_uppercase())
                     .or_insert_with(|| a.clone());
+                if !prefix_upper(e) && prefix_upper(a) {
+                    *e = a.clone();
+                }
             }
         }
     }
@@ -1043,4 +1058,486 @@ fn new_table(opts: &ExploreTableOptions, header: Vec<&str>) -> Table {
         t.force_no_tty();
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plimsoll_model::{Artifact, ArtifactKind, Cvss, DatabaseInfo, Risk};
+
+    const NET: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+
+    /// A finding as the matcher writes it, scored `risk`.
+    fn finding(id: &str, aliases: &[&str], package: &str, version: &str, risk: f64) -> Finding {
+        Finding {
+            id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            package_id: format!("pkg:pypi/{package}@{version}"),
+            package_name: package.into(),
+            matched_ecosystem: "PyPI".into(),
+            matched_name: package.into(),
+            installed_version: version.into(),
+            fixed_versions: vec!["99".into()],
+            status: FixStatus::Fixed,
+            severity: Severity::from_cvss(risk.min(10.0)),
+            severity_source: Some("ghsa".into()),
+            cvss: Some(Cvss {
+                version: "3.1".into(),
+                vector: NET.into(),
+                score: risk,
+            }),
+            kev: false,
+            epss: None,
+            layer: Some(1),
+            layer_created_by: None,
+            path: None,
+            data_source: id.into(),
+            title: None,
+            upstream_match: false,
+            risk: Some(Risk {
+                score: risk,
+                factors: vec![],
+            }),
+            published: None,
+            in_base_image: None,
+        }
+    }
+
+    fn report(name: &str, digest: Option<&str>, findings: Vec<Finding>) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            scanner: Default::default(),
+            artifact: Artifact {
+                digest: digest.map(str::to_string),
+                ..Artifact::new(name, ArtifactKind::ContainerImage, "registry")
+            },
+            packages: vec![],
+            vulnerabilities: findings,
+            suppressed: vec![],
+            gate: None,
+            database: None,
+            warnings: vec![],
+        }
+    }
+
+    fn fleet(reports: Vec<(&str, Report)>, opts: ExploreOptions) -> Fleet {
+        let mut e = Explorer::new(opts);
+        for (file, r) in reports {
+            e.add(file, r);
+        }
+        e.finish()
+    }
+
+    fn find<'a>(f: &'a Fleet, id: &str) -> &'a FleetVulnerability {
+        f.vulnerabilities
+            .iter()
+            .find(|v| v.id == id)
+            .unwrap_or_else(|| panic!("no {id}: {:#?}", f.vulnerabilities))
+    }
+
+    #[test]
+    fn a_ghsa_id_without_its_cve_joins_the_cve_in_any_case() {
+        let f = fleet(
+            vec![
+                (
+                    "old.json",
+                    report(
+                        "web",
+                        None,
+                        vec![finding(
+                            "ghsa-9wx4-h78v-vm56",
+                            &[],
+                            "requests",
+                            "2.31.0",
+                            5.6,
+                        )],
+                    ),
+                ),
+                (
+                    "new.json",
+                    report(
+                        "api",
+                        None,
+                        vec![finding(
+                            "CVE-2024-35195",
+                            &["GHSA-9wx4-h78v-vm56"],
+                            "requests",
+                            "2.31.0",
+                            6.1,
+                        )],
+                    ),
+                ),
+                // PYSEC's record names the CVE among its aliases: keyed by the CVE.
+                (
+                    "pysec.json",
+                    report(
+                        "worker",
+                        None,
+                        vec![finding(
+                            "PYSEC-2024-60",
+                            &["CVE-2024-3651", "GHSA-jjg7-2v4v-x38h"],
+                            "idna",
+                            "3.6",
+                            7.5,
+                        )],
+                    ),
+                ),
+                (
+                    "idna.json",
+                    report(
+                        "api2",
+                        None,
+                        vec![finding(
+                            "CVE-2024-3651",
+                            &["GHSA-jjg7-2v4v-x38h", "PYSEC-2024-60"],
+                            "idna",
+                            "3.6",
+                            7.5,
+                        )],
+                    ),
+                ),
+            ],
+            ExploreOptions::default(),
+        );
+        assert_eq!(f.summary.vulnerabilities, 2, "{:#?}", f.vulnerabilities);
+        let r = find(&f, "CVE-2024-35195");
+        assert_eq!(r.image_count, 2);
+        assert_eq!(r.risk, 6.1);
+        assert_eq!(r.aliases, ["GHSA-9wx4-h78v-vm56"]);
+        let names: BTreeSet<&str> = r.images.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["api", "web"].into());
+        assert_eq!(r.packages.len(), 1);
+        assert_eq!(r.packages[0].images, 2);
+        let idna = find(&f, "CVE-2024-3651");
+        assert_eq!(idna.image_count, 2);
+        assert_eq!(idna.aliases, ["GHSA-jjg7-2v4v-x38h", "PYSEC-2024-60"]);
+    }
+
+    #[test]
+    fn an_advisory_of_several_cves_merges_nothing() {
+        // DSA-5514-1 fixed CVE-2023-4911 and CVE-2023-4806 in glibc: both findings list it.
+        let f = fleet(
+            vec![
+                (
+                    "a.json",
+                    report(
+                        "a",
+                        None,
+                        vec![
+                            finding("CVE-2023-4911", &["DSA-5514-1"], "libc6", "2.36-9", 7.8),
+                            finding("CVE-2023-4806", &["DSA-5514-1"], "libc6", "2.36-9", 5.9),
+                        ],
+                    ),
+                ),
+                (
+                    "b.json",
+                    report(
+                        "b",
+                        None,
+                        vec![finding("DSA-5514-1", &[], "libc6", "2.36-9", 7.8)],
+                    ),
+                ),
+            ],
+            ExploreOptions::default(),
+        );
+        let ids: BTreeSet<&str> = f.vulnerabilities.iter().map(|v| v.id.as_str()).collect();
+        assert_eq!(ids, ["CVE-2023-4806", "CVE-2023-4911", "DSA-5514-1"].into());
+        assert!(f.vulnerabilities.iter().all(|v| v.image_count == 1));
+    }
+
+    #[test]
+    fn the_same_digest_counts_once_keeping_the_newest_database() {
+        let d = "sha256:4d70a30a50b3ec0529ff7c3efa951fe00e0214276b37cedd73ed46a06b4c93ef";
+        let with_db = |built: &str, fs: Vec<Finding>| Report {
+            database: Some(DatabaseInfo {
+                path: "db".into(),
+                schema_version: 1,
+                built_at: Some(built.into()),
+                age_seconds: None,
+                records: 1,
+                sources: vec![],
+            }),
+            ..report("demo:1", Some(d), fs)
+        };
+        let one = finding("CVE-2023-5678", &[], "libssl3", "3.0.11", 3.5);
+        let two = finding("CVE-2024-35195", &[], "requests", "2.31.0", 5.1);
+        let f = fleet(
+            vec![
+                (
+                    "monday.json",
+                    with_db("2026-11-30T00:00:00Z", vec![one.clone()]),
+                ),
+                (
+                    "tuesday.json",
+                    with_db("2026-12-01T00:00:00Z", vec![one.clone(), two.clone()]),
+                ),
+                (
+                    "again.json",
+                    with_db("2026-12-01T00:00:00Z", vec![one.clone()]),
+                ),
+            ],
+            ExploreOptions::default(),
+        );
+        assert_eq!((f.summary.reports, f.summary.images), (3, 1));
+        assert_eq!(f.images[0].file, "tuesday.json");
+        assert_eq!(f.images[0].findings, 2);
+        let dups: Vec<(&str, &str)> = f
+            .duplicates
+            .iter()
+            .map(|d| (d.file.as_str(), d.kept.as_str()))
+            .collect();
+        // Tuesday's report replaced Monday's; the tie with it keeps the first.
+        assert_eq!(
+            dups,
+            [
+                ("again.json", "tuesday.json"),
+                ("monday.json", "tuesday.json")
+            ]
+        );
+        assert_eq!(find(&f, "CVE-2023-5678").image_count, 1);
+        // Without a digest, two reports of the same name are two images.
+        let f = fleet(
+            vec![
+                ("a.json", report("/srv", None, vec![one.clone()])),
+                ("b.json", report("/srv", None, vec![one])),
+            ],
+            ExploreOptions::default(),
+        );
+        assert_eq!(f.summary.images, 2);
+    }
+
+    #[test]
+    fn images_rank_by_highest_risk_then_high_risk_count_then_sum() {
+        let fs = |risks: &[f64]| -> Vec<Finding> {
+            risks
+                .iter()
+                .enumerate()
+                .map(|(i, r)| finding(&format!("CVE-2024-{:04}", i + 1), &[], "p", "1", *r))
+                .collect()
+        };
+        let f = fleet(
+            vec![
+                ("a", report("few-high", None, fs(&[9.8, 7.5, 2.0]))),
+                ("b", report("more-high", None, fs(&[9.8, 7.5, 7.0]))),
+                (
+                    "c",
+                    report("same-count-bigger-sum", None, fs(&[9.8, 7.5, 6.9])),
+                ),
+                ("d", report("top", None, fs(&[10.0]))),
+                ("e", report("clean", None, vec![])),
+            ],
+            ExploreOptions::default(),
+        );
+        let order: Vec<(&str, usize)> =
+            f.images.iter().map(|i| (i.name.as_str(), i.rank)).collect();
+        assert_eq!(
+            order,
+            [
+                ("top", 1),
+                ("more-high", 2),
+                ("same-count-bigger-sum", 3),
+                ("few-high", 4),
+                ("clean", 5)
+            ]
+        );
+        assert_eq!(f.images[1].high_risk_findings, 3);
+        assert_eq!(f.images[2].risk_sum, 24.2);
+        assert_eq!(f.images[4].risk, 0.0);
+        // The vulnerability shared by four images names their ranks, highest risk first.
+        let shared = find(&f, "CVE-2024-0001");
+        assert_eq!(shared.image_count, 4);
+        assert_eq!(shared.images[0].rank, 1);
+        assert_eq!(shared.risk, 10.0);
+
+        let cut = fleet(
+            vec![("a", report("x", None, fs(&[9.8, 7.5, 2.0])))],
+            ExploreOptions {
+                top: Some(1),
+                top_images: Some(0),
+                ..Default::default()
+            },
+        );
+        assert_eq!(cut.vulnerabilities.len(), 1);
+        assert_eq!(cut.vulnerabilities[0].risk, 9.8);
+        assert_eq!(cut.summary.vulnerabilities, 3);
+        assert!(cut.images.is_empty());
+        assert_eq!(cut.summary.images, 1);
+    }
+
+    #[test]
+    fn severity_filter_counts_only_those_findings() {
+        let f = fleet(
+            vec![(
+                "a",
+                report(
+                    "x",
+                    None,
+                    vec![
+                        finding("CVE-2021-44906", &[], "minimist", "1.2.5", 9.8),
+                        finding("CVE-2024-35195", &[], "requests", "2.31.0", 5.6),
+                    ],
+                ),
+            )],
+            ExploreOptions {
+                severities: vec![Severity::Critical],
+                ..Default::default()
+            },
+        );
+        assert_eq!(f.summary.findings, 1);
+        assert_eq!(f.images[0].by_severity.critical, 1);
+        assert_eq!(f.images[0].by_severity.medium, 0);
+        assert_eq!(f.vulnerabilities[0].id, "CVE-2021-44906");
+    }
+
+    #[test]
+    fn base_image_per_image_is_all_or_not() {
+        let mut base = finding("CVE-2010-4756", &[], "libc6", "2.36-9", 3.0);
+        base.in_base_image = Some(true);
+        let mut app = finding("CVE-2010-4756", &[], "libc-bin", "2.36-9", 3.0);
+        app.in_base_image = Some(false);
+        let f = fleet(
+            vec![
+                ("a", report("only-base", None, vec![base.clone()])),
+                ("b", report("mixed", None, vec![base.clone(), app])),
+                (
+                    "c",
+                    report(
+                        "unknown",
+                        None,
+                        vec![finding("CVE-2010-4756", &[], "libc6", "2.36-9", 3.0)],
+                    ),
+                ),
+            ],
+            ExploreOptions::default(),
+        );
+        let v = find(&f, "CVE-2010-4756");
+        let by: BTreeMap<&str, Option<bool>> = v
+            .images
+            .iter()
+            .map(|i| (i.name.as_str(), i.in_base_image))
+            .collect();
+        assert_eq!(
+            by,
+            [
+                ("mixed", Some(false)),
+                ("only-base", Some(true)),
+                ("unknown", None)
+            ]
+            .into()
+        );
+        let counts: BTreeMap<&str, Option<usize>> = f
+            .images
+            .iter()
+            .map(|i| (i.name.as_str(), i.in_base_image))
+            .collect();
+        assert_eq!(counts["mixed"], Some(1));
+        assert_eq!(counts["unknown"], None);
+        // Two packages of one image: two findings, one image.
+        assert_eq!((v.findings, v.image_count), (4, 3));
+    }
+
+    #[test]
+    fn reading_reports() {
+        let mut r = report(
+            "demo",
+            None,
+            vec![finding("CVE-2024-35195", &[], "requests", "2.31.0", 5.6)],
+        );
+        r.vulnerabilities[0].risk = None;
+        let text = serde_json::to_string_pretty(&r).unwrap();
+        // Unscored (an older report): scored as a scan would have.
+        let read = read_report("old.json", text.as_bytes()).unwrap();
+        let risk = read.vulnerabilities[0].risk.as_ref().unwrap();
+        assert_eq!(risk.factors[0].factor, "cvss");
+        assert_eq!(
+            risk.score, 6.6,
+            "5.6 + 0.5 for the network vector + 0.5 for the fix"
+        );
+
+        let e = read_report(
+            "v2.json",
+            text.replace("\"schema_version\": 1", "\"schema_version\": 2")
+                .as_bytes(),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("v2.json: schema_version 2 is not"), "{e}");
+        let e = read_report("sbom.json", br#"{"bomFormat": "CycloneDX"}"#).unwrap_err();
+        assert!(e.starts_with("sbom.json: no schema_version"), "{e}");
+        let e = read_report("cut.json", &text.as_bytes()[..40]).unwrap_err();
+        assert!(e.starts_with("cut.json:"), "{e}");
+        let (line, col) = (e.split(':').nth(1).unwrap(), e.split(':').nth(2).unwrap());
+        assert!(
+            line.parse::<u32>().unwrap() > 1 && col.parse::<u32>().is_ok(),
+            "{e}"
+        );
+        let bad = text.replacen("\"status\": \"fixed\"", "\"status\": \"patched\"", 1);
+        let e = read_report("bad.json", bad.as_bytes()).unwrap_err();
+        assert!(
+            e.contains(": vulnerabilities[0].status: unknown variant `patched`"),
+            "{e}"
+        );
+        assert!(!e.contains(" at line "), "the position is in front: {e}");
+        let e = read_report("trailing.json", format!("{text} x").as_bytes()).unwrap_err();
+        assert!(e.starts_with("trailing.json:"), "{e}");
+        assert!(
+            read_report("a.json", b"[1]")
+                .unwrap_err()
+                .contains("not a JSON object")
+        );
+        assert_eq!(
+            read_report("e.json", b"  \n").unwrap_err(),
+            "e.json: empty file"
+        );
+    }
+
+    #[test]
+    fn table_fits_100_columns() {
+        let mut kev = finding(
+            "CVE-2021-44228",
+            &["GHSA-jfh8-c2jp-5v3q"],
+            "log4j-core",
+            "2.14.1",
+            10.0,
+        );
+        kev.kev = true;
+        kev.epss = Some(EpssScore {
+            score: 0.944,
+            percentile: 0.9996,
+        });
+        let f = fleet(
+            vec![
+                (
+                    "a.json",
+                    report(
+                        "registry.example.com/payments/checkout-service:2024.11.3",
+                        Some(
+                            "sha256:4d70a30a50b3ec0529ff7c3efa951fe00e0214276b37cedd73ed46a06b4c93ef",
+                        ),
+                        vec![
+                            kev,
+                            finding("CVE-2024-35195", &[], "requests", "2.31.0", 5.6),
+                        ],
+                    ),
+                ),
+                ("b.json", report("/srv/www", None, vec![])),
+            ],
+            ExploreOptions::default(),
+        );
+        let t = explore_table(&f, &ExploreTableOptions::default());
+        assert!(t.contains("Top vulnerabilities across 2 images"), "{t}");
+        assert!(t.contains("Images by risk"), "{t}");
+        assert!(
+            t.contains("CVE-2021-44228") && t.contains("KEV") && t.contains("EPSS 0.944"),
+            "{t}"
+        );
+        // The reference is cut at the front: its end tells images apart.
+        assert!(t.contains("#1 …/checkout-service:2024.11.3"), "{t}");
+        assert!(
+            t.contains("sha256:4d70a30a50b3") && t.contains("no digest"),
+            "{t}"
+        );
+        for line in t.lines() {
+            assert!(line.chars().count() <= 100, "{line:?}\n{t}");
+        }
+    }
 }
