@@ -150,7 +150,7 @@ fn new_table(opts: &TableOptions, header: Vec<&str>) -> Table {
     t
 }
 
-fn severity_cell(s: Severity, color: bool) -> Cell {
+pub(crate) fn severity_cell(s: Severity, color: bool) -> Cell {
     let c = Cell::new(s.as_str());
     if !color {
         return c;

@@ -43,6 +43,10 @@ pub enum Command {
     /// Write a starter policy file, or check one (docs/policy.md).
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The fleet view: read native JSON reports (one per image, `-` for standard input) and
+    /// list the vulnerabilities of highest risk across them, with the images each affects,
+    /// and the images ranked by risk.
+    Explore(ExploreArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +72,30 @@ pub struct PolicyInitArgs {
 pub struct PolicyCheckArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+}
+
+/// `explore REPORT.json…`.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// Native JSON reports (`plimsoll image REF -f json`); `-` reads one from standard input.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format: `table` or `json` (the other report formats describe one image).
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// List the N vulnerabilities of highest risk (0: all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// List only the N images of highest risk (default: all).
+    #[arg(long, value_name = "N")]
+    pub top_images: Option<usize>,
+    /// Count only findings of these severities, comma-separated (UNKNOWN, LOW, MEDIUM, HIGH,
+    /// CRITICAL; default: all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::parse_severity)]
+    pub severity: Vec<plimsoll_model::Severity>,
+    /// Largest report file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = plimsoll_report::explore::MAX_REPORT_SIZE)]
+    pub max_report_size: u64,
 }
 
 /// `explain VULN-ID REF`: the scan arguments, plus the vulnerability.

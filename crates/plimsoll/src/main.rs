@@ -7,7 +7,7 @@ mod progress;
 mod render;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use cli::{Cli, Command, Format, LimitArgs, OutputArgs};
 use plimsoll_catalog::Catalog;
 use plimsoll_image::{self as image, Credential, ImageSource, Limits, OpenOptions, WalkOptions};
@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd_explain(args),
         Command::Policy(cli::PolicyCommand::Init(args)) => cmd_policy_init(args),
         Command::Policy(cli::PolicyCommand::Check(args)) => cmd_policy_check(args),
+        Command::Explore(args) => cmd_explore(args),
     };
     match result {
         Ok(code) => code,
@@ -259,6 +260,100 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `explore REPORT.json…`: every report that can be read is explored; each one that cannot
+/// is named in a warning (and in the output's `unreadable`), and makes the exit code 2 after
+/// the output is written.
+fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
+    use plimsoll_report::explore;
+    if !matches!(args.output.format, Format::Table | Format::Json) {
+        return Err(input_err(format!(
+            "explore writes table or json, not {}: the other formats describe one image",
+            args.output
+                .format
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        )));
+    }
+    if args.reports.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(input_err("`-` (standard input) can be given only once"));
+    }
+    let mut explorer = explore::Explorer::new(explore::ExploreOptions {
+        severities: args.severity.clone(),
+        top: (args.top > 0).then_some(args.top),
+        top_images: args.top_images,
+    });
+    let mut read = 0;
+    for path in &args.reports {
+        let name = path.display().to_string();
+        match read_capped(path, args.max_report_size)
+            .and_then(|bytes| explore::read_report(&name, &bytes))
+        {
+            Ok(report) => {
+                explorer.add(&name, report);
+                read += 1;
+            }
+            Err(e) => {
+                if !args.output.quiet {
+                    eprintln!("warning: {e}");
+                }
+                explorer.add_unreadable(&name, &e);
+            }
+        }
+    }
+    if read == 0 {
+        return Err(input_err("no report could be read"));
+    }
+    let fleet = explorer.finish();
+    let text = match args.output.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&fleet)?;
+            s.push('\n');
+            s
+        }
+        _ => {
+            use std::io::IsTerminal;
+            let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+            explore::explore_table(
+                &fleet,
+                &explore::ExploreTableOptions {
+                    color: plimsoll_report::color_wanted(to_terminal),
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    write_output(&text, &args.output)?;
+    Ok(if fleet.unreadable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT)
+    })
+}
+
+/// A file's bytes, or standard input's for `-`, refused past `max` bytes; errors name it.
+fn read_capped(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "{name}: larger than {max} bytes (--max-report-size)"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// `--severity` values: `HIGH`, `critical`, GHSA's `MODERATE`.
 fn parse_severity(s: &str) -> Result<model::Severity, String> {
     s.parse()
@@ -481,6 +576,17 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
             }
         },
     };
+    write_output(&text, out)?;
+    if !out.quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+/// Writes to `-o FILE`, else to standard output (a closed pipe is not an error).
+fn write_output(text: &str, out: &OutputArgs) -> anyhow::Result<()> {
     match &out.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
@@ -492,11 +598,6 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
             {
                 return Err(e.into());
             }
-        }
-    }
-    if !out.quiet {
-        for w in &report.warnings {
-            eprintln!("warning: {w}");
         }
     }
     Ok(())
