@@ -9,6 +9,7 @@
 //! that failed it.
 
 pub mod ignore;
+pub mod policy;
 mod purl;
 pub mod risk;
 mod suppress;

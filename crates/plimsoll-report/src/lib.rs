@@ -8,7 +8,8 @@
 //!   (SARIF 2.1.0 for GitHub code scanning), [`to_markdown`] (pull-request comments),
 //!   [`to_junit`] (JUnit XML), and [`to_cyclonedx`] again, which is a VDR when the report has
 //!   findings. The native JSON report is the model serialized; its JSON Schema is
-//!   `docs/report.schema.json`.
+//!   `docs/report.schema.json`;
+//! - [`explore`]: many native reports read back into the fleet view (`plimsoll explore`).
 //!
 //! Every vulnerability format states the scanner version and the database's build time and
 //! age, where the format has a place for them: a clean result from a stale database is not
@@ -19,6 +20,7 @@
 //! properties (CycloneDX) or annotations (SPDX), so that [`read_sbom`] gets them back.
 
 mod cyclonedx;
+pub mod explore;
 mod junit;
 mod licenses;
 mod markdown;

@@ -37,6 +37,22 @@ pub fn to_markdown(report: &Report) -> String {
         for r in &g.reasons {
             let _ = writeln!(out, "- {}", escape(r));
         }
+        for x in &g.exceptions {
+            let _ = writeln!(
+                out,
+                "- exception {} ({}): {}",
+                escape(&x.at),
+                if x.expired {
+                    format!("expired {}", x.expires)
+                } else {
+                    format!("until {}", x.expires)
+                },
+                escape(&x.justification)
+            );
+        }
+        for w in &g.warnings {
+            let _ = writeln!(out, "- warning: {}", escape(w));
+        }
         if !g.reasons.is_empty() {
             out.push('\n');
         }

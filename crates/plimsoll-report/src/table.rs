@@ -136,12 +136,52 @@ pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
         }
     }
     if let Some(g) = &report.gate {
-        let _ = writeln!(out, "\nGate: {}", g.result);
-        for r in &g.reasons {
-            let _ = writeln!(out, "  - {r}");
-        }
+        gate(g, &mut out);
     }
     out
+}
+
+/// The gate's decision, then a policy's exceptions and warnings.
+fn gate(g: &plimsoll_model::Gate, out: &mut String) {
+    let _ = writeln!(out, "\nGate: {}", g.result);
+    for r in &g.reasons {
+        let _ = writeln!(out, "  - {r}");
+    }
+    if !g.exceptions.is_empty() {
+        let _ = writeln!(out, "Exceptions:");
+        for x in &g.exceptions {
+            let mut what: Vec<String> = x
+                .findings
+                .iter()
+                .map(|f| format!("{} in {}", f.id, f.package_name))
+                .collect();
+            if !x.packages.is_empty() {
+                what.push(format!("{} packages", x.packages.len()));
+            }
+            if x.image {
+                what.push("the image".into());
+            }
+            let state = if x.expired {
+                format!("EXPIRED {}, no longer applies", x.expires)
+            } else {
+                format!("until {}", x.expires)
+            };
+            let _ = writeln!(
+                out,
+                "  - {} ({state}): {} [{}]: {}",
+                x.at,
+                what.join(", "),
+                x.rules.join(", "),
+                x.justification
+            );
+        }
+    }
+    if !g.warnings.is_empty() {
+        let _ = writeln!(out, "Policy warnings:");
+        for w in &g.warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
 }
 
 fn new_table(opts: &TableOptions, header: Vec<&str>) -> Table {
@@ -158,7 +198,7 @@ fn new_table(opts: &TableOptions, header: Vec<&str>) -> Table {
     t
 }
 
-fn severity_cell(s: Severity, color: bool) -> Cell {
+pub(crate) fn severity_cell(s: Severity, color: bool) -> Cell {
     let c = Cell::new(s.as_str());
     if !color {
         return c;

@@ -40,6 +40,62 @@ pub enum Command {
     /// the layer and instruction that brought the package in, the risk factors, and any
     /// suppression.
     Explain(ExplainArgs),
+    /// Write a starter policy file, or check one (docs/policy.md).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// The fleet view: read native JSON reports (one per image, `-` for standard input) and
+    /// list the vulnerabilities of highest risk across them, with the images each affects,
+    /// and the images ranked by risk.
+    Explore(ExploreArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Write a commented starter policy (every kind of rule, and an exception).
+    Init(PolicyInitArgs),
+    /// Validate a policy file: prints a summary, or the line and column of the first mistake
+    /// (exit 2).
+    Check(PolicyCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyInitArgs {
+    /// Where to write it; `-` for standard output.
+    #[arg(value_name = "FILE", default_value = "plimsoll-policy.yaml")]
+    pub file: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyCheckArgs {
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `explore REPORT.json…`.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// Native JSON reports (`plimsoll image REF -f json`); `-` reads one from standard input.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format: `table` or `json` (the other report formats describe one image).
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// List the N vulnerabilities of highest risk (0: all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+    /// List only the N images of highest risk (default: all).
+    #[arg(long, value_name = "N")]
+    pub top_images: Option<usize>,
+    /// Count only findings of these severities, comma-separated (UNKNOWN, LOW, MEDIUM, HIGH,
+    /// CRITICAL; default: all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::parse_severity)]
+    pub severity: Vec<plimsoll_model::Severity>,
+    /// Largest report file read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = plimsoll_report::explore::MAX_REPORT_SIZE)]
+    pub max_report_size: u64,
 }
 
 /// `explain VULN-ID REF`: the scan arguments, plus the vulnerability.
@@ -360,6 +416,15 @@ pub struct ScanDbArgs {
     /// report's `gate` object says why). Without it, findings do not change the exit code.
     #[arg(long, value_name = "N")]
     pub exit_code: Option<u8>,
+    /// Gate by a policy file (docs/policy.md): `block` rules fail the scan with the exit code
+    /// (1 unless --exit-code says otherwise), `alert` rules are reported.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "PLIMSOLL_POLICY",
+        conflicts_with = "severity"
+    )]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ mod progress;
 mod render;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use cli::{Cli, Command, Format, LimitArgs, OutputArgs};
 use plimsoll_catalog::Catalog;
 use plimsoll_image::{self as image, Credential, ImageSource, Limits, OpenOptions, WalkOptions};
@@ -31,6 +31,9 @@ fn main() -> ExitCode {
         Command::Vercmp(args) => cmd_vercmp(args),
         Command::Db(cmd) => db::run(cmd),
         Command::Explain(args) => cmd_explain(args),
+        Command::Policy(cli::PolicyCommand::Init(args)) => cmd_policy_init(args),
+        Command::Policy(cli::PolicyCommand::Check(args)) => cmd_policy_check(args),
+        Command::Explore(args) => cmd_explore(args),
     };
     match result {
         Ok(code) => code,
@@ -95,7 +98,9 @@ fn prepare_db(
     cache_dir: &Option<std::path::PathBuf>,
 ) -> anyhow::Result<Option<db::ScanDb>> {
     let prepared = db::prepare_for_scan(args, cache_dir)?;
-    if prepared.is_none() && (args.exit_code.is_some() || args.ignore_unfixed) {
+    if prepared.is_none()
+        && (args.exit_code.is_some() || args.ignore_unfixed || args.policy.is_some())
+    {
         return Err(input_err(NEEDS_DB));
     }
     Ok(prepared)
@@ -118,6 +123,7 @@ fn attach_db(
         ignore_unfixed: args.ignore_unfixed,
     })
     .map_err(input_err)?;
+    let policy = load_policy(args)?;
     let Some(prepared) = prepared else {
         return Ok(None);
     };
@@ -151,10 +157,57 @@ fn attach_db(
         report.exclude_base_image();
     }
     plimsoll_policy::risk::score_report(report);
-    if args.exit_code.is_some() {
+    if let Some(p) = &policy {
+        report.gate = Some(p.evaluate(report, plimsoll_policy::today_utc()));
+    } else if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
     }
     Ok(db)
+}
+
+/// `--policy FILE`, read and checked before anything is scanned.
+fn load_policy(args: &cli::ScanDbArgs) -> anyhow::Result<Option<plimsoll_policy::policy::Policy>> {
+    args.policy
+        .as_deref()
+        .map(plimsoll_policy::policy::load)
+        .transpose()
+        .map_err(input_err)
+}
+
+/// `policy init [FILE]`: the commented starter policy; never overwrites without --force.
+fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
+    let text = plimsoll_policy::policy::STARTER;
+    if args.file.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.file.exists() && !args.force {
+        return Err(input_err(format!(
+            "{}: already exists (--force overwrites it)",
+            args.file.display()
+        )));
+    }
+    std::fs::write(&args.file, text)
+        .with_context(|| format!("{}: cannot write", args.file.display()))?;
+    eprintln!(
+        "wrote {} ({} rules); check it with `plimsoll policy check {}`",
+        args.file.display(),
+        plimsoll_policy::policy::parse("starter", text).map_or(0, |p| p.rule_count()),
+        args.file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `policy check FILE`: exit 0 with a summary, or 2 with `FILE:LINE:COLUMN: message`.
+fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
+    let p = plimsoll_policy::policy::load(&args.file).map_err(input_err)?;
+    println!(
+        "{}: valid policy: {} rules, {} exceptions",
+        args.file.display(),
+        p.rule_count(),
+        p.exception_count()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `explain VULN-ID REF`: scans the image as `image` would, then explains every finding
@@ -168,6 +221,7 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             "explain needs the vulnerability scanner: drop --scanners none",
         ));
     }
+    let policy = load_policy(&a.db)?;
     let (mut report, _scan) = scan_image_ref(&a.image)?;
     let Some(db) = attach_db(&mut report, prepared, &a.db, &a.image.output)? else {
         return Err(input_err(format!(
@@ -201,6 +255,10 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     for (f, sup) in hits {
         let why = plimsoll_match::explain::explain(&db, f).map_err(input_err)?;
         text.push_str(&render::explain(&report, f, sup, &why));
+        if let Some(p) = &policy {
+            let traces = p.explain(&report, f, plimsoll_policy::today_utc());
+            text.push_str(&render::rule_traces(&p.file, &traces));
+        }
         text.push('\n');
     }
     let mut stdout = std::io::stdout().lock();
@@ -212,22 +270,117 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `explore REPORT.json…`: every report that can be read is explored; each one that cannot
+/// is named in a warning (and in the output's `unreadable`), and makes the exit code 2 after
+/// the output is written.
+fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
+    use plimsoll_report::explore;
+    if !matches!(args.output.format, Format::Table | Format::Json) {
+        return Err(input_err(format!(
+            "explore writes table or json, not {}: the other formats describe one image",
+            args.output
+                .format
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        )));
+    }
+    if args.reports.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(input_err("`-` (standard input) can be given only once"));
+    }
+    let mut explorer = explore::Explorer::new(explore::ExploreOptions {
+        severities: args.severity.clone(),
+        top: (args.top > 0).then_some(args.top),
+        top_images: args.top_images,
+    });
+    let mut read = 0;
+    for path in &args.reports {
+        let name = path.display().to_string();
+        match read_capped(path, args.max_report_size)
+            .and_then(|bytes| explore::read_report(&name, &bytes))
+        {
+            Ok(report) => {
+                explorer.add(&name, report);
+                read += 1;
+            }
+            Err(e) => {
+                if !args.output.quiet {
+                    eprintln!("warning: {e}");
+                }
+                explorer.add_unreadable(&name, &e);
+            }
+        }
+    }
+    if read == 0 {
+        return Err(input_err("no report could be read"));
+    }
+    let fleet = explorer.finish();
+    let text = match args.output.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&fleet)?;
+            s.push('\n');
+            s
+        }
+        _ => {
+            use std::io::IsTerminal;
+            let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+            explore::explore_table(
+                &fleet,
+                &explore::ExploreTableOptions {
+                    color: plimsoll_report::color_wanted(to_terminal),
+                    ..Default::default()
+                },
+            )
+        }
+    };
+    write_output(&text, &args.output)?;
+    Ok(if fleet.unreadable.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT)
+    })
+}
+
+/// A file's bytes, or standard input's for `-`, refused past `max` bytes; errors name it.
+fn read_capped(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| format!("{name}: {e}"))?;
+    if bytes.len() as u64 > max {
+        return Err(format!(
+            "{name}: larger than {max} bytes (--max-report-size)"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// `--severity` values: `HIGH`, `critical`, GHSA's `MODERATE`.
 fn parse_severity(s: &str) -> Result<model::Severity, String> {
     s.parse()
 }
 
-/// The gate's exit code: `--exit-code N` when the gate failed, else none.
+/// The gate's exit code when the gate failed: `--exit-code N`, else 1 (a policy's
+/// `block`), else none.
 fn gate_exit(report: &model::Report, args: &cli::ScanDbArgs) -> Option<ExitCode> {
-    match (&report.gate, args.exit_code) {
-        (Some(g), Some(n)) if g.result == "fail" => Some(ExitCode::from(n)),
+    match &report.gate {
+        Some(g) if g.result == "fail" => Some(ExitCode::from(args.exit_code.unwrap_or(1))),
         _ => None,
     }
 }
 
 /// A gate over a scan that looks for no vulnerabilities would pass every image: refuse it.
-const NEEDS_DB: &str = "--exit-code and --ignore-unfixed judge vulnerabilities, which \
-     --scanners none does not look for: drop --scanners none";
+const NEEDS_DB: &str = "--exit-code, --policy and --ignore-unfixed judge vulnerabilities, \
+     which --scanners none does not look for: drop --scanners none";
 
 /// The exit code after the report is written: unreadable input (2) wins over the gate,
 /// which wins over success.
@@ -451,6 +604,17 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
             }
         },
     };
+    write_output(&text, out)?;
+    if !out.quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+/// Writes to `-o FILE`, else to standard output (a closed pipe is not an error).
+fn write_output(text: &str, out: &OutputArgs) -> anyhow::Result<()> {
     match &out.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
@@ -462,11 +626,6 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
             {
                 return Err(e.into());
             }
-        }
-    }
-    if !out.quiet {
-        for w in &report.warnings {
-            eprintln!("warning: {w}");
         }
     }
     Ok(())

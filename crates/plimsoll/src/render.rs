@@ -347,3 +347,25 @@ pub fn explain(
     }
     o
 }
+
+/// `explain`'s policy part: every rule in file order, fired, excused or skipped, and why.
+pub fn rule_traces(file: &str, traces: &[plimsoll_policy::policy::RuleTrace]) -> String {
+    use plimsoll_policy::policy::Outcome;
+    let mut o = String::new();
+    let _ = writeln!(o, "Policy {file}:");
+    if traces.is_empty() {
+        let _ = writeln!(o, "  (no rules)");
+    }
+    for t in traces {
+        let verdict = match t.outcome {
+            Outcome::Fired => format!("FIRED ({})", t.action),
+            Outcome::Excused => format!("excused ({})", t.action),
+            Outcome::Skipped => "skipped".to_string(),
+        };
+        let _ = writeln!(o, "  {} ({}): {verdict}", t.rule, t.at);
+        for r in &t.reasons {
+            let _ = writeln!(o, "      {r}");
+        }
+    }
+    o
+}
