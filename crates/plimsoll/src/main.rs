@@ -478,8 +478,8 @@ fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image
     let base = match &args.base_image {
         Some(r) => {
             // Manifest and config only, for the scanned image's platform.
-            let source = ImageSource::parse(r)
-                .map_err(|e| input_err(format!("--base-image {r}: {e}")))?;
+            let source =
+                ImageSource::parse(r).map_err(|e| input_err(format!("--base-image {r}: {e}")))?;
             let mut opts = opts.clone();
             opts.platform = Some(img.platform.clone());
             Some(

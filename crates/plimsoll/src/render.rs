@@ -87,7 +87,7 @@ pub fn table(r: &model::Report) -> String {
             "Unpacked",
             "Entries",
             "Deletes",
-            "Packages",
+            "Pkgs",
             "Digest",
         ]);
     for l in &a.layers {

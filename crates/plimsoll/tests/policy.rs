@@ -163,3 +163,37 @@ fn policy_init_writes_a_valid_file_and_check_points_at_mistakes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("p.yaml:"));
 }
+
+/// `in_base_image` acts on the demo image's label-and-history decision: libssl3 (layer 0)
+/// is the base image's, requests (layer 1) the application's.
+#[test]
+fn in_base_image_rules_split_what_the_team_owns() {
+    let ids = |v: &serde_json::Value, rule: usize| -> Vec<String> {
+        v["gate"]["violations"][rule]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let policy = "rules:
+  - {name: ours, action: block, when: {severity: LOW, in_base_image: false}}
+  - {name: base, action: alert, when: {severity: LOW, in_base_image: true}}
+";
+    let (out, v) = scan(policy, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        violated(&v),
+        [
+            ("ours".into(), "block".into()),
+            ("base".into(), "alert".into())
+        ]
+    );
+    assert_eq!(ids(&v, 0), ["CVE-2024-35195"]);
+    assert_eq!(ids(&v, 1), ["CVE-2023-5678"]);
+
+    // With the base image's findings excluded, only the application's rule can fire.
+    let (out, v) = scan(policy, &["--exclude-base-image"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(violated(&v), [("ours".into(), "block".into())]);
+}
