@@ -75,7 +75,7 @@ tag_digest() {
     [ -e "$LAYOUT/index.json" ] || return 0
     python3 - "$LAYOUT/index.json" "$1" <<'EOF'
 import json, sys
-for m in json.load(open(sys.argv[1])).get("manifests", []):
+for m in json.load(open(sys.argv[1])).get("manifests") or []:
     if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
         print(m["digest"])
 EOF
