@@ -30,6 +30,8 @@ fn finding(id: &str, alias: &str, purl: &str, name: &str, path: &str) -> Finding
         title: None,
         upstream_match: false,
         risk: None,
+        published: Some("2023-11-06T16:15:42Z".into()),
+        in_base_image: Some(path.starts_with("var/")),
     }
 }
 
@@ -75,7 +77,10 @@ pub fn check(s: &plimsoll_policy::Suppressions) {
         assert_eq!(r.vulnerabilities.len() + r.suppressed.len(), 2);
         for x in &r.suppressed {
             assert!(!x.reason.is_empty());
-            assert!(matches!(x.suppressed_by.as_str(), "vex" | "ignorefile" | "ignore-unfixed"));
+            assert!(matches!(
+                x.suppressed_by.as_str(),
+                "vex" | "ignorefile" | "ignore-unfixed"
+            ));
         }
     }
 }

@@ -201,11 +201,13 @@ fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
 /// `policy check FILE`: exit 0 with a summary, or 2 with `FILE:LINE:COLUMN: message`.
 fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
     let p = plimsoll_policy::policy::load(&args.file).map_err(input_err)?;
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     println!(
-        "{}: valid policy: {} rules, {} exceptions",
+        "{}: valid policy: {}, {}",
         args.file.display(),
-        p.rule_count(),
-        p.exception_count()
+        plural(p.rule_count(), "rule", "rules"),
+        plural(p.exception_count(), "exception", "exceptions")
     );
     Ok(ExitCode::SUCCESS)
 }
