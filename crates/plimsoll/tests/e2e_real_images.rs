@@ -932,3 +932,178 @@ fn apps_image_finding_set() {
         "one CycloneDX vulnerability per id"
     );
 }
+
+/// A policy over the `apps` image's real findings: each rule's violations are exactly the
+/// findings (or packages) of the plain report that its conditions select, an exception in
+/// force excuses its finding and an expired one does not, an out-of-scope rule is skipped,
+/// and the block rule fails the scan with the exit code.
+#[test]
+fn apps_image_policy_gate() {
+    let Some(dir) = images_dir("apps_image_policy_gate") else {
+        return;
+    };
+    if !std::fs::read_to_string(dir.join("oci/index.json"))
+        .unwrap_or_default()
+        .contains("\"apps\"")
+    {
+        eprintln!("skipping: no `apps` image (rerun scripts/build-test-images.sh)");
+        return;
+    }
+    let reference = format!("oci:{}:apps", dir.join("oci").display());
+    let cache = tempfile::tempdir().unwrap();
+    let plain: Value = serde_json::from_str(&scan_with_db(
+        &reference,
+        cache.path(),
+        &["--format", "json"],
+    ))
+    .expect("JSON report");
+    let vulns = plain["vulnerabilities"].as_array().unwrap();
+
+    let policy = cache.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:
+  - name: fixable-high
+    action: block
+    when: {severity: HIGH, fix_available: true}
+  - name: no-npm
+    action: alert
+    when: {ecosystems: {deny: [npm]}}
+  - name: unfixable
+    action: alert
+    when: {fix_available: false}
+  - name: elsewhere
+    action: block
+    scope: {images: [\"registry.example.com/**\"]}
+    when: {severity: LOW}
+exceptions:
+  - vulnerability: CVE-2021-23337
+    expires: 2099-01-01
+    justification: lodash template() is never given user input
+  - vulnerability: CVE-2021-44906
+    expires: 2020-01-01
+    justification: expired long ago
+",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        .args([
+            "image",
+            &reference,
+            "--quiet",
+            "--format",
+            "json",
+            "--exit-code",
+            "9",
+        ])
+        .arg("--db")
+        .arg(e2e_osv())
+        .arg("--policy")
+        .arg(&policy)
+        .env("PLIMSOLL_CACHE_DIR", cache.path())
+        .env_remove("PLIMSOLL_DB")
+        .output()
+        .expect("run plimsoll");
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gated: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    common::validate_report(&gated).unwrap();
+    let gate = &gated["gate"];
+    assert_eq!(gate["result"], "fail");
+
+    let rule = |name: &str| -> &Value {
+        gate["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["rule"] == name)
+            .unwrap_or_else(|| panic!("no violation of {name}: {gate}"))
+    };
+    let finding_ids = |v: &Value| -> BTreeSet<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["package_name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let select = |keep: &dyn Fn(&Value) -> bool| -> BTreeSet<String> {
+        vulns
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["id"].as_str().unwrap(),
+                    f["package_name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+
+    let high = select(&|f| {
+        matches!(f["severity"].as_str(), Some("HIGH" | "CRITICAL"))
+            && f["status"] == "fixed"
+            && f["id"] != "CVE-2021-23337"
+    });
+    assert!(
+        high.contains("CVE-2021-44906 minimist"),
+        "the expired exception excuses nothing: {high:?}"
+    );
+    assert_eq!(finding_ids(rule("fixable-high")), high);
+    assert_eq!(rule("fixable-high")["action"], "block");
+
+    let unfixable = select(&|f| f["status"] != "fixed");
+    assert!(unfixable.contains("CVE-2010-4756 libc6"), "{unfixable:?}");
+    assert_eq!(finding_ids(rule("unfixable")), unfixable);
+
+    let npm: BTreeSet<String> = plain["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["ecosystem"] == "npm")
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        npm.iter().any(|p| p.starts_with("pkg:npm/lodash@")),
+        "{npm:?}"
+    );
+    let denied: BTreeSet<String> = rule("no-npm")["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(denied, npm);
+
+    assert!(
+        gate["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["rule"] != "elsewhere"),
+        "{gate}"
+    );
+    let exceptions = gate["exceptions"].as_array().unwrap();
+    let used = exceptions
+        .iter()
+        .find(|e| e["justification"].as_str().unwrap().starts_with("lodash"))
+        .expect("the lodash exception");
+    assert_eq!(used["expired"], false);
+    assert_eq!(used["findings"][0]["id"], "CVE-2021-23337");
+    let expired = exceptions
+        .iter()
+        .find(|e| e["justification"] == "expired long ago")
+        .expect("the expired exception is reported");
+    assert_eq!(expired["expired"], true);
+}
