@@ -216,6 +216,18 @@ fn vulnerabilities(report: &Report, ref_of: &HashMap<&str, String>) -> Value {
             props.push(prop("plimsoll:epss:score", &e.score.to_string()));
             props.push(prop("plimsoll:epss:percentile", &e.percentile.to_string()));
         }
+        // The highest risk among the vulnerability's findings, with its factors.
+        if let Some((r, _)) = fs
+            .iter()
+            .filter_map(|f| f.risk.as_ref().map(|r| (r, f)))
+            .max_by(|a, b| a.0.score.total_cmp(&b.0.score))
+        {
+            props.push(prop("plimsoll:risk", &format!("{:.1}", r.score)));
+            props.push(prop(
+                "plimsoll:risk:factors",
+                &crate::summary::risk_factors(r),
+            ));
+        }
         let mut sources: Vec<&str> = fs.iter().map(|f| f.data_source.as_str()).collect();
         sources.sort_unstable();
         sources.dedup();

@@ -148,7 +148,12 @@ fn case(r: &Report, eco: &str, c: &Case, out: &mut String) {
         } else {
             format!("fixed in {}", f.fixed_versions.join(", "))
         };
-        let message = format!("{} ({}): {name} {version}, {fixed}", f.id, f.severity);
+        let risk = f
+            .risk
+            .as_ref()
+            .map(|r| format!(", risk {:.1}", r.score))
+            .unwrap_or_default();
+        let message = format!("{} ({}{risk}): {name} {version}, {fixed}", f.id, f.severity);
         let mut details = String::new();
         if let Some(t) = &f.title {
             let _ = writeln!(details, "{t}");
@@ -158,6 +163,9 @@ fn case(r: &Report, eco: &str, c: &Case, out: &mut String) {
         }
         if let Some(c) = &f.cvss {
             let _ = writeln!(details, "CVSS {}: {} {}", c.version, c.score, c.vector);
+        }
+        if let Some(r) = &f.risk {
+            let _ = writeln!(details, "Risk {:.1}: {}", r.score, summary::risk_factors(r));
         }
         if let Some((i, created)) = summary::layer(r, f) {
             let _ = writeln!(

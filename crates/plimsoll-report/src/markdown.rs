@@ -149,21 +149,31 @@ pub fn to_markdown(report: &Report) -> String {
 
 /// One table row per finding, in the order given.
 fn findings_table(out: &mut String, pkgs: &HashMap<&str, &Package>, fs: &[&Finding]) {
-    out.push_str("| Severity | Vulnerability | Package | Installed | Fixed | Status | Layer |\n");
-    out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+    out.push_str(
+        "| Severity | Vulnerability | Package | Installed | Fixed | Status | Layer | Risk |\n",
+    );
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for f in fs {
         let p = pkgs.get(f.package_id.as_str()).copied();
         let kev = if f.kev { " (KEV)" } else { "" };
         let _ = writeln!(
             out,
-            "| {}{kev} | {} | {} | {} | {} | {} | {} |",
+            "| {}{kev} | {} | {} | {} | {} | {} | {} | {} |",
             f.severity,
             link(&f.id),
             escape(&f.package_name),
             escape(summary::installed(f, p)),
             escape(&f.fixed_versions.join(", ")),
             summary::status_str(f.status),
-            f.layer.map(|l| l.to_string()).unwrap_or_default()
+            f.layer.map(|l| l.to_string()).unwrap_or_default(),
+            f.risk
+                .as_ref()
+                .map(|r| format!(
+                    "{:.1} <sub>{}</sub>",
+                    r.score,
+                    escape(&summary::risk_factors(r))
+                ))
+                .unwrap_or_default()
         );
     }
 }

@@ -88,6 +88,13 @@ pub fn to_sarif(report: &Report) -> Value {
             if let Some(e) = &f.epss {
                 props.insert("epss".into(), json!(e.score));
             }
+            if let Some(r) = &f.risk {
+                props.insert("risk".into(), json!(r.score));
+                props.insert("risk_factors".into(), json!(r.factors));
+            }
+            if let Some(line) = summary::risk_line(f) {
+                msg.push_str(&format!("; {line}"));
+            }
             json!({
                 "ruleId": f.id,
                 "ruleIndex": index[f.id.as_str()],

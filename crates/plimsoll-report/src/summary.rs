@@ -1,7 +1,7 @@
 //! What every vulnerability format says the same way: counts by severity, the order findings
 //! are listed in, the scanner and database line, and a shortened layer instruction.
 
-use plimsoll_model::{BaseImage, Finding, FixStatus, Package, Report, Severity};
+use plimsoll_model::{BaseImage, Finding, FixStatus, Package, Report, Risk, Severity};
 use std::collections::{BTreeMap, HashMap};
 
 /// Severities from the most to the least severe, the order every summary lists them in.
@@ -88,12 +88,15 @@ pub fn age(secs: u64) -> String {
     }
 }
 
-/// Findings in the order reports list them: most severe first, then by package and id.
+/// Findings in the order reports list them: highest risk first (when scored), then most
+/// severe, then by package and id.
 pub(crate) fn sorted(fs: &[Finding]) -> Vec<&Finding> {
+    let risk = |f: &Finding| f.risk.as_ref().map_or(-1.0, |r| r.score);
     let mut v: Vec<&Finding> = fs.iter().collect();
     v.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
+        risk(b)
+            .total_cmp(&risk(a))
+            .then_with(|| b.severity.cmp(&a.severity))
             .then_with(|| a.package_name.cmp(&b.package_name))
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.package_id.cmp(&b.package_id))
@@ -230,6 +233,28 @@ pub(crate) fn percent_encode(s: &str, keep: impl Fn(char) -> bool) -> String {
     }
     out
 }
+
+/// A risk score's factors in one line, in the order they were added:
+/// `cvss +7.8, attack_vector +0.5, fix_available +0.5`.
+pub fn risk_factors(r: &Risk) -> String {
+    r.factors
+        .iter()
+        .map(|f| format!("{} {:+.1}", f.factor, f.points))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `risk 8.8 (cvss +7.8, attack_vector +0.5, …)`, or `None` for an unscored finding.
+pub fn risk_line(f: &Finding) -> Option<String> {
+    f.risk
+        .as_ref()
+        .map(|r| format!("risk {:.1} ({})", r.score, risk_factors(r)))
+}
+
+/// The table's footnote on the Risk column: what the score is made of.
+pub const RISK_LEGEND: &str = "Risk 0-10 = CVSS base score (or a score per severity) + KEV + EPSS \
+    +/- attack vector + fix available + exposed ports + runs as root; each finding's factors \
+    are in the JSON report (risk.factors) and `plimsoll explain ID REF`";
 
 #[cfg(test)]
 mod tests {

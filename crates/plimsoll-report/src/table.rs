@@ -135,6 +135,9 @@ pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
             }
         }
     }
+    if shown.vulnerabilities.iter().any(|f| f.risk.is_some()) {
+        let _ = writeln!(out, "\n{}", summary::RISK_LEGEND);
+    }
     if let Some(g) = &report.gate {
         gate(g, &mut out);
     }

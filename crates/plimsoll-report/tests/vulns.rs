@@ -229,7 +229,7 @@ fn markdown_comment() {
     let r = vuln_report();
     let md = to_markdown(&r);
     assert!(md.starts_with("## plimsoll: registry.example/app:1.0\n"));
-    // Sorted most severe first: the first data row is the CRITICAL one.
+    // Highest risk first, then most severe: the CRITICAL one ties the KEV one at 10.0.
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
     assert!(
         rows[2].starts_with("| CRITICAL | [CVE-2024-45337]"),
@@ -237,10 +237,10 @@ fn markdown_comment() {
         rows[2]
     );
     assert_eq!(rows.len(), 2 + r.vulnerabilities.len());
-    // Each row has exactly the 7 cells: no unescaped `|` from the data.
+    // Each row has exactly the 8 cells: no unescaped `|` from the data.
     for row in &rows {
         let cells = row.replace("\\|", "").matches('|').count();
-        assert_eq!(cells, 8, "{row}");
+        assert_eq!(cells, 9, "{row}");
     }
     assert!(md.contains("<sub>plimsoll "));
     assert!(md.contains("(KEV)"));
@@ -434,7 +434,7 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
     /// Whatever names, titles and paths the image and the advisories hold, the XML parses
-    /// and gives the name back, the SARIF validates, and Markdown rows keep their 7 cells.
+    /// and gives the name back, the SARIF validates, and Markdown rows keep their 8 cells.
     #[test]
     fn hostile_text_stays_well_formed(
         name in "\\PC{0,12}[<>&\"'|\\]\\[\n\r\t\u{1}\u{FFFE}]{0,4}\\PC{0,6}",
@@ -456,7 +456,7 @@ proptest::proptest! {
         validate_sarif(&to_sarif(&r)).unwrap();
         let md = to_markdown(&r);
         for row in md.lines().filter(|l| l.starts_with("| ")) {
-            proptest::prop_assert_eq!(row.replace("\\|", "").matches('|').count(), 8, "{}", row);
+            proptest::prop_assert_eq!(row.replace("\\|", "").matches('|').count(), 9, "{}", row);
         }
     }
 }
