@@ -264,15 +264,7 @@ fn parse_date(s: &str) -> Result<Date, String> {
             .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
             .map_err(|e| format!("not a date (YYYY-MM-DD) or RFC 3339 time: {e}"));
     }
-    let shaped = s.len() == 10
-        && s.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if !shaped {
+    if !crate::is_ymd(s) {
         return Err("not a date (YYYY-MM-DD)".into());
     }
     s.parse::<Date>()

@@ -111,6 +111,34 @@ pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
     }
 }
 
+impl FileError {
+    /// An error reading the file itself (not its content): `no such file`, `cannot read: …`.
+    pub(crate) fn io(file: &str, e: &std::io::Error) -> FileError {
+        FileError {
+            file: file.to_string(),
+            at: None,
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".into()
+            } else {
+                format!("cannot read: {e}")
+            },
+        }
+    }
+}
+
+/// Whether `s` has the shape `YYYY-MM-DD` (jiff also reads other forms; these files take
+/// only this one).
+pub(crate) fn is_ymd(s: &str) -> bool {
+    s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,15 +304,7 @@ struct RawException {
 /// Reads and validates a policy file.
 pub fn load(path: &std::path::Path) -> Result<Policy, FileError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| FileError {
-        file: name.clone(),
-        at: None,
-        message: if e.kind() == std::io::ErrorKind::NotFound {
-            "no such file".into()
-        } else {
-            format!("cannot read: {e}")
-        },
-    })?;
+    let meta = std::fs::metadata(path).map_err(|e| FileError::io(&name, &e))?;
     // A policy is a page of YAML; refuse what cannot be one before reading it.
     if meta.len() > 4 << 20 {
         return Err(FileError {
@@ -321,11 +313,7 @@ pub fn load(path: &std::path::Path) -> Result<Policy, FileError> {
             message: format!("{} bytes: too large for a policy file (4 MiB)", meta.len()),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| FileError {
-        file: name.clone(),
-        at: None,
-        message: format!("cannot read: {e}"),
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| FileError::io(&name, &e))?;
     let text = String::from_utf8(bytes).map_err(|e| FileError {
         file: name.clone(),
         at: None,
@@ -403,15 +391,7 @@ fn license_pattern(file: &str, s: &Spanned<String>) -> Result<Pattern, FileError
 
 fn parse_date(file: &str, s: &Spanned<String>) -> Result<Date, FileError> {
     let t = s.value.trim();
-    let shaped = t.len() == 10
-        && t.bytes().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        });
-    if !shaped {
+    if !crate::is_ymd(t) {
         return Err(err(
             file,
             &s.referenced,

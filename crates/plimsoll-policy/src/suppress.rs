@@ -49,15 +49,7 @@ pub fn today_utc() -> Date {
 }
 
 fn read(path: &Path, name: &str) -> Result<Vec<u8>, FileError> {
-    std::fs::read(path).map_err(|e| FileError {
-        file: name.to_string(),
-        at: None,
-        message: if e.kind() == std::io::ErrorKind::NotFound {
-            "no such file".to_string()
-        } else {
-            format!("cannot read: {e}")
-        },
-    })
+    std::fs::read(path).map_err(|e| FileError::io(name, &e))
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, FileError> {

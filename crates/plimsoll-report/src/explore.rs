@@ -24,10 +24,7 @@
 //! [`explore_table`] renders the result.
 
 use crate::table::severity_cell;
-use comfy_table::{
-    Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
-    presets::UTF8_FULL_CONDENSED,
-};
+use comfy_table::{Cell, CellAlignment, ColumnConstraint, Width};
 use plimsoll_model::{EpssScore, Finding, FixStatus, Report, SCHEMA_VERSION, Scanner, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -847,8 +844,8 @@ pub fn explore_table(fleet: &Fleet, opts: &ExploreTableOptions) -> String {
     if fleet.vulnerabilities.is_empty() {
         let _ = writeln!(out, "  none");
     } else {
-        let mut t = new_table(
-            opts,
+        let mut t = crate::table::new_table(
+            (opts.width, opts.color),
             vec![
                 "Vulnerability",
                 "Severity",
@@ -952,8 +949,8 @@ pub fn explore_table(fleet: &Fleet, opts: &ExploreTableOptions) -> String {
         out,
         "  Risk: the highest risk of its findings; ties: the findings at or above {HIGH_RISK:.1} (≥7), then the sum"
     );
-    let mut t = new_table(
-        opts,
+    let mut t = crate::table::new_table(
+        (opts.width, opts.color),
         vec![
             "#",
             "Image",
@@ -1046,20 +1043,6 @@ fn short_digest(d: Option<&str>) -> String {
             }
         }
     }
-}
-
-fn new_table(opts: &ExploreTableOptions, header: Vec<&str>) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(opts.width)
-        .set_header(header);
-    if opts.color {
-        t.enforce_styling();
-    } else {
-        t.force_no_tty();
-    }
-    t
 }
 
 #[cfg(test)]

@@ -187,13 +187,14 @@ fn gate(g: &plimsoll_model::Gate, out: &mut String) {
     }
 }
 
-fn new_table(opts: &TableOptions, header: Vec<&str>) -> Table {
+/// A table in the house style, `(width, color)` wide and coloured.
+pub(crate) fn new_table((width, color): (u16, bool), header: Vec<&str>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(opts.width)
+        .set_width(width)
         .set_header(header);
-    if opts.color {
+    if color {
         t.enforce_styling();
     } else {
         t.force_no_tty();
@@ -263,7 +264,7 @@ fn by_package(report: &Report, opts: &TableOptions, out: &mut String) {
             summary::by_severity(&c)
         );
         let mut t = new_table(
-            opts,
+            (opts.width, opts.color),
             vec![
                 "Package",
                 "Vulnerability",
@@ -367,7 +368,7 @@ fn by_layer(
             continue;
         }
         let mut t = new_table(
-            opts,
+            (opts.width, opts.color),
             vec![
                 "Package",
                 "Vulnerability",

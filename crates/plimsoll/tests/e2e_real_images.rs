@@ -400,18 +400,10 @@ fn inventory_matches_dpkg_and_attributes_layers() {
 
 #[test]
 fn apps_image_language_packages_and_binaries() {
-    let Some(dir) = images_dir("apps_image_language_packages_and_binaries") else {
+    let Some(reference) = apps_image("apps_image_language_packages_and_binaries") else {
         return;
     };
-    if !dir.join("oci/index.json").is_file()
-        || !std::fs::read_to_string(dir.join("oci/index.json"))
-            .unwrap_or_default()
-            .contains("\"apps\"")
-    {
-        eprintln!("skipping: no `apps` image (rerun scripts/build-test-images.sh)");
-        return;
-    }
-    let r = scan(&format!("oci:{}:apps", dir.join("oci").display()));
+    let r = scan(&reference);
     let mut langs: Vec<(String, String, String, Option<usize>, String)> = r
         .packages
         .iter()
@@ -492,6 +484,20 @@ fn apps_image_language_packages_and_binaries() {
         req.owned_by.is_none(),
         "pip-installed, not the distribution's"
     );
+}
+
+/// `oci:DIR/oci:apps`, or `None` (with a note) when the real images or the `apps` image are
+/// not built.
+fn apps_image(test: &str) -> Option<String> {
+    let dir = images_dir(test)?;
+    if !std::fs::read_to_string(dir.join("oci/index.json"))
+        .unwrap_or_default()
+        .contains("\"apps\"")
+    {
+        eprintln!("skipping {test}: no `apps` image (rerun scripts/build-test-images.sh)");
+        return None;
+    }
+    Some(format!("oci:{}:apps", dir.join("oci").display()))
 }
 
 /// The advisories written for the `apps` image (tests/fixtures/e2e-osv/README.md lists each
@@ -744,17 +750,9 @@ fn str_set<'a>(values: impl IntoIterator<Item = &'a Value>) -> BTreeSet<String> 
 
 #[test]
 fn apps_image_finding_set() {
-    let Some(dir) = images_dir("apps_image_finding_set") else {
+    let Some(reference) = apps_image("apps_image_finding_set") else {
         return;
     };
-    if !std::fs::read_to_string(dir.join("oci/index.json"))
-        .unwrap_or_default()
-        .contains("\"apps\"")
-    {
-        eprintln!("skipping: no `apps` image (rerun scripts/build-test-images.sh)");
-        return;
-    }
-    let reference = format!("oci:{}:apps", dir.join("oci").display());
     let cache = tempfile::tempdir().unwrap();
 
     let json: Value = serde_json::from_str(&scan_with_db(
@@ -939,17 +937,9 @@ fn apps_image_finding_set() {
 /// and the block rule fails the scan with the exit code.
 #[test]
 fn apps_image_policy_gate() {
-    let Some(dir) = images_dir("apps_image_policy_gate") else {
+    let Some(reference) = apps_image("apps_image_policy_gate") else {
         return;
     };
-    if !std::fs::read_to_string(dir.join("oci/index.json"))
-        .unwrap_or_default()
-        .contains("\"apps\"")
-    {
-        eprintln!("skipping: no `apps` image (rerun scripts/build-test-images.sh)");
-        return;
-    }
-    let reference = format!("oci:{}:apps", dir.join("oci").display());
     let cache = tempfile::tempdir().unwrap();
     let plain: Value = serde_json::from_str(&scan_with_db(
         &reference,
