@@ -343,7 +343,23 @@ pub fn explain(
         }
     }
     if let Some(g) = &report.gate {
-        let _ = writeln!(o, "Gate: {}", g.result);
+        // The image's gate, which this finding may have no part in: say what decided it.
+        let blocking: Vec<&str> = g
+            .violations
+            .iter()
+            .filter(|v| v.action == "block")
+            .map(|v| v.rule.as_str())
+            .collect();
+        if blocking.is_empty() {
+            let _ = writeln!(o, "Gate (the whole image): {}", g.result);
+        } else {
+            let _ = writeln!(
+                o,
+                "Gate (the whole image): {}, blocked by {}",
+                g.result,
+                blocking.join(", ")
+            );
+        }
     }
     o
 }

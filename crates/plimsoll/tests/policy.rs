@@ -197,3 +197,72 @@ fn in_base_image_rules_split_what_the_team_owns() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(violated(&v), [("ours".into(), "block".into())]);
 }
+
+/// `explain --policy` lists every rule for the one finding, fired, excused or skipped, each
+/// with its reason, then the whole image's gate and the rules that blocked it.
+#[test]
+fn explain_traces_every_rule_for_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "rules:
+  - name: medium-slo
+    action: block
+    when: {slo: {medium: 90}}
+  - name: high-only
+    action: block
+    when: {severity: HIGH}
+  - name: pypi
+    action: alert
+    when: {ecosystems: {deny: [PyPI]}}
+exceptions:
+  - vulnerability: CVE-2024-35195
+    rules: [medium-slo]
+    expires: 2020-01-01
+    justification: long expired
+",
+    )
+    .unwrap();
+    let (img, db) = (root().join("demo/demo-image.tar"), root().join("demo/osv"));
+    let out = plimsoll(
+        &[
+            "explain",
+            "CVE-2024-35195",
+            img.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--policy",
+            "p.yaml",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let policy = &text[text
+        .find("Policy p.yaml:")
+        .unwrap_or_else(|| panic!("{text}"))..];
+    let lines: Vec<&str> = policy.lines().map(str::trim).collect();
+    assert_eq!(lines[1], "medium-slo (p.yaml:2): FIRED (block)", "{policy}");
+    assert!(
+        lines[2].starts_with("MEDIUM SLO of 90 days breached: disclosed "),
+        "{policy}"
+    );
+    // The exception for this rule and finding has expired, and the trace says so.
+    assert_eq!(
+        lines[3], "exception at p.yaml:12 expired on 2020-01-01",
+        "{policy}"
+    );
+    assert_eq!(lines[4], "high-only (p.yaml:5): skipped", "{policy}");
+    assert_eq!(lines[5], "severity MEDIUM is below HIGH", "{policy}");
+    assert_eq!(lines[6], "pypi (p.yaml:8): skipped", "{policy}");
+    assert_eq!(lines[7], "judges packages, not vulnerabilities", "{policy}");
+    assert!(
+        text.contains("Gate (the whole image): fail, blocked by medium-slo"),
+        "{text}"
+    );
+}
