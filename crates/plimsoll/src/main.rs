@@ -77,16 +77,30 @@ fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
     // The database is settled first: a bad --db, or --offline without one, fails before any
     // download.
     let prepared = prepare_db(&args.db, &args.image.cache_dir)?;
+    let policy = load_policy(&args.db)?;
     let (mut report, scan) = scan_image_ref(&args.image)?;
-    attach_db(&mut report, prepared, &args.db, &args.image.output)?;
+    attach_db(
+        &mut report,
+        prepared,
+        policy.as_ref(),
+        &args.db,
+        &args.image.output,
+    )?;
     let code = finish(&report, &scan, &args.image.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare_db(&args.db, &args.cache_dir)?;
+    let policy = load_policy(&args.db)?;
     let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
-    attach_db(&mut report, prepared, &args.db, &args.output)?;
+    attach_db(
+        &mut report,
+        prepared,
+        policy.as_ref(),
+        &args.db,
+        &args.output,
+    )?;
     let code = finish(&report, &scan, &args.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
@@ -111,6 +125,7 @@ fn prepare_db(
 fn attach_db(
     report: &mut model::Report,
     prepared: Option<db::ScanDb>,
+    policy: Option<&plimsoll_policy::policy::Policy>,
     args: &cli::ScanDbArgs,
     out: &OutputArgs,
 ) -> anyhow::Result<Option<plimsoll_vulndb::Db>> {
@@ -123,7 +138,6 @@ fn attach_db(
         ignore_unfixed: args.ignore_unfixed,
     })
     .map_err(input_err)?;
-    let policy = load_policy(args)?;
     let Some(prepared) = prepared else {
         return Ok(None);
     };
@@ -147,25 +161,27 @@ fn attach_db(
     }
     // VEX, then ignore files, then --ignore-unfixed, then --exclude-base-image (last, so an
     // ignore entry for a base-image finding still counts as used, not stale).
-    suppressions.apply(report, plimsoll_policy::today_utc());
-    if args.exclude_base_image && report.artifact.base_image.is_none() {
-        report.warnings.push(
-            "--exclude-base-image: no base image could be told apart (pass --base-image REF), so no finding was excluded".into(),
-        );
-    }
+    let today = plimsoll_policy::today_utc();
+    suppressions.apply(report, today);
     if args.exclude_base_image {
+        if report.artifact.base_image.is_none() {
+            report.warnings.push(
+                "--exclude-base-image: no base image could be told apart (pass --base-image REF), so no finding was excluded".into(),
+            );
+        }
         report.exclude_base_image();
     }
     plimsoll_policy::risk::score_report(report);
-    if let Some(p) = &policy {
-        report.gate = Some(p.evaluate(report, plimsoll_policy::today_utc()));
+    if let Some(p) = policy {
+        report.gate = Some(p.evaluate(report, today));
     } else if args.exit_code.is_some() {
         report.gate = Some(plimsoll_policy::gate(report, &args.severity));
     }
     Ok(db)
 }
 
-/// `--policy FILE`, read and checked before anything is scanned.
+/// `--policy FILE`, read and checked before anything is scanned (callers load it before the
+/// scan and hand it to [`attach_db`]).
 fn load_policy(args: &cli::ScanDbArgs) -> anyhow::Result<Option<plimsoll_policy::policy::Policy>> {
     args.policy
         .as_deref()
@@ -225,7 +241,14 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     }
     let policy = load_policy(&a.db)?;
     let (mut report, _scan) = scan_image_ref(&a.image)?;
-    let Some(db) = attach_db(&mut report, prepared, &a.db, &a.image.output)? else {
+    let Some(db) = attach_db(
+        &mut report,
+        prepared,
+        policy.as_ref(),
+        &a.db,
+        &a.image.output,
+    )?
+    else {
         return Err(input_err(format!(
             "{}: no package belongs to an ecosystem with vulnerability data",
             a.image.reference
@@ -318,11 +341,7 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
     }
     let fleet = explorer.finish();
     let text = match args.output.format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&fleet)?;
-            s.push('\n');
-            s
-        }
+        Format::Json => json_text(&fleet)?,
         _ => {
             use std::io::IsTerminal;
             let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
@@ -343,21 +362,27 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// A file's bytes, or standard input's for `-`, refused past `max` bytes; errors name it.
-fn read_capped(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
+/// At most `limit` bytes of a file, or of standard input for `-`.
+fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let name = path.display().to_string();
     let mut bytes = Vec::new();
-    let read = if path.as_os_str() == "-" {
+    if path.as_os_str() == "-" {
         std::io::stdin()
             .lock()
-            .take(max.saturating_add(1))
-            .read_to_end(&mut bytes)
+            .take(limit)
+            .read_to_end(&mut bytes)?;
     } else {
-        std::fs::File::open(path)
-            .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| format!("{name}: {e}"))?;
+        std::fs::File::open(path)?
+            .take(limit)
+            .read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+/// A file's bytes, or standard input's for `-`, refused past `max` bytes; errors name it.
+fn read_capped(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
+    let name = path.display().to_string();
+    let bytes = read_limited(path, max.saturating_add(1)).map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() as u64 > max {
         return Err(format!(
             "{name}: larger than {max} bytes (--max-report-size)"
@@ -578,14 +603,10 @@ fn finish(
 /// Renders the report in the chosen format, writes it, and prints its warnings.
 fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<()> {
     let text = match out.format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(report)?;
-            s.push('\n');
-            s
-        }
-        Format::Cyclonedx => sbom_text(&plimsoll_report::to_cyclonedx(report))?,
-        Format::SpdxJson => sbom_text(&plimsoll_report::to_spdx(report))?,
-        Format::Sarif => sbom_text(&plimsoll_report::to_sarif(report))?,
+        Format::Json => json_text(report)?,
+        Format::Cyclonedx => json_text(&plimsoll_report::to_cyclonedx(report))?,
+        Format::SpdxJson => json_text(&plimsoll_report::to_spdx(report))?,
+        Format::Sarif => json_text(&plimsoll_report::to_sarif(report))?,
         Format::Markdown => plimsoll_report::to_markdown(report),
         Format::Junit => plimsoll_report::to_junit(report),
         Format::Table => match view {
@@ -633,7 +654,8 @@ fn write_output(text: &str, out: &OutputArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sbom_text(v: &serde_json::Value) -> anyhow::Result<String> {
+/// Pretty JSON with a final newline, as every JSON output is written.
+fn json_text(v: &impl serde::Serialize) -> anyhow::Result<String> {
     let mut s = serde_json::to_string_pretty(v)?;
     s.push('\n');
     Ok(s)
@@ -641,22 +663,17 @@ fn sbom_text(v: &serde_json::Value) -> anyhow::Result<String> {
 
 /// `sbom FILE`: the packages of a CycloneDX or SPDX JSON document, as a report.
 fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
-    use std::io::Read;
     let name = args.file.display().to_string();
     let limit = plimsoll_report::MAX_SBOM_SIZE as u64 + 1;
-    let mut bytes = Vec::new();
-    if name == "-" {
-        std::io::stdin()
-            .lock()
-            .take(limit)
-            .read_to_end(&mut bytes)
-            .map_err(|e| input_err(format!("reading standard input: {e}")))?;
-    } else {
-        std::fs::File::open(&args.file)
-            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
-            .map_err(|e| input_err(format!("{name}: {e}")))?;
-    }
+    let bytes = read_limited(&args.file, limit).map_err(|e| {
+        input_err(if name == "-" {
+            format!("reading standard input: {e}")
+        } else {
+            format!("{name}: {e}")
+        })
+    })?;
     let prepared = prepare_db(&args.db, &args.cache_dir)?;
+    let policy = load_policy(&args.db)?;
     let (format, os, packages) = plimsoll_report::read_sbom_detailed(&bytes)
         .map_err(|e| input_err(format!("{name}: {e}")))?;
     let report = model::Report {
@@ -678,7 +695,13 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         View::Image => View::Inventory,
         v => v,
     };
-    attach_db(&mut report, prepared, &args.db, &args.output)?;
+    attach_db(
+        &mut report,
+        prepared,
+        policy.as_ref(),
+        &args.db,
+        &args.output,
+    )?;
     emit(&report, &args.output, v)?;
     Ok(gate_exit(&report, &args.db).unwrap_or(ExitCode::SUCCESS))
 }

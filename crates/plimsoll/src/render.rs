@@ -305,9 +305,8 @@ pub fn explain(
     if let Some(p) = &f.path {
         let _ = writeln!(o, "  path: {p}");
     }
-    let base = &report.artifact.base_image;
-    match (f.in_base_image, base) {
-        (Some(yes), Some(b)) => {
+    match (&report.artifact.base_image, f.in_base_image) {
+        (Some(b), Some(yes)) => {
             let _ = writeln!(
                 o,
                 "  in base image: {} ({})",
@@ -316,10 +315,10 @@ pub fn explain(
             );
             let _ = writeln!(o, "    {}", b.detail);
         }
-        _ if base.is_some() => {
+        (Some(_), None) => {
             let _ = writeln!(o, "  in base image: unknown (not attributed to a layer)");
         }
-        _ => {
+        (None, _) => {
             let _ = writeln!(o, "  in base image: unknown (no base image told apart)");
         }
     }
