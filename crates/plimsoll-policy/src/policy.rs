@@ -1231,44 +1231,41 @@ impl Policy {
                 image: Vec::new(),
             };
             if rule.when.judges_findings() {
+                // The SLO is judged apart from the rule's other conditions, once per finding:
+                // breached is a violation and due soon a warning, each when the others hold.
+                let rest = rule.when.slo.as_ref().map(|_| When {
+                    slo: None,
+                    ..rule.when.clone()
+                });
+                let rest = rest.as_ref().unwrap_or(&rule.when);
                 for f in &report.vulnerabilities {
-                    match self.finding_verdicts(&rule.when, f, &cx) {
-                        Ok(_) => {
-                            if !excuse(rule, Item::Finding(f), &mut uses) {
-                                let detail = rule.when.slo.as_ref().and_then(|s| match slo_state(s, f, today) {
-                                    SloState::Breached { age, days } => Some(format!(
-                                        "disclosed {age} days ago with a fix available; {} SLO {days} days",
-                                        f.severity
-                                    )),
-                                    _ => None,
-                                });
-                                v.findings.push(finding_ref(f, detail));
-                            }
+                    if self.finding_verdicts(rest, f, &cx).is_err() {
+                        continue;
+                    }
+                    let detail = match rule.when.slo.as_ref().map(|s| slo_state(s, f, today)) {
+                        None => None,
+                        Some(SloState::Breached { age, days }) => Some(format!(
+                            "disclosed {age} days ago with a fix available; {} SLO {days} days",
+                            f.severity
+                        )),
+                        Some(SloState::Due { age, days, left }) => {
+                            warnings.push(format!(
+                                "rule {} ({}): {} {} in {} {} is due in {left} days ({} SLO {days} days, disclosed {age} days ago, fixed in {})",
+                                rule.name,
+                                self.at(rule.line),
+                                f.severity,
+                                f.id,
+                                f.package_name,
+                                f.installed_version,
+                                f.severity,
+                                f.fixed_versions.join(", ")
+                            ));
+                            continue;
                         }
-                        Err(_) => {
-                            if let Some(slo) = &rule.when.slo
-                                && let SloState::Due { age, days, left } = slo_state(slo, f, today)
-                            {
-                                // Due soon: warn when every other condition holds.
-                                let mut rest = rule.when.clone();
-                                rest.slo = None;
-                                let others = !rest.judges_findings()
-                                    || self.finding_verdicts(&rest, f, &cx).is_ok();
-                                if others {
-                                    warnings.push(format!(
-                                        "rule {} ({}): {} {} in {} {} is due in {left} days ({} SLO {days} days, disclosed {age} days ago, fixed in {})",
-                                        rule.name,
-                                        self.at(rule.line),
-                                        f.severity,
-                                        f.id,
-                                        f.package_name,
-                                        f.installed_version,
-                                        f.severity,
-                                        f.fixed_versions.join(", ")
-                                    ));
-                                }
-                            }
-                        }
+                        Some(SloState::Within { .. } | SloState::NotJudged(_)) => continue,
+                    };
+                    if !excuse(rule, Item::Finding(f), &mut uses) {
+                        v.findings.push(finding_ref(f, detail));
                     }
                 }
             } else if rule.when.judges_packages() {
@@ -1868,6 +1865,30 @@ mod tests {
         // The unfixed MEDIUM libssl3 CVE never starts the clock.
         let g = run(p, "2026-12-02");
         assert_eq!(hits(&g, "slo"), ["CVE-2024-35195"]);
+    }
+
+    #[test]
+    fn slo_warnings_keep_the_rules_other_conditions() {
+        // Due in 5 days, but the rule is only about another package: no warning, and none
+        // for a rule whose package condition the finding fails.
+        let only = |pkg: &str| {
+            format!(
+                "rules:\n  - name: slo\n    action: block\n    when: {{slo: {{medium: 30, warn_within: 5}}, packages: {{deny: [{pkg}]}}}}\n"
+            )
+        };
+        let g = run(&only("libwebp7"), "2024-06-14");
+        assert!(g.warnings.is_empty(), "{:?}", g.warnings);
+        let g = run(&only("requests"), "2024-06-14");
+        assert!(
+            g.warnings
+                .iter()
+                .any(|w| w.contains("CVE-2024-35195") && w.contains("due in 5 days")),
+            "{:?}",
+            g.warnings
+        );
+        let g = run(&only("requests"), "2024-06-20");
+        assert_eq!(hits(&g, "slo"), ["CVE-2024-35195"]);
+        assert!(hits(&run(&only("libwebp7"), "2024-06-20"), "slo").is_empty());
     }
 
     #[test]
