@@ -1118,6 +1118,26 @@ impl Policy {
         Ok(held)
     }
 
+    /// The exceptions that bear on one item under one rule, in file order: every matching
+    /// expired one (the report says it no longer applies) and the first matching one in
+    /// force, which excuses the item. `evaluate` and `explain` both read them from here.
+    fn bearing_exceptions(&self, rule: &Rule, cx: &Cx, item: Item) -> Vec<(usize, &Exception)> {
+        let mut excused = false;
+        self.exceptions
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| {
+                let expired = x.expired(cx.today);
+                if excused && !expired {
+                    return false;
+                }
+                let applies = self.exception_matches(x, rule, cx, item);
+                excused |= applies && !expired;
+                applies
+            })
+            .collect()
+    }
+
     fn exception_matches(&self, x: &Exception, rule: &Rule, cx: &Cx, item: Item) -> bool {
         if !x.rules.is_empty() && !x.rules.contains(&rule.name) {
             return false;
@@ -1167,13 +1187,7 @@ impl Policy {
         // recorded so the report can say they no longer apply.
         let excuse = |rule: &Rule, item: Item, uses: &mut BTreeMap<usize, ExceptionUse>| -> bool {
             let mut excused = false;
-            for (i, x) in self.exceptions.iter().enumerate() {
-                if excused && !x.expired(today) {
-                    continue;
-                }
-                if !self.exception_matches(x, rule, &cx, item) {
-                    continue;
-                }
+            for (i, x) in self.bearing_exceptions(rule, &cx, item) {
                 let u = uses.entry(i).or_insert_with(|| ExceptionUse {
                     at: self.at(x.line),
                     justification: x.justification.clone(),
@@ -1204,9 +1218,7 @@ impl Policy {
                     }
                     Item::Image => u.image = true,
                 }
-                if !x.expired(today) {
-                    excused = true;
-                }
+                excused |= !x.expired(today);
             }
             excused
         };
@@ -1361,24 +1373,21 @@ impl Policy {
                 Ok(held) => {
                     t.reasons = held;
                     t.outcome = Outcome::Fired;
-                    for x in &self.exceptions {
-                        if self.exception_matches(x, rule, &cx, Item::Finding(f)) {
-                            if x.expired(today) {
-                                t.reasons.push(format!(
-                                    "exception at {} expired on {}",
-                                    self.at(x.line),
-                                    x.expires
-                                ));
-                            } else {
-                                t.outcome = Outcome::Excused;
-                                t.reasons.push(format!(
-                                    "excused by the exception at {} until {}: {}",
-                                    self.at(x.line),
-                                    x.expires,
-                                    x.justification
-                                ));
-                                break;
-                            }
+                    for (_, x) in self.bearing_exceptions(rule, &cx, Item::Finding(f)) {
+                        if x.expired(today) {
+                            t.reasons.push(format!(
+                                "exception at {} expired on {}",
+                                self.at(x.line),
+                                x.expires
+                            ));
+                        } else {
+                            t.outcome = Outcome::Excused;
+                            t.reasons.push(format!(
+                                "excused by the exception at {} until {}: {}",
+                                self.at(x.line),
+                                x.expires,
+                                x.justification
+                            ));
                         }
                     }
                 }
@@ -2067,5 +2076,37 @@ exceptions:
         let t = p.explain(&r, &r.vulnerabilities[1], date("2026-12-02"));
         assert_eq!(t[0].reasons, ["severity MEDIUM is below HIGH"]);
         assert_eq!(t[1].outcome, Outcome::Skipped);
+    }
+
+    #[test]
+    fn explain_and_the_gate_name_the_same_exceptions() {
+        // One exception in force, and an expired one listed after it: the gate reports
+        // both, and explain tells both.
+        let p = parse(
+            "p.yaml",
+            "rules:
+  - {name: kev, action: block, when: {kev: true}}
+exceptions:
+  - {vulnerability: CVE-2023-4863, expires: 2027-01-01, justification: in force}
+  - {vulnerability: CVE-2023-4863, expires: 2025-01-01, justification: old}
+",
+        )
+        .unwrap();
+        let (r, today) = (report(), date("2026-12-02"));
+        let g = p.evaluate(&r, today);
+        assert_eq!(g.result, "pass");
+        assert_eq!(
+            g.exceptions.iter().map(|x| x.expired).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let t = p.explain(&r, &r.vulnerabilities[0], today);
+        assert_eq!(t[0].outcome, Outcome::Excused);
+        assert_eq!(
+            t[0].reasons[1..],
+            [
+                "excused by the exception at p.yaml:4 until 2027-01-01: in force",
+                "exception at p.yaml:5 expired on 2025-01-01"
+            ]
+        );
     }
 }
