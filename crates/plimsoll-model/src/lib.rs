@@ -461,6 +461,26 @@ pub enum FixStatus {
     Unknown,
 }
 
+impl FixStatus {
+    /// Every status, in the order reports list them.
+    pub const ALL: [FixStatus; 4] = [
+        FixStatus::Fixed,
+        FixStatus::Affected,
+        FixStatus::WillNotFix,
+        FixStatus::Unknown,
+    ];
+
+    /// The report's spelling (`fixed`, `affected`, `will_not_fix`, `unknown`), as serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixStatus::Fixed => "fixed",
+            FixStatus::Affected => "affected",
+            FixStatus::WillNotFix => "will_not_fix",
+            FixStatus::Unknown => "unknown",
+        }
+    }
+}
+
 /// A CVSS vector and its base score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cvss {

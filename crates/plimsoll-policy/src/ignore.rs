@@ -367,18 +367,7 @@ impl<'de> Deserialize<'de> for RawPackage {
 }
 
 fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
-    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        // The rendered error carries a snippet; its first line is the message.
-        let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or("invalid YAML");
-        let msg = msg.strip_prefix("error: ").unwrap_or(msg);
-        let msg = strip_position(msg);
-        err(name, line, column, msg)
-    })?;
+    let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| FileError::yaml(name, &e))?;
     let mut rules = Vec::new();
     for entry in raw.vulnerabilities.unwrap_or_default() {
         let line = entry.referenced.line();
@@ -502,17 +491,6 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
         });
     }
     Ok(rules)
-}
-
-/// serde-saphyr's messages start with `line L column C: `; the position is given apart.
-fn strip_position(msg: &str) -> &str {
-    if let Some(rest) = msg.strip_prefix("line ")
-        && let Some((_, after)) = rest.split_once(": ")
-        && rest.contains(" column ")
-    {
-        return after;
-    }
-    msg
 }
 
 #[cfg(test)]

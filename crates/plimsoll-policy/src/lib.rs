@@ -124,6 +124,30 @@ impl FileError {
             },
         }
     }
+
+    /// A YAML file that does not parse or does not have the expected shape: the position,
+    /// and the first line of serde-saphyr's message without its `line L column C: ` (the
+    /// rest of its rendering is a snippet of the file).
+    pub(crate) fn yaml(file: &str, e: &serde_saphyr::Error) -> FileError {
+        let at = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
+        let msg = e.to_string();
+        let msg = msg.lines().next().unwrap_or("invalid YAML");
+        let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+        let msg = match msg.strip_prefix("line ") {
+            Some(rest) if rest.contains(" column ") => {
+                rest.split_once(": ").map_or(msg, |(_, after)| after)
+            }
+            _ => msg,
+        };
+        FileError {
+            file: file.to_string(),
+            at: Some(at),
+            message: msg.to_string(),
+        }
+    }
 }
 
 /// Whether `s` has the shape `YYYY-MM-DD` (jiff also reads other forms; these files take

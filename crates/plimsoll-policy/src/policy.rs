@@ -407,33 +407,9 @@ fn parse_date(file: &str, s: &Spanned<String>) -> Result<Date, FileError> {
     })
 }
 
-/// serde-saphyr's messages start with `line L column C: `; the position is given apart.
-fn strip_position(msg: &str) -> &str {
-    if let Some(rest) = msg.strip_prefix("line ")
-        && let Some((_, after)) = rest.split_once(": ")
-        && rest.contains(" column ")
-    {
-        return after;
-    }
-    msg
-}
-
 /// Parses a policy's text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
-    let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((1, 1));
-        let msg = e.to_string();
-        let msg = msg.lines().next().unwrap_or("invalid YAML");
-        let msg = msg.strip_prefix("error: ").unwrap_or(msg);
-        FileError {
-            file: file.to_string(),
-            at: Some(at),
-            message: strip_position(msg).to_string(),
-        }
-    })?;
+    let raw: RawPolicy = serde_saphyr::from_str(text).map_err(|e| FileError::yaml(file, &e))?;
     if let Some(v) = &raw.version
         && v.value != 1
     {
@@ -591,21 +567,15 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
     if let Some(list) = &w.status {
         let mut v = Vec::new();
         for s in list {
-            v.push(match s.value.trim() {
-                "fixed" => FixStatus::Fixed,
-                "affected" => FixStatus::Affected,
-                "will_not_fix" => FixStatus::WillNotFix,
-                "unknown" => FixStatus::Unknown,
-                other => {
-                    return Err(err(
-                        file,
-                        &s.referenced,
-                        format!(
-                            "status {other:?}: expected fixed, affected, will_not_fix or unknown"
-                        ),
-                    ));
-                }
-            });
+            let name = s.value.trim();
+            let Some(status) = FixStatus::ALL.into_iter().find(|x| x.as_str() == name) else {
+                return Err(err(
+                    file,
+                    &s.referenced,
+                    format!("status {name:?}: expected fixed, affected, will_not_fix or unknown"),
+                ));
+            };
+            v.push(status);
         }
         out.status = Some(v);
     }
@@ -1030,7 +1000,7 @@ impl Policy {
             }
         }
         if let Some(list) = &w.status {
-            let name = status_name(f.status);
+            let name = f.status.as_str();
             if !list.contains(&f.status) {
                 return Err(format!("status {name} is not one of those listed"));
             }
@@ -1328,7 +1298,7 @@ impl Policy {
             uses.values().filter(|u| !u.expired).count()
         )];
         for v in &violations {
-            reasons.push(violation_line(v, report));
+            reasons.push(violation_line(v, &cx));
         }
         Gate {
             result: if blocked.is_empty() { "pass" } else { "fail" }.into(),
@@ -1424,15 +1394,6 @@ pub enum Outcome {
     Skipped,
 }
 
-fn status_name(s: FixStatus) -> &'static str {
-    match s {
-        FixStatus::Fixed => "fixed",
-        FixStatus::Affected => "affected",
-        FixStatus::WillNotFix => "will_not_fix",
-        FixStatus::Unknown => "unknown",
-    }
-}
-
 fn finding_ref(f: &Finding, detail: Option<String>) -> FindingRef {
     FindingRef {
         id: f.id.clone(),
@@ -1470,10 +1431,7 @@ fn describe(w: &When) -> String {
     if let Some(s) = &w.status {
         parts.push(format!(
             "status in [{}]",
-            s.iter()
-                .map(|x| status_name(*x))
-                .collect::<Vec<_>>()
-                .join(", ")
+            s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
         ));
     }
     if let Some(b) = w.fix_available {
@@ -1576,7 +1534,7 @@ fn describe(w: &When) -> String {
     parts.join(" and ")
 }
 
-fn violation_line(v: &Violation, report: &Report) -> String {
+fn violation_line(v: &Violation, cx: &Cx) -> String {
     let mut what: Vec<String> = v
         .findings
         .iter()
@@ -1586,16 +1544,13 @@ fn violation_line(v: &Violation, report: &Report) -> String {
     if v.findings.len() > 5 {
         what.push(format!("{} more", v.findings.len() - 5));
     }
-    let names: HashMap<&str, &Package> =
-        report.packages.iter().map(|p| (p.id.as_str(), p)).collect();
     let mut pk: Vec<String> = v
         .packages
         .iter()
         .take(5)
         .map(|id| {
-            names
-                .get(id.as_str())
-                .map_or(id.clone(), |p| format!("{} {}", p.name, p.version))
+            cx.package(id)
+                .map_or(id.clone(), |(p, _)| format!("{} {}", p.name, p.version))
         })
         .collect();
     if v.packages.len() > 5 {

@@ -202,7 +202,7 @@ fn vulnerabilities(report: &Report, ref_of: &HashMap<&str, String>) -> Value {
         v.insert("affects".into(), Value::Array(affects));
         let top = fs[0];
         let mut props = vec![
-            prop("plimsoll:status", crate::summary::status_str(top.status)),
+            prop("plimsoll:status", top.status.as_str()),
             prop(
                 "plimsoll:kev",
                 if fs.iter().any(|f| f.kev) {

@@ -144,7 +144,7 @@ fn case(r: &Report, eco: &str, c: &Case, out: &mut String) {
     let _ = writeln!(out, "{head}>");
     for f in &c.fs {
         let fixed = if f.fixed_versions.is_empty() {
-            format!("no fixed version ({})", summary::status_str(f.status))
+            format!("no fixed version ({})", f.status.as_str())
         } else {
             format!("fixed in {}", f.fixed_versions.join(", "))
         };

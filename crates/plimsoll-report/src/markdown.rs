@@ -164,7 +164,7 @@ fn findings_table(out: &mut String, pkgs: &HashMap<&str, &Package>, fs: &[&Findi
             escape(&f.package_name),
             escape(summary::installed(f, p)),
             escape(&f.fixed_versions.join(", ")),
-            summary::status_str(f.status),
+            f.status.as_str(),
             f.layer.map(|l| l.to_string()).unwrap_or_default(),
             f.risk
                 .as_ref()

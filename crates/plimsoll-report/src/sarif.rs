@@ -45,10 +45,7 @@ pub fn to_sarif(report: &Report) -> Value {
                 f.id, f.severity
             );
             if f.fixed_versions.is_empty() {
-                msg.push_str(&format!(
-                    "; no fixed version ({})",
-                    summary::status_str(f.status)
-                ));
+                msg.push_str(&format!("; no fixed version ({})", f.status.as_str()));
             } else {
                 msg.push_str(&format!("; fixed in {}", f.fixed_versions.join(", ")));
             }
@@ -79,7 +76,7 @@ pub fn to_sarif(report: &Report) -> Value {
             props.insert("package_id".into(), json!(f.package_id));
             props.insert("installed_version".into(), json!(installed));
             props.insert("fixed_versions".into(), json!(f.fixed_versions));
-            props.insert("status".into(), json!(summary::status_str(f.status)));
+            props.insert("status".into(), json!(f.status.as_str()));
             props.insert("severity".into(), json!(f.severity));
             if let Some(l) = f.layer {
                 props.insert("layer".into(), json!(l));

@@ -1,7 +1,7 @@
 //! What every vulnerability format says the same way: counts by severity, the order findings
 //! are listed in, the scanner and database line, and a shortened layer instruction.
 
-use plimsoll_model::{BaseImage, Finding, FixStatus, Package, Report, Risk, Severity};
+use plimsoll_model::{BaseImage, Finding, Package, Report, Risk, Severity};
 use std::collections::{BTreeMap, HashMap};
 
 /// Severities from the most to the least severe, the order every summary lists them in.
@@ -111,16 +111,6 @@ pub(crate) fn packages_by_id(r: &Report) -> HashMap<&str, &Package> {
         m.entry(p.id.as_str()).or_insert(p);
     }
     m
-}
-
-/// `fixed`, `affected`, `will_not_fix`, `unknown`: the report's own spelling.
-pub(crate) fn status_str(s: FixStatus) -> &'static str {
-    match s {
-        FixStatus::Fixed => "fixed",
-        FixStatus::Affected => "affected",
-        FixStatus::WillNotFix => "will_not_fix",
-        FixStatus::Unknown => "unknown",
-    }
 }
 
 /// The package's own version (what `dpkg -l` shows), falling back to the version matched.
