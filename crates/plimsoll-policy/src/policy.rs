@@ -195,7 +195,9 @@ struct RawPolicy {
 #[serde(deny_unknown_fields)]
 struct RawRule {
     name: Spanned<String>,
+    /// Documentation for people; read, not used.
     #[serde(default)]
+    #[allow(dead_code)]
     description: Option<String>,
     action: Spanned<String>,
     #[serde(default)]
@@ -389,6 +391,26 @@ fn license_pattern(file: &str, s: &Spanned<String>) -> Result<Pattern, FileError
     glob(file, s, "license pattern", true)
 }
 
+/// An `{allow, deny}` pair of lists, each entry read by `entry`; one of them must be given.
+fn lists<T>(
+    file: &str,
+    key: &str,
+    l: &Spanned<RawLists>,
+    entry: impl Fn(&Spanned<String>) -> Result<T, FileError>,
+) -> Result<Lists<T>, FileError> {
+    if l.value.allow.is_empty() && l.value.deny.is_empty() {
+        return Err(err(
+            file,
+            &l.referenced,
+            format!("{key} needs allow or deny"),
+        ));
+    }
+    Ok(Lists {
+        allow: l.value.allow.iter().map(&entry).collect::<Result<_, _>>()?,
+        deny: l.value.deny.iter().map(&entry).collect::<Result<_, _>>()?,
+    })
+}
+
 fn parse_date(file: &str, s: &Spanned<String>) -> Result<Date, FileError> {
     let t = s.value.trim();
     if !crate::is_ymd(t) {
@@ -437,7 +459,6 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
                 format!("rule name {name:?} is already used at line {}", prev.line),
             ));
         }
-        let _ = r.description;
         let action = match r.action.value.trim() {
             "alert" => Action::Alert,
             "block" => Action::Block,
@@ -611,39 +632,13 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
         }
         out.slo = Some(slo);
     }
-    for (key, raw, dest) in [
-        ("packages", &w.packages, 0),
-        ("ecosystems", &w.ecosystems, 1),
-    ] {
-        let Some(l) = raw else { continue };
-        if l.value.allow.is_empty() && l.value.deny.is_empty() {
-            return Err(err(
-                file,
-                &l.referenced,
-                format!("{key} needs allow or deny"),
-            ));
-        }
-        if dest == 0 {
-            let mut allow = Vec::new();
-            let mut deny = Vec::new();
-            for s in &l.value.allow {
-                allow.push(package_pattern(file, s)?);
-            }
-            for s in &l.value.deny {
-                deny.push(package_pattern(file, s)?);
-            }
-            out.packages = Some(Lists { allow, deny });
-        } else {
-            let mut allow = Vec::new();
-            let mut deny = Vec::new();
-            for s in &l.value.allow {
-                allow.push(glob(file, s, "ecosystem pattern", true)?);
-            }
-            for s in &l.value.deny {
-                deny.push(glob(file, s, "ecosystem pattern", true)?);
-            }
-            out.ecosystems = Some(Lists { allow, deny });
-        }
+    if let Some(l) = &w.packages {
+        out.packages = Some(lists(file, "packages", l, |s| package_pattern(file, s))?);
+    }
+    if let Some(l) = &w.ecosystems {
+        out.ecosystems = Some(lists(file, "ecosystems", l, |s| {
+            glob(file, s, "ecosystem pattern", true)
+        })?);
     }
     if let Some(l) = &w.licenses {
         if l.value.deny.is_empty() {
