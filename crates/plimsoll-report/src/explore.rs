@@ -576,8 +576,11 @@ fn prefix_upper(id: &str) -> bool {
     !prefix.chars().any(|c| c.is_ascii_lowercase())
 }
 
+/// Whether `id` is `CVE-…` in any case. Reports are untrusted input: `get`, not a slice,
+/// so an id with a multi-byte character across byte 4 (`CV€-1`) is not one rather than a
+/// panic.
 fn is_cve(id: &str) -> bool {
-    id.len() > 4 && id[..4].eq_ignore_ascii_case("CVE-")
+    id.len() > 4 && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"))
 }
 
 /// The key (the vulnerability's display id) of every finding, by (image, finding) index.
@@ -1347,6 +1350,28 @@ mod tests {
         assert_eq!(cut.summary.vulnerabilities, 3);
         assert!(cut.images.is_empty());
         assert_eq!(cut.summary.images, 1);
+    }
+
+    #[test]
+    fn an_id_with_a_multi_byte_character_is_explored_without_a_panic() {
+        // `€` takes bytes 2..5: byte 4 is inside it, where `is_cve` once sliced.
+        let f = fleet(
+            vec![(
+                "odd.json",
+                report(
+                    "x",
+                    None,
+                    vec![
+                        finding("CV€-1", &["CV€-2", "CVE-2024-0001"], "p", "1", 5.0),
+                        finding("CV€-3", &[], "q", "1", 4.0),
+                    ],
+                ),
+            )],
+            ExploreOptions::default(),
+        );
+        assert_eq!(find(&f, "CVE-2024-0001").aliases, ["CV€-1", "CV€-2"]);
+        assert_eq!(find(&f, "CV€-3").image_count, 1);
+        assert!(!is_cve("CV€-1") && !is_cve("CVE€") && is_cve("cve-1") && !is_cve("CVE-"));
     }
 
     #[test]
