@@ -176,16 +176,33 @@ pub fn score(f: &Finding, image: &ImageFacts) -> Risk {
 /// matcher's order (severity, then id).
 pub fn score_report(report: &mut Report) {
     let image = ImageFacts::of(&report.artifact);
-    for f in &mut report.vulnerabilities {
-        f.risk = Some(score(f, &image));
-    }
-    for s in &mut report.suppressed {
-        s.finding.risk = Some(score(&s.finding, &image));
-    }
+    let suppressed = report.suppressed.iter_mut().map(|s| &mut s.finding);
+    score_each(report.vulnerabilities.iter_mut().chain(suppressed), &image);
     let key = |f: &Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
     report
         .vulnerabilities
         .sort_by(|a, b| key(b).total_cmp(&key(a)));
+}
+
+/// Scores the unsuppressed findings a report left unscored (reports written before risk
+/// scores existed), with the report's own image facts; scored findings and their order are
+/// left as they are.
+pub fn score_unscored(report: &mut Report) {
+    if report.vulnerabilities.iter().all(|f| f.risk.is_some()) {
+        return;
+    }
+    let image = ImageFacts::of(&report.artifact);
+    let unscored = report
+        .vulnerabilities
+        .iter_mut()
+        .filter(|f| f.risk.is_none());
+    score_each(unscored, &image);
+}
+
+fn score_each<'a>(findings: impl Iterator<Item = &'a mut Finding>, image: &ImageFacts) {
+    for f in findings {
+        f.risk = Some(score(f, image));
+    }
 }
 
 #[cfg(test)]

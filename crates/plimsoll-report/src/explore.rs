@@ -47,8 +47,8 @@ pub const HIGH_RISK: f64 = 7.0;
 /// no report at all. Findings without a risk score (reports written before risk scores
 /// existed) are scored with the same formula a scan uses.
 pub fn read_report(file: &str, bytes: &[u8]) -> Result<Report, String> {
-    /// The one field read before the whole report: another version's report must be
-    /// refused for its version, not for the first field that changed.
+    /// The one field read when the whole report does not parse: another version's report
+    /// must be refused for its version, not for the first field that changed.
     #[derive(Deserialize)]
     struct Probe {
         schema_version: Option<u64>,
@@ -65,24 +65,25 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<Report, String> {
             ));
         }
     }
-    let probe: Probe = serde_json::from_slice(bytes).map_err(|e| json_error(file, &e, ""))?;
-    match probe.schema_version {
-        None => {
-            return Err(format!(
-                "{file}: no schema_version: not a plimsoll native JSON report (write one with \
-                 `plimsoll image REF -f json`)"
-            ));
+    let mut report = match parse_report(file, bytes) {
+        Ok(report) => match version_error(file, Some(u64::from(report.schema_version))) {
+            Some(e) => return Err(e),
+            None => report,
+        },
+        Err(e) => {
+            let probe: Probe =
+                serde_json::from_slice(bytes).map_err(|e| json_error(file, &e, ""))?;
+            return Err(version_error(file, probe.schema_version).unwrap_or(e));
         }
-        Some(v) if v != u64::from(SCHEMA_VERSION) => {
-            return Err(format!(
-                "{file}: schema_version {v} is not one this plimsoll reads (it reads \
-                 schema_version {SCHEMA_VERSION})"
-            ));
-        }
-        Some(_) => {}
-    }
+    };
+    plimsoll_policy::risk::score_unscored(&mut report);
+    Ok(report)
+}
+
+/// The whole report, or the error in it with its field path.
+fn parse_report(file: &str, bytes: &[u8]) -> Result<Report, String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let mut report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." {
             String::new()
@@ -92,8 +93,23 @@ pub fn read_report(file: &str, bytes: &[u8]) -> Result<Report, String> {
         json_error(file, e.inner(), &path)
     })?;
     de.end().map_err(|e| json_error(file, &e, ""))?;
-    score_missing(&mut report);
     Ok(report)
+}
+
+/// Why a report of `schema_version` is refused, or `None` when it is the one this
+/// plimsoll reads.
+fn version_error(file: &str, schema_version: Option<u64>) -> Option<String> {
+    match schema_version {
+        None => Some(format!(
+            "{file}: no schema_version: not a plimsoll native JSON report (write one with \
+             `plimsoll image REF -f json`)"
+        )),
+        Some(v) if v != u64::from(SCHEMA_VERSION) => Some(format!(
+            "{file}: schema_version {v} is not one this plimsoll reads (it reads \
+             schema_version {SCHEMA_VERSION})"
+        )),
+        Some(_) => None,
+    }
 }
 
 /// `FILE:LINE:COLUMN: [PATH: ]message`, serde_json's own " at line L column C" suffix moved
@@ -108,19 +124,6 @@ fn json_error(file: &str, e: &serde_json::Error, path: &str) -> String {
         format!("{file}:{}:{}: {path}{msg}", e.line(), e.column())
     } else {
         format!("{file}: {path}{msg}")
-    }
-}
-
-/// Scores the findings a report left unscored, with the report's own image facts.
-fn score_missing(report: &mut Report) {
-    if report.vulnerabilities.iter().all(|f| f.risk.is_some()) {
-        return;
-    }
-    let facts = plimsoll_policy::risk::ImageFacts::of(&report.artifact);
-    for f in &mut report.vulnerabilities {
-        if f.risk.is_none() {
-            f.risk = Some(plimsoll_policy::risk::score(f, &facts));
-        }
     }
 }
 
@@ -294,7 +297,7 @@ pub struct FleetImage {
     pub os: Option<String>,
     /// The image's risk: the highest risk of its findings (0 with none).
     pub risk: f64,
-    /// Findings at or above risk 7.0: the first tie-breaker.
+    /// Findings at or above risk [`HIGH_RISK`] (7.0): the first tie-breaker.
     pub high_risk_findings: usize,
     /// The sum of its findings' risks: the second tie-breaker.
     pub risk_sum: f64,
@@ -367,10 +370,10 @@ impl Explorer {
         }
     }
 
-    /// Adds the report read from `file`. Its findings are scored if they are not.
-    pub fn add(&mut self, file: &str, mut report: Report) {
+    /// Adds the report read from `file` ([`read_report`] scores the findings an older report
+    /// left unscored; a finding still without a risk score counts as 0).
+    pub fn add(&mut self, file: &str, report: Report) {
         self.reports += 1;
-        score_missing(&mut report);
         let a = report.artifact;
         let filter = &self.opts.severities;
         let image = Image {
@@ -433,7 +436,6 @@ impl Explorer {
             reports,
         } = self;
         let keys = vulnerability_keys(&images);
-        let risk = |f: &Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
 
         // Images, ranked.
         let mut ranked: Vec<(usize, FleetImage)> = images
@@ -566,6 +568,11 @@ impl Explorer {
     }
 }
 
+/// A finding's risk score, 0 when it has none.
+fn risk(f: &Finding) -> f64 {
+    f.risk.as_ref().map_or(0.0, |r| r.score)
+}
+
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -576,8 +583,11 @@ fn prefix_upper(id: &str) -> bool {
     !prefix.chars().any(|c| c.is_ascii_lowercase())
 }
 
+/// Whether `id` is `CVE-…` in any case. Reports are untrusted input: `get`, not a slice,
+/// so an id with a multi-byte character across byte 4 (`CV€-1`) is not one rather than a
+/// panic.
 fn is_cve(id: &str) -> bool {
-    id.len() > 4 && id[..4].eq_ignore_ascii_case("CVE-")
+    id.len() > 4 && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"))
 }
 
 /// The key (the vulnerability's display id) of every finding, by (image, finding) index.
@@ -640,7 +650,6 @@ fn vulnerability(
     images: &[Image],
     rank_of: &[usize],
 ) -> FleetVulnerability {
-    let risk = |f: &Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
     // The display id as a report spelled it (GHSA ids are lower case after the prefix).
     let spellings = || {
         fs.iter()
@@ -705,7 +714,7 @@ fn vulnerability(
                 name: im.name.clone(),
                 reference: im.reference.clone(),
                 digest: im.digest.clone(),
-                risk: fs.iter().map(|f| risk(f)).fold(0.0, f64::max),
+                risk: fs.iter().copied().map(risk).fold(0.0, f64::max),
                 in_base_image,
                 packages,
             }
@@ -945,9 +954,11 @@ pub fn explore_table(fleet: &Fleet, opts: &ExploreTableOptions) -> String {
         String::new()
     };
     let _ = writeln!(out, "\nImages by risk{listed}");
+    // `≥7`: the column of the findings at or above HIGH_RISK.
+    let high = format!("≥{HIGH_RISK}");
     let _ = writeln!(
         out,
-        "  Risk: the highest risk of its findings; ties: the findings at or above {HIGH_RISK:.1} (≥7), then the sum"
+        "  Risk: the highest risk of its findings; ties: the findings at or above {HIGH_RISK:.1} ({high}), then the sum"
     );
     let mut t = crate::table::new_table(
         (opts.width, opts.color),
@@ -955,7 +966,7 @@ pub fn explore_table(fleet: &Fleet, opts: &ExploreTableOptions) -> String {
             "#",
             "Image",
             "Risk",
-            "≥7",
+            &high,
             "Sum",
             "Findings",
             "C/H/M/L/U",
@@ -1350,6 +1361,28 @@ mod tests {
     }
 
     #[test]
+    fn an_id_with_a_multi_byte_character_is_explored_without_a_panic() {
+        // `€` takes bytes 2..5: byte 4 is inside it, where `is_cve` once sliced.
+        let f = fleet(
+            vec![(
+                "odd.json",
+                report(
+                    "x",
+                    None,
+                    vec![
+                        finding("CV€-1", &["CV€-2", "CVE-2024-0001"], "p", "1", 5.0),
+                        finding("CV€-3", &[], "q", "1", 4.0),
+                    ],
+                ),
+            )],
+            ExploreOptions::default(),
+        );
+        assert_eq!(find(&f, "CVE-2024-0001").aliases, ["CV€-1", "CV€-2"]);
+        assert_eq!(find(&f, "CV€-3").image_count, 1);
+        assert!(!is_cve("CV€-1") && !is_cve("CVE€") && is_cve("cve-1") && !is_cve("CVE-"));
+    }
+
+    #[test]
     fn severity_filter_counts_only_those_findings() {
         let f = fleet(
             vec![(
@@ -1446,6 +1479,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.starts_with("v2.json: schema_version 2 is not"), "{e}");
+        // Refused for its version, not for a field of the other shape.
+        let e = read_report("v3.json", br#"{"schema_version": 3, "artifact": 5}"#).unwrap_err();
+        assert!(e.starts_with("v3.json: schema_version 3 is not"), "{e}");
         let e = read_report("sbom.json", br#"{"bomFormat": "CycloneDX"}"#).unwrap_err();
         assert!(e.starts_with("sbom.json: no schema_version"), "{e}");
         let e = read_report("cut.json", &text.as_bytes()[..40]).unwrap_err();
@@ -1519,6 +1555,11 @@ mod tests {
         assert!(t.contains("#1 …kout-service:2024.11.3"), "{t}");
         assert!(
             t.contains("sha256:4d70a30a50b3") && t.contains("no digest"),
+            "{t}"
+        );
+        assert!(
+            t.contains("ties: the findings at or above 7.0 (≥7), then the sum")
+                && t.contains("┆ ≥7 ┆"),
             "{t}"
         );
         for line in t.lines() {

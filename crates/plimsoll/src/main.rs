@@ -318,16 +318,12 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
         top: (args.top > 0).then_some(args.top),
         top_images: args.top_images,
     });
-    let mut read = 0;
     for path in &args.reports {
         let name = path.display().to_string();
         match read_capped(path, args.max_report_size)
             .and_then(|bytes| explore::read_report(&name, &bytes))
         {
-            Ok(report) => {
-                explorer.add(&name, report);
-                read += 1;
-            }
+            Ok(report) => explorer.add(&name, report),
             Err(e) => {
                 if !args.output.quiet {
                     eprintln!("warning: {e}");
@@ -336,10 +332,10 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if read == 0 {
+    let fleet = explorer.finish();
+    if fleet.summary.reports == 0 {
         return Err(input_err("no report could be read"));
     }
-    let fleet = explorer.finish();
     let text = match args.output.format {
         Format::Json => json_text(&fleet)?,
         _ => {
