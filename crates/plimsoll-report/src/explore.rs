@@ -573,8 +573,10 @@ fn risk(f: &Finding) -> f64 {
     f.risk.as_ref().map_or(0.0, |r| r.score)
 }
 
+/// `x` to one decimal. `+ 0.0` turns `-0.0` (the sum of no findings' risks, as Rust adds
+/// floats) into `0.0`, so an image without findings does not read `-0.0`.
 fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
+    (x * 10.0).round() / 10.0 + 0.0
 }
 
 /// Whether the part of an id before its first `-` is in capitals (`GHSA-9wx4-…`).
@@ -1059,6 +1061,14 @@ fn short_digest(d: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_findings_sum_to_zero_not_minus_zero() {
+        let none: f64 = std::iter::empty::<f64>().sum();
+        assert_eq!(serde_json::to_string(&round1(none)).unwrap(), "0.0");
+        assert_eq!(format!("{:.1}", round1(none)), "0.0");
+        assert_eq!(round1(24.24), 24.2);
+    }
     use plimsoll_model::{Artifact, ArtifactKind, Cvss, DatabaseInfo, Risk};
 
     const NET: &str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
