@@ -16,7 +16,7 @@ mod suppress;
 pub mod vex;
 
 pub use purl::Purl;
-pub use suppress::{SuppressOptions, Suppressions, today_utc};
+pub use suppress::{DEFAULT_IGNORE_FILES, SuppressOptions, Suppressions, today_utc};
 
 use plimsoll_model::{FixStatus, Gate, Report, Severity, Suppressed};
 
@@ -111,6 +111,47 @@ pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
     }
 }
 
+/// Largest policy file read, in bytes: a policy is a page of YAML.
+pub const MAX_POLICY_SIZE: u64 = 4 << 20;
+/// Largest ignore file read, in bytes (some 200,000 ids, one a line).
+pub const MAX_IGNORE_SIZE: u64 = 4 << 20;
+/// Largest VEX document read, in bytes: a supplier's CycloneDX VEX for a large product runs
+/// to a few megabytes; parsing holds a few times the input.
+pub const MAX_VEX_SIZE: u64 = 32 << 20;
+
+/// Reads a file the user named, at most `limit` bytes: the read itself is bounded, so a
+/// device (`/dev/zero`), a FIFO or a file that grows while read cannot exhaust memory.
+/// `what` names the kind of file in the error (`a policy file`).
+pub(crate) fn read_bounded(
+    path: &std::path::Path,
+    name: &str,
+    what: &str,
+    limit: u64,
+) -> Result<Vec<u8>, FileError> {
+    use std::io::Read;
+    let too_large = || FileError {
+        file: name.to_string(),
+        at: None,
+        message: format!("larger than {limit} bytes: too large for {what}"),
+    };
+    let file = std::fs::File::open(path).map_err(|e| FileError::io(name, &e))?;
+    // Refuse a regular file that is too large before reading any of it.
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > limit)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| FileError::io(name, &e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 impl FileError {
     /// An error reading the file itself (not its content): `no such file`, `cannot read: …`.
     pub(crate) fn io(file: &str, e: &std::io::Error) -> FileError {
@@ -167,6 +208,43 @@ pub(crate) fn is_ymd(s: &str) -> bool {
 mod tests {
     use super::*;
     use plimsoll_model::{Artifact, ArtifactKind, Finding};
+
+    #[test]
+    fn reads_are_bounded_whatever_the_file_claims() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, b"12345").unwrap();
+        assert_eq!(read_bounded(&p, "f", "a test file", 5).unwrap(), b"12345");
+        let e = read_bounded(&p, "f", "a test file", 4).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f: larger than 4 bytes: too large for a test file"
+        );
+        // A device reports no size: the read itself stops.
+        let e = read_bounded(
+            std::path::Path::new("/dev/zero"),
+            "z",
+            "a test file",
+            1 << 10,
+        )
+        .unwrap_err();
+        assert_eq!(e.file, "z");
+        let e = read_bounded(&dir.path().join("nope"), "nope", "a test file", 4).unwrap_err();
+        assert_eq!(e.to_string(), "nope: no such file");
+    }
+
+    #[test]
+    fn a_policy_file_without_rules_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["", "version: 1\n", "rules: []\n"] {
+            let p = dir.path().join("p.yaml");
+            std::fs::write(&p, text).unwrap();
+            let e = policy::load(&p).unwrap_err();
+            assert!(e.to_string().contains("p.yaml"), "{e}");
+        }
+        let e = policy::load(&dir.path().join("p.yaml")).unwrap_err();
+        assert!(e.message.starts_with("no rules"), "{e}");
+    }
 
     fn finding(id: &str, sev: Severity, status: FixStatus, fixed: &[&str]) -> Finding {
         Finding {

@@ -303,25 +303,27 @@ struct RawException {
     justification: Option<String>,
 }
 
-/// Reads and validates a policy file.
+/// Reads and validates a policy file. A file without rules is refused: it would be a gate
+/// that passes every image.
 pub fn load(path: &std::path::Path) -> Result<Policy, FileError> {
     let name = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| FileError::io(&name, &e))?;
-    // A policy is a page of YAML; refuse what cannot be one before reading it.
-    if meta.len() > 4 << 20 {
-        return Err(FileError {
-            file: name,
-            at: None,
-            message: format!("{} bytes: too large for a policy file (4 MiB)", meta.len()),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|e| FileError::io(&name, &e))?;
+    let bytes = crate::read_bounded(path, &name, "a policy file", crate::MAX_POLICY_SIZE)?;
     let text = String::from_utf8(bytes).map_err(|e| FileError {
         file: name.clone(),
         at: None,
         message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
     })?;
-    parse(&name, &text)
+    let policy = parse(&name, &text)?;
+    if policy.rule_count() == 0 {
+        return Err(FileError {
+            file: name,
+            at: None,
+            message: "no rules: a policy without rules passes every image (`plimsoll policy \
+                      init` writes a starter policy)"
+                .into(),
+        });
+    }
+    Ok(policy)
 }
 
 fn err(file: &str, at: &serde_saphyr::Location, message: impl Into<String>) -> FileError {

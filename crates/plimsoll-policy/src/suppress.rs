@@ -12,7 +12,7 @@ use crate::{FileError, suppress_unfixed};
 use jiff::civil::Date;
 use plimsoll_model::{Artifact, ArtifactKind, Finding, Report, Suppressed};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Default ignore files, looked for in the working directory when no `--ignorefile` is
 /// given: ours, and Trivy's two so that a Trivy user's files keep working.
@@ -48,10 +48,6 @@ pub fn today_utc() -> Date {
         .date()
 }
 
-fn read(path: &Path, name: &str) -> Result<Vec<u8>, FileError> {
-    std::fs::read(path).map_err(|e| FileError::io(name, &e))
-}
-
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, FileError> {
     String::from_utf8(bytes).map_err(|e| FileError {
         file: name.to_string(),
@@ -74,7 +70,8 @@ impl Suppressions {
         };
         for path in &opts.vex {
             let name = path.display().to_string();
-            out.vex.push(vex::parse(&name, &read(path, &name)?)?);
+            let bytes = crate::read_bounded(path, &name, "a VEX document", crate::MAX_VEX_SIZE)?;
+            out.vex.push(vex::parse(&name, &bytes)?);
         }
         let mut ignorefiles: Vec<(PathBuf, String)> = opts
             .ignorefiles
@@ -92,7 +89,9 @@ impl Suppressions {
             }
         }
         for (path, name) in ignorefiles {
-            let text = utf8(read(&path, &name)?, &name)?;
+            let bytes =
+                crate::read_bounded(&path, &name, "an ignore file", crate::MAX_IGNORE_SIZE)?;
+            let text = utf8(bytes, &name)?;
             out.ignore.push(ignore::parse(&name, &text)?);
         }
         Ok(out)
