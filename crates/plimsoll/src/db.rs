@@ -71,6 +71,10 @@ fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
 
 fn import(a: cli::DbImportArgs) -> anyhow::Result<ExitCode> {
     let target = db_path(&a.db);
+    // Importing the database into itself would replace it with a copy of itself, or worse.
+    let mut inputs = crate::output::Inputs::default();
+    inputs.extend(&a.paths);
+    crate::output::refuse_same_file(&target, &inputs)?;
     if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -86,6 +90,9 @@ fn import(a: cli::DbImportArgs) -> anyhow::Result<ExitCode> {
 
 fn export(a: cli::DbExportArgs) -> anyhow::Result<ExitCode> {
     let db = db_path(&a.db);
+    let mut inputs = crate::output::Inputs::default();
+    inputs.add(&db);
+    crate::output::refuse_same_file(&a.file, &inputs)?;
     let size = vulndb::export(&db, &a.file).map_err(input_err)?;
     eprintln!(
         "exported {} to {} ({size} bytes, zstd)",
@@ -220,20 +227,23 @@ fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
             .map(|(e, n)| (e.clone(), serde_json::Value::from(*n)))
             .collect::<serde_json::Map<_, _>>()
             .into();
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        crate::output::print(&format!("{}\n", serde_json::to_string_pretty(&v)?))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Database        {}", st.path.display());
-    println!("Schema version  {}", st.schema_version);
+    use std::fmt::Write;
+    let mut o = String::new();
+    writeln!(o, "Database        {}", st.path.display())?;
+    writeln!(o, "Schema version  {}", st.schema_version)?;
     let built = st.built_at.clone().unwrap_or_else(|| "unknown".into());
     match st.built_at.as_deref().and_then(vulndb::age) {
-        Some(age) => println!("Built           {built} ({} ago)", human_age(age)),
-        None => println!("Built           {built}"),
+        Some(age) => writeln!(o, "Built           {built} ({} ago)", human_age(age))?,
+        None => writeln!(o, "Built           {built}")?,
     }
-    println!(
+    writeln!(
+        o,
         "Records         {} ({} withdrawn); KEV {} entries; EPSS {} scores",
         st.records, st.withdrawn, st.kev_entries, st.epss_scores
-    );
+    )?;
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.set_header(["Source", "Kind", "Records", "Fetched", "From"]);
@@ -246,14 +256,15 @@ fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
             s.url.clone().unwrap_or_default(),
         ]);
     }
-    println!("\n{t}");
+    writeln!(o, "\n{t}")?;
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
     t.set_header(["Ecosystem", "Records"]);
     for (eco, n) in &st.ecosystems {
         t.add_row([eco.clone(), n.to_string()]);
     }
-    println!("\n{t}");
+    writeln!(o, "\n{t}")?;
+    crate::output::print(&o)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 
 mod cli;
 mod db;
+mod output;
 mod progress;
 mod render;
 
@@ -12,7 +13,6 @@ use cli::{Cli, Command, Format, LimitArgs, OutputArgs};
 use plimsoll_catalog::Catalog;
 use plimsoll_image::{self as image, Credential, ImageSource, Limits, OpenOptions, WalkOptions};
 use plimsoll_model as model;
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -37,6 +37,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader of standard output went away: end quietly (output.rs).
+        Err(e) if e.downcast_ref::<output::BrokenPipe>().is_some() => {
+            ExitCode::from(output::EXIT_BROKEN_PIPE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             if e.downcast_ref::<InputError>().is_some() {
@@ -74,35 +78,114 @@ fn limits(l: &LimitArgs) -> Limits {
 }
 
 fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
-    // The database is settled first: a bad --db, or --offline without one, fails before any
-    // download.
+    // The output, then the database are settled first: a bad -o or --db, or --offline
+    // without a database, fails before any download.
+    let mut dest = image_dest(&args.image, &args.db)?;
     let prepared = prepare_db(&args.db, &args.image.cache_dir)?;
     let policy = load_policy(&args.db)?;
+    let suppressions = load_suppressions(&args.db, prepared.is_some())?;
     let (mut report, scan) = scan_image_ref(&args.image)?;
     attach_db(
         &mut report,
         prepared,
         policy.as_ref(),
+        suppressions,
         &args.db,
         &args.image.output,
     )?;
-    let code = finish(&report, &scan, &args.image.output, view(&args.db))?;
+    let code = finish(
+        &report,
+        &scan,
+        &mut dest,
+        &args.image.output,
+        view(&args.db),
+    )?;
     Ok(gate_exit_unless(code, &report, &args.db))
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
+    let mut dest = output::Dest::prepare(
+        args.output.output.as_deref(),
+        &scan_inputs(&args.db, &args.cache_dir, [&args.dir]),
+    )?;
     let prepared = prepare_db(&args.db, &args.cache_dir)?;
     let policy = load_policy(&args.db)?;
+    let suppressions = load_suppressions(&args.db, prepared.is_some())?;
     let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
     attach_db(
         &mut report,
         prepared,
         policy.as_ref(),
+        suppressions,
         &args.db,
         &args.output,
     )?;
-    let code = finish(&report, &scan, &args.output, view(&args.db))?;
+    let code = finish(&report, &scan, &mut dest, &args.output, view(&args.db))?;
     Ok(gate_exit_unless(code, &report, &args.db))
+}
+
+/// The files a scan reads (`sources`, plus the database, policy, VEX and ignore files),
+/// which its output must not replace.
+fn scan_inputs<P: AsRef<std::path::Path>>(
+    args: &cli::ScanDbArgs,
+    cache_dir: &Option<std::path::PathBuf>,
+    sources: impl IntoIterator<Item = P>,
+) -> output::Inputs {
+    let mut inputs = output::Inputs::default();
+    inputs
+        .extend(sources)
+        .extend(&args.db)
+        .extend(&args.policy)
+        .extend(&args.vex)
+        .extend(&args.ignorefile)
+        .add(db::cache_dir(cache_dir).join("db").join("plimsoll.db"));
+    if let Ok(cwd) = std::env::current_dir() {
+        inputs.extend(
+            plimsoll_policy::DEFAULT_IGNORE_FILES
+                .iter()
+                .map(|n| cwd.join(n)),
+        );
+    }
+    inputs
+}
+
+/// The local file or directory an image reference names (`docker-archive:PATH`, a bare
+/// path…), `None` for a registry reference.
+fn image_path(reference: &str) -> Option<std::path::PathBuf> {
+    match ImageSource::parse(reference).ok()? {
+        ImageSource::Registry(_) => None,
+        ImageSource::DockerArchive { path, .. } | ImageSource::OciArchive { path, .. } => {
+            Some(path)
+        }
+        ImageSource::OciLayout { dir, .. } => Some(dir),
+    }
+}
+
+/// The output of a command that reads an image, checked before anything is read.
+fn image_dest(args: &cli::ImageArgs, db_args: &cli::ScanDbArgs) -> anyhow::Result<output::Dest> {
+    let sources = [Some(&args.reference), args.base_image.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| image_path(r));
+    output::Dest::prepare(
+        args.output.output.as_deref(),
+        &scan_inputs(db_args, &args.cache_dir, sources),
+    )
+}
+
+/// `--vex` and `--ignorefile` (or the default ignore files, when vulnerabilities are
+/// scanned), read and checked before anything is scanned.
+fn load_suppressions(
+    args: &cli::ScanDbArgs,
+    scans_vulns: bool,
+) -> anyhow::Result<plimsoll_policy::Suppressions> {
+    plimsoll_policy::Suppressions::load(&plimsoll_policy::SuppressOptions {
+        ignorefiles: args.ignorefile.clone(),
+        vex: args.vex.clone(),
+        default_dir: scans_vulns.then(std::env::current_dir).and_then(Result::ok),
+        ignore_unfixed: args.ignore_unfixed,
+    })
+    .map_err(input_err)
 }
 
 /// The scan's database, settled before anything is read; refuses a gate that would have
@@ -126,18 +209,10 @@ fn attach_db(
     report: &mut model::Report,
     prepared: Option<db::ScanDb>,
     policy: Option<&plimsoll_policy::policy::Policy>,
+    suppressions: plimsoll_policy::Suppressions,
     args: &cli::ScanDbArgs,
     out: &OutputArgs,
 ) -> anyhow::Result<Option<plimsoll_vulndb::Db>> {
-    // Read before any download or match: a named file that is missing or invalid is an
-    // input error. The default ignore files are read only when vulnerabilities are scanned.
-    let suppressions = plimsoll_policy::Suppressions::load(&plimsoll_policy::SuppressOptions {
-        ignorefiles: args.ignorefile.clone(),
-        vex: args.vex.clone(),
-        default_dir: prepared.as_ref().and(std::env::current_dir().ok()),
-        ignore_unfixed: args.ignore_unfixed,
-    })
-    .map_err(input_err)?;
     let Some(prepared) = prepared else {
         return Ok(None);
     };
@@ -194,7 +269,7 @@ fn load_policy(args: &cli::ScanDbArgs) -> anyhow::Result<Option<plimsoll_policy:
 fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
     let text = plimsoll_policy::policy::STARTER;
     if args.file.as_os_str() == "-" {
-        print!("{text}");
+        output::print(text)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.file.exists() && !args.force {
@@ -203,8 +278,7 @@ fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         )));
     }
-    std::fs::write(&args.file, text)
-        .with_context(|| format!("{}: cannot write", args.file.display()))?;
+    output::Dest::prepare(Some(&args.file), &output::Inputs::default())?.write(text)?;
     eprintln!(
         "wrote {} ({} rules); check it with `plimsoll policy check {}`",
         args.file.display(),
@@ -219,12 +293,12 @@ fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
     let p = plimsoll_policy::policy::load(&args.file).map_err(input_err)?;
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    println!(
-        "{}: valid policy: {}, {}",
+    output::print(&format!(
+        "{}: valid policy: {}, {}\n",
         args.file.display(),
         plural(p.rule_count(), "rule", "rules"),
         plural(p.exception_count(), "exception", "exceptions")
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -233,6 +307,7 @@ fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
 /// scanned.
 fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     let a = &args.scan;
+    let mut dest = image_dest(&a.image, &a.db)?;
     let prepared = prepare_db(&a.db, &a.image.cache_dir)?;
     if prepared.is_none() {
         return Err(input_err(
@@ -240,11 +315,13 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     let policy = load_policy(&a.db)?;
+    let suppressions = load_suppressions(&a.db, true)?;
     let (mut report, _scan) = scan_image_ref(&a.image)?;
     let Some(db) = attach_db(
         &mut report,
         prepared,
         policy.as_ref(),
+        suppressions,
         &a.db,
         &a.image.output,
     )?
@@ -286,12 +363,7 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         }
         text.push('\n');
     }
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(text.as_bytes())
-        && e.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        return Err(e.into());
-    }
+    dest.write(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -313,6 +385,9 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
     if args.reports.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(input_err("`-` (standard input) can be given only once"));
     }
+    let mut inputs = output::Inputs::default();
+    inputs.extend(&args.reports);
+    let mut dest = output::Dest::prepare(args.output.output.as_deref(), &inputs)?;
     let mut explorer = explore::Explorer::new(explore::ExploreOptions {
         severities: args.severity.clone(),
         top: (args.top > 0).then_some(args.top),
@@ -340,7 +415,7 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
         Format::Json => json_text(&fleet)?,
         _ => {
             use std::io::IsTerminal;
-            let to_terminal = args.output.output.is_none() && std::io::stdout().is_terminal();
+            let to_terminal = dest.is_stdout() && std::io::stdout().is_terminal();
             explore::explore_table(
                 &fleet,
                 &explore::ExploreTableOptions {
@@ -350,7 +425,7 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    write_output(&text, &args.output)?;
+    dest.write(&text)?;
     Ok(if fleet.unreadable.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -429,12 +504,18 @@ fn view(args: &cli::ScanDbArgs) -> View {
 /// `inventory REF|DIR`: a plain directory (no `oci-layout`) is scanned like `fs`.
 fn cmd_inventory(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
     let path = std::path::Path::new(&args.reference);
+    let mut inputs = output::Inputs::default();
+    inputs
+        .add(path)
+        .extend(image_path(&args.reference))
+        .extend(args.base_image.as_deref().and_then(image_path));
+    let mut dest = output::Dest::prepare(args.output.output.as_deref(), &inputs)?;
     let (report, scan) = if path.is_dir() && !path.join("oci-layout").is_file() {
         scan_directory(path, &args.limits)?
     } else {
         scan_image_ref(&args)?
     };
-    finish(&report, &scan, &args.output, View::Inventory)
+    finish(&report, &scan, &mut dest, &args.output, View::Inventory)
 }
 
 /// The report of a walk: the artifact, plus inventory (OS and packages) and all warnings.
@@ -475,8 +556,12 @@ fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image
     opts.registry.insecure = args.insecure;
     opts.registry.timeout = Duration::from_secs(args.timeout.max(1));
     let password = if args.password_stdin {
+        use std::io::{BufRead, Read};
+        // One line; bounded, so that a stream without a newline cannot fill memory.
         let mut p = String::new();
         std::io::stdin()
+            .lock()
+            .take(64 << 10)
             .read_line(&mut p)
             .context("reading the password from standard input")?;
         Some(p.trim_end_matches(['\r', '\n']).to_string())
@@ -580,10 +665,11 @@ enum View {
 fn finish(
     report: &model::Report,
     scan: &image::ImageScan,
+    dest: &mut output::Dest,
     out: &OutputArgs,
     view: View,
 ) -> anyhow::Result<ExitCode> {
-    emit(report, out, view)?;
+    emit(report, dest, out, view)?;
     let mut failed = false;
     for (_, e) in scan.layer_errors() {
         eprintln!("error: {e}");
@@ -597,7 +683,12 @@ fn finish(
 }
 
 /// Renders the report in the chosen format, writes it, and prints its warnings.
-fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<()> {
+fn emit(
+    report: &model::Report,
+    dest: &mut output::Dest,
+    out: &OutputArgs,
+    view: View,
+) -> anyhow::Result<()> {
     let text = match out.format {
         Format::Json => json_text(report)?,
         Format::Cyclonedx => json_text(&plimsoll_report::to_cyclonedx(report))?,
@@ -610,7 +701,7 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
             View::Inventory => render::inventory_table(report),
             View::Vulnerabilities(group_by, top) => {
                 use std::io::IsTerminal;
-                let to_terminal = out.output.is_none() && std::io::stdout().is_terminal();
+                let to_terminal = dest.is_stdout() && std::io::stdout().is_terminal();
                 plimsoll_report::vulnerability_table(
                     report,
                     &plimsoll_report::TableOptions {
@@ -623,28 +714,10 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
             }
         },
     };
-    write_output(&text, out)?;
+    dest.write(&text)?;
     if !out.quiet {
         for w in &report.warnings {
             eprintln!("warning: {w}");
-        }
-    }
-    Ok(())
-}
-
-/// Writes to `-o FILE`, else to standard output (a closed pipe is not an error).
-fn write_output(text: &str, out: &OutputArgs) -> anyhow::Result<()> {
-    match &out.output {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
-        }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout.write_all(text.as_bytes())
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                return Err(e.into());
-            }
         }
     }
     Ok(())
@@ -659,6 +732,10 @@ fn json_text(v: &impl serde::Serialize) -> anyhow::Result<String> {
 
 /// `sbom FILE`: the packages of a CycloneDX or SPDX JSON document, as a report.
 fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
+    let mut dest = output::Dest::prepare(
+        args.output.output.as_deref(),
+        &scan_inputs(&args.db, &args.cache_dir, [&args.file]),
+    )?;
     let name = args.file.display().to_string();
     let limit = plimsoll_report::MAX_SBOM_SIZE as u64 + 1;
     let bytes = read_limited(&args.file, limit).map_err(|e| {
@@ -670,6 +747,7 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
     })?;
     let prepared = prepare_db(&args.db, &args.cache_dir)?;
     let policy = load_policy(&args.db)?;
+    let suppressions = load_suppressions(&args.db, prepared.is_some())?;
     let (format, os, packages) = plimsoll_report::read_sbom_detailed(&bytes)
         .map_err(|e| input_err(format!("{name}: {e}")))?;
     let report = model::Report {
@@ -695,10 +773,11 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         &mut report,
         prepared,
         policy.as_ref(),
+        suppressions,
         &args.db,
         &args.output,
     )?;
-    emit(&report, &args.output, v)?;
+    emit(&report, &mut dest, &args.output, v)?;
     Ok(gate_exit(&report, &args.db).unwrap_or(ExitCode::SUCCESS))
 }
 
@@ -719,11 +798,11 @@ fn cmd_vercmp(args: cli::VercmpArgs) -> anyhow::Result<ExitCode> {
     if !args.batch {
         let (a, b) = (args.a.unwrap_or_default(), args.b.unwrap_or_default());
         let o = plimsoll_version::compare(scheme, &a, &b).map_err(input_err)?;
-        println!("{}", sign(o));
+        output::print(&format!("{}\n", sign(o)))?;
         return Ok(ExitCode::SUCCESS);
     }
     let stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = output::Stdout::open()?;
     for (n, line) in stdin.lines().enumerate() {
         let line = line.map_err(|e| input_err(format!("reading standard input: {e}")))?;
         let line = line.trim_end_matches('\r');
@@ -738,13 +817,13 @@ fn cmd_vercmp(args: cli::VercmpArgs) -> anyhow::Result<ExitCode> {
             )));
         };
         match plimsoll_version::compare(scheme, a, b) {
-            Ok(o) => writeln!(out, "{}", sign(o))?,
+            Ok(o) => out.write(&format!("{}\n", sign(o)))?,
             Err(e) => {
                 out.flush()?;
                 return Err(input_err(format!("standard input line {}: {e}", n + 1)));
             }
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
