@@ -801,11 +801,35 @@ fn cmd_vercmp(args: cli::VercmpArgs) -> anyhow::Result<ExitCode> {
         output::print(&format!("{}\n", sign(o)))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let stdin = std::io::stdin().lock();
+    // A line holds two versions: each is read bounded, so that a stream without newlines
+    // (`< /dev/zero`) cannot fill memory.
+    const MAX_LINE: u64 = 64 << 10;
+    let mut stdin = std::io::stdin().lock();
     let mut out = output::Stdout::open()?;
-    for (n, line) in stdin.lines().enumerate() {
-        let line = line.map_err(|e| input_err(format!("reading standard input: {e}")))?;
-        let line = line.trim_end_matches('\r');
+    let mut buf = Vec::new();
+    for n in 0.. {
+        buf.clear();
+        let read = std::io::Read::take(&mut stdin, MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| input_err(format!("reading standard input: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        if buf.len() as u64 > MAX_LINE && !buf.ends_with(b"\n") {
+            out.flush()?;
+            return Err(input_err(format!(
+                "standard input line {}: longer than {MAX_LINE} bytes",
+                n + 1
+            )));
+        }
+        let line = std::str::from_utf8(&buf).map_err(|e| {
+            input_err(format!(
+                "standard input line {}: not UTF-8 text (byte {})",
+                n + 1,
+                e.valid_up_to()
+            ))
+        })?;
+        let line = line.trim_end_matches('\n').trim_end_matches('\r');
         if line.is_empty() {
             continue;
         }

@@ -150,6 +150,17 @@ fn a_fifo_that_never_ends_is_read_only_up_to_the_limit() {
     assert_input_error(&out, &["vex.fifo", "too large for a VEX document"]);
 }
 
+#[test]
+fn vercmp_batch_reads_bounded_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd(dir.path())
+        .args(["vercmp", "deb", "--batch"])
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_input_error(&out, &["standard input line 1", "longer than"]);
+}
+
 // Smaller: a policy without rules.
 
 #[test]
