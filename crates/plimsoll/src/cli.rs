@@ -274,7 +274,8 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write the report to FILE instead of standard output.
+    /// Write the report to FILE instead of standard output: whole or not at all (a
+    /// temporary file renamed over FILE); a failed run removes an older report at FILE.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print no warnings on standard error.
