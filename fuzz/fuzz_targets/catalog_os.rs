@@ -34,6 +34,7 @@ fn distro(id: &str, version: &str) -> Context {
             version_id: version.into(),
             ..Distro::default()
         }),
+        ..Context::default()
     }
 }
 

@@ -62,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
                     version_id: "9.3".into(),
                     ..Distro::default()
                 }),
+                ..Context::default()
             };
             if let Ok(p) = RpmCataloger.parse("var/lib/rpm/Packages", rest, &ctx) {
                 for pkg in &p.packages {

@@ -78,19 +78,24 @@ pub fn parse_installed(data: &[u8], ctx: &Context) -> Result<Parsed, String> {
             b'm' if short => cur.maintainer = Some(text()),
             b'c' if short => cur.commit = Some(text()),
             b'F' => {
-                dir = match std::str::from_utf8(value) {
-                    Ok(d) if value.len() <= 4096 => d.trim_matches('/').to_string(),
-                    _ => String::new(),
-                };
-                if !dir.is_empty() {
+                dir.clear();
+                if let Ok(d) = std::str::from_utf8(value)
+                    && value.len() <= 4096
+                {
+                    dir.push_str(d.trim_matches('/'));
+                }
+                if !dir.is_empty() && ctx.wants_owned(&dir) {
                     cur.files.push(dir.clone());
                 }
             }
             b'R' => {
+                // The name alone decides (wants_owned looks at the last component): no
+                // path is built for files that cannot matter.
                 if let Ok(f) = std::str::from_utf8(value)
                     && !f.is_empty()
                     && f.len() <= 4096
                     && !f.contains('/')
+                    && ctx.wants_owned(f)
                 {
                     cur.files.push(if dir.is_empty() {
                         f.to_string()
@@ -178,6 +183,7 @@ mod tests {
     fn ctx(os_release: &str) -> Context {
         Context {
             distro: detect([("etc/os-release", os_release.as_bytes())].into_iter()),
+            ..Context::default()
         }
     }
 

@@ -48,24 +48,26 @@ impl Cataloger for Dpkg {
             let stem = file.strip_suffix(".list").unwrap_or(file);
             return Ok(Parsed {
                 packages: vec![],
-                owned_files: owned_list(owner_name(stem), data, false)?,
+                owned_files: owned_list(owner_name(stem), data, false, ctx)?,
+                warnings: vec![],
             });
         }
         if let Some(file) = path.strip_prefix(STATUS_D) {
             if let Some(stem) = file.strip_suffix(".md5sums") {
                 return Ok(Parsed {
                     packages: vec![],
-                    owned_files: owned_list(owner_name(stem), data, true)?,
+                    owned_files: owned_list(owner_name(stem), data, true, ctx)?,
+                    warnings: vec![],
                 });
             }
             return Ok(Parsed {
                 packages: parse_status(data, ctx, false)?,
-                owned_files: vec![],
+                ..Parsed::default()
             });
         }
         Ok(Parsed {
             packages: parse_status(data, ctx, true)?,
-            owned_files: vec![],
+            ..Parsed::default()
         })
     }
 }
@@ -76,12 +78,19 @@ fn owner_name(stem: &str) -> &str {
 }
 
 /// Paths from a `.list` file (one absolute path a line) or an `md5sums` file
-/// (`<hex md5>  <relative path>`), as root-relative paths.
-fn owned_list(owner: &str, data: &[u8], md5sums: bool) -> Result<Vec<(String, String)>, String> {
+/// (`<hex md5>  <relative path>`), as root-relative paths: those `ctx` wants (see
+/// [`Context::wants_owned`]), without allocating for the others.
+fn owned_list(
+    owner: &str,
+    data: &[u8],
+    md5sums: bool,
+    ctx: &Context,
+) -> Result<Vec<(String, String)>, String> {
     if owner.is_empty() {
         return Ok(vec![]);
     }
     let mut out = Vec::new();
+    let mut any = false;
     for line in data.split(|&b| b == b'\n') {
         let line = trim_cr(line);
         if line.is_empty() {
@@ -112,9 +121,12 @@ fn owned_list(owner: &str, data: &[u8], md5sums: bool) -> Result<Vec<(String, St
         if path.is_empty() || path == "." || path.contains('\0') {
             continue;
         }
-        out.push((path.to_string(), owner.to_string()));
+        any = true;
+        if ctx.wants_owned(path) {
+            out.push((path.to_string(), owner.to_string()));
+        }
     }
-    if out.is_empty() && data.iter().any(|b| !b.is_ascii_whitespace()) {
+    if !any && data.iter().any(|b| !b.is_ascii_whitespace()) {
         return Err(format!("no file paths found in {} bytes", data.len()));
     }
     Ok(out)
@@ -296,6 +308,7 @@ mod tests {
                 )]
                 .into_iter(),
             ),
+            ..Context::default()
         }
     }
 
@@ -447,6 +460,7 @@ Description: GNU Bourne Again SHell
                 )]
                 .into_iter(),
             ),
+            ..Context::default()
         };
         let text = "Package: libc6\nStatus: install ok installed\nArchitecture: arm64\n\
                     Source: glibc\nVersion: 2.35-0ubuntu3.6\n";
@@ -531,6 +545,39 @@ Description: Secure Sockets Layer toolkit - shared libraries
                 "libssl3".to_string()
             )
         );
+    }
+
+    /// With `owned_names` set, only files of those names are kept, and an info list with
+    /// none of them is still a valid list (not "no file paths found").
+    #[test]
+    fn info_list_keeps_only_wanted_names() {
+        let ctx = Context {
+            owned_names: Some(std::sync::Arc::new(
+                ["METADATA".to_string()].into_iter().collect(),
+            )),
+            ..debian12()
+        };
+        let list = "/.\n/usr/lib/python3/dist-packages/PyYAML-6.0.dist-info\n\
+                    /usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA\n\
+                    /usr/lib/python3/dist-packages/yaml/__init__.py\n";
+        let parsed = Dpkg
+            .parse("var/lib/dpkg/info/python3-yaml.list", list.as_bytes(), &ctx)
+            .unwrap();
+        assert_eq!(
+            parsed.owned_files,
+            [(
+                "usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA".to_string(),
+                "python3-yaml".to_string()
+            )]
+        );
+        let parsed = Dpkg
+            .parse(
+                "var/lib/dpkg/info/libc6.list",
+                b"/usr/lib/libc.so.6\n",
+                &ctx,
+            )
+            .unwrap();
+        assert!(parsed.owned_files.is_empty());
     }
 
     #[test]

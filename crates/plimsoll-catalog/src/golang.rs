@@ -17,7 +17,7 @@
 use crate::purl::purl;
 use crate::{Cataloger, Context, Parsed};
 use plimsoll_model::Package;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The magic that starts a build info header.
 pub const BUILDINFO_MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -458,8 +458,17 @@ impl Cataloger for GoModCataloger {
     fn parse(&self, _path: &str, data: &[u8], _ctx: &Context) -> Result<Parsed, String> {
         let text = std::str::from_utf8(data).map_err(|e| format!("go.mod is not UTF-8: {e}"))?;
         let m = parse_go_mod(text)?;
+        let mut warnings = Vec::new();
+        if let Some((line, module)) = &m.first_duplicate {
+            warnings.push(format!(
+                "{} require directives repeat a module version already required (the first: \
+                 line {line}, {module}); merged",
+                m.duplicates
+            ));
+        }
         Ok(Parsed {
             packages: go_mod_packages(&m),
+            warnings,
             ..Default::default()
         })
     }
@@ -474,6 +483,10 @@ pub struct GoMod {
     pub require: Vec<(String, String, bool)>,
     /// (old path, old version or empty for all versions, new path, new version or empty)
     pub replace: Vec<(String, String, String, String)>,
+    /// `require` directives that repeated a (path, version) already required, merged into
+    /// the first (direct if either was), and the line and `path@version` of the first.
+    pub duplicates: usize,
+    pub first_duplicate: Option<(usize, String)>,
 }
 
 /// Parses `go.mod` (<https://go.dev/ref/mod#go-mod-file>): single-line and block directives,
@@ -482,6 +495,29 @@ pub fn parse_go_mod(text: &str) -> Result<GoMod, String> {
     let mut m = GoMod::default();
     let mut block: Option<String> = None;
     let mut saw_directive = false;
+    // (path, version) -> index in m.require, to merge repeated requires.
+    let mut required: HashMap<(String, String), usize> = HashMap::new();
+    let mut merge = |m: &mut GoMod, line: usize| {
+        let Some((path, version, indirect)) = m.require.pop() else {
+            return;
+        };
+        match required.entry((path, version)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let first = &mut m.require[*e.get()];
+                first.2 &= indirect;
+                m.duplicates += 1;
+                if m.first_duplicate.is_none() {
+                    let (p, v) = e.key();
+                    m.first_duplicate = Some((line, format!("{p}@{v}")));
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let (p, v) = e.key().clone();
+                e.insert(m.require.len());
+                m.require.push((p, v, indirect));
+            }
+        }
+    };
     for (n, raw) in text.lines().enumerate() {
         let (code, comment) = match raw.find("//") {
             Some(i) => (&raw[..i], &raw[i + 2..]),
@@ -499,7 +535,11 @@ pub fn parse_go_mod(text: &str) -> Result<GoMod, String> {
                 block = None;
                 continue;
             }
+            let before = m.require.len();
             directive(&mut m, &b, &toks, indirect).map_err(|e| format!("line {}: {e}", n + 1))?;
+            if m.require.len() > before {
+                merge(&mut m, n + 1);
+            }
             continue;
         }
         saw_directive = true;
@@ -512,8 +552,12 @@ pub fn parse_go_mod(text: &str) -> Result<GoMod, String> {
             // `require ()` on one line.
             continue;
         }
+        let before = m.require.len();
         directive(&mut m, verb, &toks[1..], indirect)
             .map_err(|e| format!("line {}: {e}", n + 1))?;
+        if m.require.len() > before {
+            merge(&mut m, n + 1);
+        }
     }
     if !saw_directive || m.module.is_empty() {
         return Err("no module directive: not a go.mod file".into());
@@ -598,11 +642,17 @@ fn tokens(s: &str) -> Vec<String> {
 /// Packages a `go.mod` declares, with `replace` directives applied.
 pub fn go_mod_packages(m: &GoMod) -> Vec<Package> {
     let mut out = Vec::new();
+    // By old path: a linear scan of every replace for every require was quadratic.
+    let mut replaces: HashMap<&str, Vec<&(String, String, String, String)>> = HashMap::new();
+    for r in &m.replace {
+        replaces.entry(r.0.as_str()).or_default().push(r);
+    }
     for (path, version, indirect) in &m.require {
-        let rep = m
-            .replace
-            .iter()
-            .filter(|r| &r.0 == path && (r.1.is_empty() || &r.1 == version))
+        let rep = replaces
+            .get(path.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|r| r.1.is_empty() || &r.1 == version)
             // A version-specific replace wins over a path-wide one.
             .max_by_key(|r| !r.1.is_empty());
         let module = Module {
@@ -834,6 +884,28 @@ retract [v0.0.1, v0.0.3]
     #[test]
     fn not_a_go_mod() {
         assert!(parse_go_mod("{\"name\": \"x\"}").is_err());
+        // Repeated requires are one package (direct if any line is), and counted.
+        let mut text = String::from("module x\nrequire (\n");
+        for _ in 0..1000 {
+            text.push_str("\ta v1.0.0 // indirect\n\tb v2.0.0\n");
+        }
+        text.push_str(")\nrequire a v1.0.0\nrequire a v1.1.0\n");
+        let m = parse_go_mod(&text).unwrap();
+        assert_eq!(
+            m.require,
+            [
+                ("a".to_string(), "v1.0.0".to_string(), false),
+                ("b".to_string(), "v2.0.0".to_string(), false),
+                ("a".to_string(), "v1.1.0".to_string(), false),
+            ]
+        );
+        assert_eq!(m.duplicates, 1999);
+        assert_eq!(m.first_duplicate, Some((5, "a@v1.0.0".to_string())));
+        let parsed = GoModCataloger
+            .parse("go.mod", text.as_bytes(), &Context::default())
+            .unwrap();
+        assert_eq!(parsed.packages.len(), 3);
+        assert_eq!(parsed.warnings.len(), 1, "{:?}", parsed.warnings);
         assert!(parse_go_mod("").is_err());
         assert!(parse_go_mod("module x\nrequire (\n a\n)\n").is_err());
         assert!(parse_go_mod("module x\nreplace a =>\n").is_err());

@@ -51,8 +51,18 @@ impl Cataloger for JavaArchives {
         Some(ZIP_MAGIC)
     }
     fn parse(&self, path: &str, data: &[u8], _ctx: &Context) -> Result<Parsed, String> {
+        let w = walk(path, data)?;
+        let mut warnings = Vec::new();
+        if w.too_deep > 0 {
+            warnings.push(format!(
+                "{} archive(s) nested more than {MAX_DEPTH} levels deep were not read (the first: {})",
+                w.too_deep,
+                w.first_too_deep.as_deref().unwrap_or("")
+            ));
+        }
         Ok(Parsed {
-            packages: parse_archive(path, data)?,
+            packages: w.packages,
+            warnings,
             ..Parsed::default()
         })
     }
@@ -60,6 +70,10 @@ impl Cataloger for JavaArchives {
 
 /// Packages of one archive (`path` gives its file name) and of the archives nested in it.
 pub fn parse_archive(path: &str, data: &[u8]) -> Result<Vec<Package>, String> {
+    walk(path, data).map(|w| w.packages)
+}
+
+fn walk(path: &str, data: &[u8]) -> Result<Walk, String> {
     if !data.starts_with(ZIP_MAGIC) {
         return Err("not a zip archive".into());
     }
@@ -68,9 +82,11 @@ pub fn parse_archive(path: &str, data: &[u8]) -> Result<Vec<Package>, String> {
         entries: 0,
         packages: Vec::new(),
         seen: HashSet::new(),
+        too_deep: 0,
+        first_too_deep: None,
     };
     w.archive(data, base_name(path), None, 0)?;
-    Ok(w.packages)
+    Ok(w)
 }
 
 struct Walk {
@@ -78,6 +94,9 @@ struct Walk {
     entries: usize,
     packages: Vec<Package>,
     seen: HashSet<(String, String)>,
+    /// Archive entries below [`MAX_DEPTH`], not read, and the path of the first.
+    too_deep: usize,
+    first_too_deep: Option<String>,
 }
 
 fn base_name(path: &str) -> &str {
@@ -199,6 +218,14 @@ impl Walk {
         }
 
         if depth >= MAX_DEPTH {
+            if let Some(&i) = nested.first() {
+                self.too_deep += nested.len();
+                self.first_too_deep
+                    .get_or_insert_with(|| match path_in_archive {
+                        Some(outer) => format!("{outer}!/{}", names[i]),
+                        None => names[i].clone(),
+                    });
+            }
             return Ok(());
         }
         for i in nested {
@@ -713,6 +740,16 @@ mod tests {
                 (&format!("l{}.jar", level + 1), &inner),
             ]);
         }
+        let parsed = JavaArchives
+            .parse("app/deep.jar", &inner, &Context::default())
+            .unwrap();
+        assert_eq!(
+            parsed.warnings,
+            [
+                "1 archive(s) nested more than 4 levels deep were not read (the first: \
+              l1.jar!/l2.jar!/l3.jar!/l4.jar!/l5.jar)"
+            ]
+        );
         let got: Vec<String> = parse("deep.jar", &inner)
             .unwrap()
             .iter()

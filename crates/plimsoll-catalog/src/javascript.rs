@@ -226,7 +226,13 @@ pub fn parse_package_lock(data: &[u8]) -> Result<Vec<Package>, String> {
         #[serde(default)]
         dev: bool,
     }
-    let lock: Lock = serde_json::from_slice(data).map_err(|e| format!("invalid JSON: {e}"))?;
+    let lock: Lock = serde_json::from_slice(data).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            format!("nested too deeply to read (over 128 JSON levels): {e}")
+        } else {
+            format!("invalid JSON: {e}")
+        }
+    })?;
     if lock.lockfile_version.is_none() && lock.packages.is_none() && lock.dependencies.is_none() {
         return Err("no lockfileVersion, packages or dependencies: not an npm lockfile".into());
     }

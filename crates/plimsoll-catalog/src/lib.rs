@@ -31,11 +31,12 @@ pub mod rpm;
 pub mod ruby;
 pub mod rust;
 
-use plimsoll_image::walker::Interest;
 pub use plimsoll_image::walker::Keep;
+use plimsoll_image::walker::{EntryKind, Interest};
 use plimsoll_image::{CapturedFile, ImageScan};
 use plimsoll_model::{Location, OsInfo, Package};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 pub use os::Distro;
 
@@ -43,6 +44,22 @@ pub use os::Distro;
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     pub distro: Option<Distro>,
+    /// File names (last path components) of the files that declare language packages:
+    /// only owned files ([`Parsed::owned_files`]) with one of these names can make a
+    /// package `owned_by` an OS package, so OS catalogers keep only those. `None` keeps
+    /// every owned file. An image's OS databases list hundreds of thousands of files (a
+    /// `String` pair for each took 16 times the size of dpkg's `info/*.list` files).
+    pub owned_names: Option<Arc<HashSet<String>>>,
+}
+
+impl Context {
+    /// Should an OS cataloger keep `path` (root-relative) as an owned file?
+    pub fn wants_owned(&self, path: &str) -> bool {
+        self.owned_names.as_ref().is_none_or(|names| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            names.contains(name)
+        })
+    }
 }
 
 /// What a cataloger found in one file.
@@ -50,8 +67,12 @@ pub struct Context {
 pub struct Parsed {
     /// Packages without `id` and `locations`: the framework fills those in.
     pub packages: Vec<Package>,
-    /// Files installed by an OS package: (root-relative path, owning package name).
+    /// Files installed by an OS package: (root-relative path, owning package name); only
+    /// those [`Context::wants_owned`] accepts.
     pub owned_files: Vec<(String, String)>,
+    /// Things the file says that were not read, or read only in part (an archive nested
+    /// too deep, duplicate entries merged): warnings naming the layer and path.
+    pub warnings: Vec<String>,
 }
 
 /// A parser of one kind of file.
@@ -172,16 +193,37 @@ impl Catalog {
         let owners = self.owners();
         let mut inv = Inventory::default();
 
+        // A path written twice in one layer (two tar entries) is the later entry, as
+        // extraction would leave it: keep the last captured version per (path, layer).
+        let mut seen: HashSet<(&str, usize)> = HashSet::new();
+        let mut current: Vec<&CapturedFile> = scan
+            .captured
+            .iter()
+            .rev()
+            .filter(|c| seen.insert((c.path.as_str(), c.layer)))
+            .collect();
+        current.reverse();
         // Every captured version of each path, in layer order.
         let mut by_path: BTreeMap<&str, Vec<&CapturedFile>> = BTreeMap::new();
-        for c in &scan.captured {
+        for c in &current {
             by_path.entry(c.path.as_str()).or_default().push(c);
         }
         for v in by_path.values_mut() {
             v.sort_by_key(|c| c.layer);
         }
 
-        let finals: Vec<&CapturedFile> = scan.final_files().collect();
+        // Captured files still in the final image, as the layer that last wrote them has
+        // them (and still files: a later entry of the same layer may have made the path a
+        // link or a directory).
+        let finals: Vec<&CapturedFile> = current
+            .iter()
+            .copied()
+            .filter(|c| {
+                scan.tree.get(&c.path).is_some_and(|n| {
+                    n.layer == c.layer && matches!(n.kind, EntryKind::File | EntryKind::HardLink(_))
+                })
+            })
+            .collect();
         inv.distro = os::detect(
             finals
                 .iter()
@@ -189,56 +231,75 @@ impl Catalog {
                 .map(|c| (c.path.as_str(), c.data.as_slice())),
         );
         inv.os = inv.distro.as_ref().map(Distro::os_info);
-        let ctx = Context {
+        let mut ctx = Context {
             distro: inv.distro.clone(),
+            owned_names: None,
         };
 
-        let mut os_packages: Vec<usize> = Vec::new();
-        let mut owned: Vec<(String, String)> = Vec::new();
+        // (file, cataloger) pairs, language catalogers first: the OS catalogers then keep
+        // only owned files that can own one of the packages found (see Context::owned_names).
+        let mut jobs: Vec<(&CapturedFile, usize)> = Vec::new();
         for file in &finals {
             let mut seen = Vec::new();
             for &i in &file.interests {
-                let Some(Some(ci)) = owners.get(i) else {
-                    continue;
-                };
-                if seen.contains(ci) {
-                    continue;
+                if let Some(Some(ci)) = owners.get(i)
+                    && !seen.contains(ci)
+                {
+                    seen.push(*ci);
+                    jobs.push((file, *ci));
                 }
-                seen.push(*ci);
-                let cat = &self.catalogers[*ci];
-                let parsed = match cat.parse(&file.path, &file.data, &ctx) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        inv.warnings.push(format!(
-                            "layer {}: {}: {} could not be read: {e}",
-                            file.layer,
-                            file.path,
-                            cat.name()
-                        ));
-                        continue;
-                    }
-                };
-                let versions = by_path.get(file.path.as_str()).cloned().unwrap_or_default();
-                let layers = attribute(
-                    scan,
-                    cat.as_ref(),
-                    &ctx,
-                    &file.path,
-                    &versions,
-                    &parsed.packages,
-                );
-                for (mut p, layer) in parsed.packages.into_iter().zip(layers) {
-                    p.locations = vec![Location {
-                        layer: Some(layer),
-                        path: file.path.clone(),
-                    }];
-                    if cat.is_os() {
-                        os_packages.push(inv.packages.len());
-                    }
-                    inv.packages.push(p);
-                }
-                owned.extend(parsed.owned_files);
             }
+        }
+        jobs.sort_by_key(|(_, ci)| self.catalogers[*ci].is_os());
+
+        let mut os_packages: Vec<usize> = Vec::new();
+        let mut owned: Vec<(String, String)> = Vec::new();
+        let mut declaring: HashSet<String> = HashSet::new();
+        for (file, ci) in jobs {
+            let cat = &self.catalogers[ci];
+            if cat.is_os() && ctx.owned_names.is_none() {
+                ctx.owned_names = Some(Arc::new(std::mem::take(&mut declaring)));
+            }
+            let parsed = match cat.parse(&file.path, &file.data, &ctx) {
+                Ok(p) => p,
+                Err(e) => {
+                    inv.warnings.push(format!(
+                        "layer {}: {}: {} could not be read: {e}",
+                        file.layer,
+                        file.path,
+                        cat.name()
+                    ));
+                    continue;
+                }
+            };
+            for w in parsed.warnings {
+                inv.warnings
+                    .push(format!("layer {}: {}: {w}", file.layer, file.path));
+            }
+            if !cat.is_os() && !parsed.packages.is_empty() {
+                let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+                declaring.insert(name.to_string());
+            }
+            let versions = by_path.get(file.path.as_str()).cloned().unwrap_or_default();
+            let layers = attribute(
+                scan,
+                cat.as_ref(),
+                &ctx,
+                &file.path,
+                &versions,
+                &parsed.packages,
+            );
+            for (mut p, layer) in parsed.packages.into_iter().zip(layers) {
+                p.locations = vec![Location {
+                    layer: Some(layer),
+                    path: file.path.clone(),
+                }];
+                if cat.is_os() {
+                    os_packages.push(inv.packages.len());
+                }
+                inv.packages.push(p);
+            }
+            owned.extend(parsed.owned_files);
         }
         assign_ids(&mut inv.packages);
         mark_owned(&mut inv.packages, &os_packages, &owned, &scan.tree);

@@ -38,7 +38,7 @@ impl Cataloger for FakePython {
                 origin: "installed".into(),
                 ..Package::default()
             }],
-            owned_files: vec![],
+            ..Parsed::default()
         })
     }
 }
@@ -572,7 +572,7 @@ impl Cataloger for FakeBinary {
                 purl: format!("pkg:generic/busybox@{}", version.trim()),
                 ..Package::default()
             }],
-            owned_files: vec![],
+            ..Parsed::default()
         })
     }
 }

@@ -23,6 +23,7 @@ fn rocky() -> Context {
             )]
             .into_iter(),
         ),
+        ..Context::default()
     }
 }
 
@@ -227,6 +228,7 @@ fn without_a_distro() {
     // A distro OSV has no ecosystem for: the distro id.
     let ctx = Context {
         distro: detect([("etc/os-release", &b"ID=centos\nVERSION_ID=\"7\"\n"[..])].into_iter()),
+        ..Context::default()
     };
     let p = RpmCataloger
         .parse("var/lib/rpm/Packages", BDB, &ctx)
@@ -470,7 +472,7 @@ impl Cataloger for FakePython {
                 version: version.into(),
                 ..Default::default()
             }],
-            owned_files: vec![],
+            ..Parsed::default()
         })
     }
 }

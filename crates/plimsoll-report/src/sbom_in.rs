@@ -2,19 +2,21 @@
 //! them, read back into packages.
 //!
 //! An SBOM is untrusted input: documents over [`MAX_SBOM_SIZE`] are refused, and serde_json's
-//! recursion limit (128 levels) bounds nesting before any of it is walked.
+//! recursion limit (128 levels, about 60 levels of nested CycloneDX components) bounds
+//! nesting: a deeper document is an error, never a silently shortened inventory. The
+//! document is deserialized into typed structs borrowing from its bytes (see [`de`]), not
+//! into a tree of `serde_json::Value`s, which took over ten times the document's size.
 
 use packageurl::PackageUrl;
 use plimsoll_model::{Location, OsInfo, Package, SourcePackage};
-use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
+mod de;
+
 /// Largest SBOM document read: 256 MiB.
 pub const MAX_SBOM_SIZE: usize = 256 << 20;
-
-/// Nested CycloneDX components followed at most this deep.
-const MAX_COMPONENT_DEPTH: usize = 32;
 
 /// Which format a document was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,46 +35,65 @@ impl SbomFormat {
     }
 }
 
+/// What reading an SBOM gave: its format, the operating system it names, its packages, and
+/// warnings about entries it skipped.
+#[derive(Debug)]
+pub struct SbomRead {
+    pub format: SbomFormat,
+    pub os: Option<OsInfo>,
+    pub packages: Vec<Package>,
+    /// Entries that are not objects, components without a name and the like, counted,
+    /// with the JSON path of the first of each kind.
+    pub warnings: Vec<String>,
+}
+
 /// Reads a CycloneDX or SPDX JSON document: the operating system it names, if any, and its
 /// packages.
 pub fn read_sbom(bytes: &[u8]) -> Result<(Option<OsInfo>, Vec<Package>), String> {
-    read_sbom_detailed(bytes).map(|(_, os, p)| (os, p))
+    read_sbom_full(bytes).map(|r| (r.os, r.packages))
 }
 
 /// [`read_sbom`], also telling which format the document was.
 pub fn read_sbom_detailed(
     bytes: &[u8],
 ) -> Result<(SbomFormat, Option<OsInfo>, Vec<Package>), String> {
+    read_sbom_full(bytes).map(|r| (r.format, r.os, r.packages))
+}
+
+/// Reads a CycloneDX or SPDX JSON document.
+///
+/// A document whose structure is not the format's (`"components": "x"`, a property whose
+/// value is a number, nesting past serde_json's limit) is an error naming the JSON path
+/// (`$.components[3].properties`). Entries that cannot be packages (not objects, no name)
+/// are skipped and counted in [`SbomRead::warnings`].
+///
+/// Memory stays near the size of the document: fields are borrowed from it rather than
+/// copied, and CycloneDX components become packages one at a time as they are parsed,
+/// never as a tree of JSON values.
+pub fn read_sbom_full(bytes: &[u8]) -> Result<SbomRead, String> {
     if bytes.len() > MAX_SBOM_SIZE {
         return Err(format!(
             "SBOM of {} bytes is over the limit of {MAX_SBOM_SIZE} bytes",
             bytes.len()
         ));
     }
-    let doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a JSON document: {e}"))?;
-    if doc.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
-        let spec = doc.get("specVersion").and_then(Value::as_str).unwrap_or("");
+    let de::Map(probe): de::Map<de::Probe<'_>> = de::parse(bytes)?;
+    if probe.bom_format.as_deref() == Some("CycloneDX") {
+        let spec = probe.spec_version.as_deref().unwrap_or("");
         if !matches!(spec, "1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") {
             return Err(format!("unsupported CycloneDX specVersion {spec:?}"));
         }
-        let (os, p) = read_cyclonedx(&doc);
-        return Ok((SbomFormat::CycloneDx, os, p));
+        return de::read_cyclonedx(bytes, probe.metadata);
     }
-    if let Some(v) = doc.get("spdxVersion").and_then(Value::as_str) {
+    if let Some(v) = probe.spdx_version.as_deref() {
         if !matches!(v, "SPDX-2.2" | "SPDX-2.3") {
             return Err(format!(
                 "unsupported SPDX version {v:?} (2.2 and 2.3 JSON are read)"
             ));
         }
-        let (os, p) = read_spdx(&doc);
-        return Ok((SbomFormat::Spdx, os, p));
+        return de::read_spdx(bytes);
     }
     Err("neither a CycloneDX JSON BOM (bomFormat) nor an SPDX 2 JSON document (spdxVersion)".into())
-}
-
-fn s(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(Value::as_str).map(str::to_string)
 }
 
 /// What a purl says about a package: type (the model's `kind`), OSV ecosystem, name as OSV
@@ -239,13 +260,14 @@ fn tool_kind(t: &str) -> Option<&'static str> {
     })
 }
 
-/// Properties gathered from either format, by name (repeated names keep every value).
-type Props = Vec<(String, String)>;
+/// Properties gathered from either format, by name (repeated names keep every value),
+/// borrowed from the document where it has no escapes.
+type Props<'a> = Vec<(Cow<'a, str>, Cow<'a, str>)>;
 
-fn first<'a>(props: &'a Props, names: &[&str]) -> Option<&'a str> {
+fn first<'a>(props: &'a Props<'_>, names: &[&str]) -> Option<&'a str> {
     names
         .iter()
-        .find_map(|n| props.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str()))
+        .find_map(|n| props.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_ref()))
 }
 
 /// Builds a package from what the document says, filling what the purl knows and what
@@ -256,7 +278,7 @@ fn build_package(
     version: Option<String>,
     purl: Option<String>,
     licenses: Vec<String>,
-    props: &Props,
+    props: &Props<'_>,
     layers: &HashMap<String, usize>,
 ) -> Option<Package> {
     let facts = purl.as_deref().and_then(purl_facts);
@@ -404,13 +426,13 @@ fn build_package(
         let exact: Vec<String> = props
             .iter()
             .filter(|(k, _)| k == "plimsoll:license")
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.to_string())
             .collect();
         if exact.is_empty() { licenses } else { exact }
     };
     for (k, v) in props {
         if let Some(m) = k.strip_prefix("plimsoll:metadata:") {
-            metadata.insert(m.to_string(), v.clone());
+            metadata.insert(m.to_string(), v.to_string());
         }
     }
     let purl = purl.unwrap_or_default();
@@ -461,258 +483,6 @@ fn source_info_path(si: &str) -> Option<String> {
     });
     db.or(paths.first())
         .map(|p| p.trim_start_matches('/').to_string())
-}
-
-fn cdx_props(c: &Value) -> Props {
-    c.get("properties")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| Some((s(p, "name")?, s(p, "value").unwrap_or_default())))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn cdx_licenses(c: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in c
-        .get("licenses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(e) = s(l, "expression") {
-            out.push(e);
-        } else if let Some(x) = l
-            .get("license")
-            .and_then(|lic| s(lic, "id").or_else(|| s(lic, "name")))
-        {
-            out.push(x);
-        }
-    }
-    out
-}
-
-fn read_cyclonedx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
-    // Layer order: plimsoll's root component lists the diff_ids in order. Trivy's
-    // `aquasecurity:trivy:DiffID` properties are sorted by value, not by layer (seen in real
-    // Trivy 0.59 output), so they cannot give an index: Trivy packages keep their diff_id in
-    // metadata and no layer index.
-    let mut layers = HashMap::new();
-    if let Some(root) = doc.get("metadata").and_then(|m| m.get("component")) {
-        for (k, v) in cdx_props(root) {
-            if matches!(k.as_str(), "plimsoll:layer:diff_id") {
-                let n = layers.len();
-                layers.entry(v).or_insert(n);
-            }
-        }
-    }
-    let mut os = None;
-    let mut out = Vec::new();
-    let mut stack: Vec<(&Value, usize)> = doc
-        .get("components")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|c| (c, 0))
-        .collect();
-    stack.reverse();
-    while let Some((c, depth)) = stack.pop() {
-        if depth < MAX_COMPONENT_DEPTH
-            && let Some(children) = c.get("components").and_then(Value::as_array)
-        {
-            for ch in children.iter().rev() {
-                stack.push((ch, depth + 1));
-            }
-        }
-        let ty = c.get("type").and_then(Value::as_str).unwrap_or("library");
-        if ty == "operating-system" {
-            if os.is_none()
-                && let Some(family) = s(c, "name")
-            {
-                os = Some(OsInfo {
-                    family: family.to_ascii_lowercase(),
-                    version: s(c, "version").unwrap_or_default(),
-                });
-            }
-            continue;
-        }
-        let purl = s(c, "purl").filter(|p| !p.is_empty());
-        // Trivy's `application` components (one per lockfile) and files carry no package;
-        // nor does an image listed as a component.
-        if ty == "container" || (purl.is_none() && !matches!(ty, "library" | "framework")) {
-            continue;
-        }
-        let name = match (s(c, "group").filter(|g| !g.is_empty()), s(c, "name")) {
-            (Some(g), Some(n)) => Some(format!("{g}/{n}")),
-            (_, n) => n,
-        };
-        if let Some(p) = build_package(
-            s(c, "bom-ref"),
-            name,
-            s(c, "version"),
-            purl,
-            cdx_licenses(c),
-            &cdx_props(c),
-            &layers,
-        ) {
-            out.push(p);
-        }
-    }
-    (os, out)
-}
-
-fn read_spdx(doc: &Value) -> (Option<OsInfo>, Vec<Package>) {
-    let extracted: HashMap<String, String> = doc
-        .get("hasExtractedLicensingInfos")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            let id = s(e, "licenseId")?;
-            let name = s(e, "name")
-                .filter(|n| !n.is_empty() && n != "NOASSERTION")
-                .or_else(|| s(e, "extractedText"))?;
-            Some((id, name))
-        })
-        .collect();
-    let annotations = |p: &Value| -> Props {
-        p.get("annotations")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|a| {
-                let c = s(a, "comment")?;
-                let (k, v) = c.split_once(": ")?;
-                // Trivy's annotations are bare (`LayerDiffID: sha256:…`).
-                let k = if k.contains(':') {
-                    k.to_string()
-                } else {
-                    format!("aquasecurity:trivy:{k}")
-                };
-                Some((k, v.to_string()))
-            })
-            .collect()
-    };
-    let file_names: HashMap<&str, &str> = doc
-        .get("files")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|f| Some((f.get("SPDXID")?.as_str()?, f.get("fileName")?.as_str()?)))
-        .collect();
-    // Package SPDXID -> the first file it CONTAINS.
-    let mut files: HashMap<&str, String> = HashMap::new();
-    for r in doc
-        .get("relationships")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if r.get("relationshipType").and_then(Value::as_str) == Some("CONTAINS")
-            && let (Some(a), Some(b)) = (
-                r.get("spdxElementId").and_then(Value::as_str),
-                r.get("relatedSpdxElement").and_then(Value::as_str),
-            )
-            && let Some(name) = file_names.get(b)
-        {
-            files
-                .entry(a)
-                .or_insert_with(|| name.trim_start_matches(['.', '/']).to_string());
-        }
-    }
-    let mut layers = HashMap::new();
-    let mut os = None;
-    let pkgs: Vec<&Value> = doc
-        .get("packages")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .collect();
-    for p in &pkgs {
-        let purpose = p.get("primaryPackagePurpose").and_then(Value::as_str);
-        if matches!(purpose, Some("CONTAINER" | "FILE")) {
-            for (k, v) in annotations(p) {
-                // Trivy's DiffID list is sorted by value, not layer order (see read_cyclonedx).
-                if matches!(k.as_str(), "plimsoll:layer:diff_id") {
-                    let n = layers.len();
-                    layers.entry(v).or_insert(n);
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for p in pkgs {
-        let purpose = p.get("primaryPackagePurpose").and_then(Value::as_str);
-        if matches!(purpose, Some("OPERATING_SYSTEM" | "OPERATING-SYSTEM")) {
-            if os.is_none()
-                && let Some(family) = s(p, "name")
-            {
-                os = Some(OsInfo {
-                    family: family.to_ascii_lowercase(),
-                    version: s(p, "versionInfo").unwrap_or_default(),
-                });
-            }
-            continue;
-        }
-        let purl = p
-            .get("externalRefs")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .find(|r| s(r, "referenceType").as_deref() == Some("purl"))
-            .and_then(|r| s(r, "referenceLocator"));
-        if purl.is_none() || matches!(purpose, Some("CONTAINER" | "FILE")) {
-            // The image, directories and lockfile "applications": no package of their own.
-            continue;
-        }
-        let mut props = annotations(p);
-        if let Some(si) = s(p, "sourceInfo")
-            && si.starts_with("acquired package info from")
-        {
-            // Syft: "acquired package info from DPKG DB: /usr/share/doc/x/copyright,
-            // /var/lib/dpkg/status"; plimsoll: "… package data: PATH (layer N)".
-            if let Some(path) = source_info_path(&si) {
-                props.push(("spdx:sourceInfo".into(), path));
-            }
-        }
-        // Trivy: "built package from: openssl 3.0.11-1~deb12u2" names the source package.
-        if let Some(si) = s(p, "sourceInfo")
-            && let Some(rest) = si.strip_prefix("built package from: ")
-            && let Some((n, v)) = rest.trim().split_once(' ')
-        {
-            props.push(("plimsoll:source:name".into(), n.to_string()));
-            props.push(("plimsoll:source:version".into(), v.trim().to_string()));
-        }
-        // Trivy lists the files a package was read from as SPDX files it CONTAINS.
-        if let Some(id) = s(p, "SPDXID")
-            && let Some(f) = files.get(id.as_str())
-        {
-            props.push(("spdx:file".into(), f.clone()));
-        }
-        let licenses = ["licenseDeclared", "licenseConcluded"]
-            .iter()
-            .filter_map(|k| s(p, k))
-            .find(|l| !matches!(l.as_str(), "NOASSERTION" | "NONE" | ""))
-            .map(|l| {
-                let l = extracted.get(&l).cloned().unwrap_or(l);
-                vec![l]
-            })
-            .unwrap_or_default();
-        if let Some(pkg) = build_package(
-            None,
-            s(p, "name"),
-            s(p, "versionInfo"),
-            purl,
-            licenses,
-            &props,
-            &layers,
-        ) {
-            out.push(pkg);
-        }
-    }
-    (os, out)
 }
 
 #[cfg(test)]
@@ -792,6 +562,37 @@ mod tests {
         assert_eq!(
             (p[0].kind.as_str(), p[0].ecosystem.as_str()),
             ("apk", "Alpine:v3.19")
+        );
+    }
+
+    #[test]
+    fn structure_errors_name_the_path_and_skips_are_counted() {
+        let e = read_sbom(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":"x"}"#)
+            .unwrap_err();
+        assert!(e.starts_with("invalid structure at $.components: "), "{e}");
+        let e = read_sbom(br#"{"spdxVersion":"SPDX-2.3","packages":[{"name":{}}]}"#).unwrap_err();
+        assert!(
+            e.starts_with("invalid structure at $.packages[0].name: "),
+            "{e}"
+        );
+        let e = read_sbom(b"[1]").unwrap_err();
+        assert!(
+            e.starts_with("invalid structure at $: invalid type: sequence, expected a JSON object"),
+            "{e}"
+        );
+        // Escaped strings are read (owned), plain ones borrowed: the same packages.
+        let r = read_sbom_full(
+            br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[1,
+            {"type":"library","name":"a\u0062","version":"1","purl":"pkg:npm/ab@1",
+             "properties":[{"name":"plimsoll:metadata:n\u006fte","value":"x\ty"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.packages.len(), 1);
+        assert_eq!(r.packages[0].name, "ab");
+        assert_eq!(r.packages[0].metadata["note"], "x\ty");
+        assert_eq!(
+            r.warnings,
+            ["SBOM: 1 list entries are not JSON objects; skipped (the first at $.components[0])"]
         );
     }
 

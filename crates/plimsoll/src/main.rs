@@ -748,8 +748,10 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
     let prepared = prepare_db(&args.db, &args.cache_dir)?;
     let policy = load_policy(&args.db)?;
     let suppressions = load_suppressions(&args.db, prepared.is_some())?;
-    let (format, os, packages) = plimsoll_report::read_sbom_detailed(&bytes)
-        .map_err(|e| input_err(format!("{name}: {e}")))?;
+    let sbom =
+        plimsoll_report::read_sbom_full(&bytes).map_err(|e| input_err(format!("{name}: {e}")))?;
+    drop(bytes);
+    let (format, os, packages) = (sbom.format, sbom.os, sbom.packages);
     let report = model::Report {
         schema_version: model::SCHEMA_VERSION,
         scanner: Default::default(),
@@ -762,7 +764,7 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
         suppressed: Vec::new(),
         gate: None,
         database: None,
-        warnings: Vec::new(),
+        warnings: sbom.warnings,
     };
     let mut report = report;
     let v = match view(&args.db) {

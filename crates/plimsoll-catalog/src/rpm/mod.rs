@@ -155,9 +155,12 @@ pub fn packages_from_blobs<'a>(
         match package(blob, ctx) {
             Ok(Some((p, files))) => {
                 any = true;
-                parsed
-                    .owned_files
-                    .extend(files.into_iter().map(|f| (f, p.name.clone())));
+                parsed.owned_files.extend(
+                    files
+                        .into_iter()
+                        .filter(|f| ctx.wants_owned(f))
+                        .map(|f| (f, p.name.clone())),
+                );
                 parsed.packages.push(p);
             }
             Ok(None) => any = true,
