@@ -39,17 +39,29 @@ impl ArchiveIndex {
     /// Like [`ArchiveIndex::open`], refusing to decompress a gzip archive to more than
     /// `max_spool` bytes on disk (a small hostile file can inflate a thousandfold).
     pub fn open_with_limit(path: &Path, spool_dir: &Path, max_spool: u64) -> Result<ArchiveIndex> {
+        let spool = [Spool {
+            dir: spool_dir.to_path_buf(),
+            prefix: "archive-",
+        }];
+        Self::open_spooled(path, &spool, max_spool, &mut Vec::new())
+    }
+
+    /// Like [`ArchiveIndex::open_with_limit`], spooling a gzip archive into the first of
+    /// `spools` where a file can be created; each one that cannot be used before it is named
+    /// in `warnings`, with why.
+    pub fn open_spooled(
+        path: &Path,
+        spools: &[Spool],
+        max_spool: u64,
+        warnings: &mut Vec<String>,
+    ) -> Result<ArchiveIndex> {
         let input = path.display().to_string();
         let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
         let mut magic = [0u8; 2];
         let n = read_up_to(&mut f, &mut magic).map_err(|e| Error::io(path, e))?;
         f.seek(SeekFrom::Start(0)).map_err(|e| Error::io(path, e))?;
         let (file_path, spool) = if n == 2 && magic == [0x1f, 0x8b] {
-            std::fs::create_dir_all(spool_dir).map_err(|e| Error::io(spool_dir, e))?;
-            let mut tmp = tempfile::Builder::new()
-                .prefix("archive-")
-                .tempfile_in(spool_dir)
-                .map_err(|e| Error::io(spool_dir, e))?;
+            let mut tmp = spool_file(&input, spools, warnings)?;
             let gz = flate2::read::MultiGzDecoder::new(BufReader::new(f));
             let n = io::copy(&mut gz.take(max_spool + 1), tmp.as_file_mut())
                 .map_err(|e| Error::invalid(&input, format!("corrupt gzip archive: {e}")))?;
@@ -137,6 +149,51 @@ impl ArchiveIndex {
             .map_err(|e| Error::invalid(&self.input, format!("reading {name}: {e}")))?;
         Ok(buf)
     }
+}
+
+/// A directory to decompress a gzip archive into, and the name prefix of the file (the
+/// process id is added: see [`crate::temp_prefix`]).
+#[derive(Debug, Clone)]
+pub struct Spool {
+    pub dir: PathBuf,
+    pub prefix: &'static str,
+}
+
+fn spool_file(
+    input: &str,
+    spools: &[Spool],
+    warnings: &mut Vec<String>,
+) -> Result<tempfile::NamedTempFile> {
+    let mut failed = Vec::new();
+    for s in spools {
+        let made = std::fs::create_dir_all(&s.dir).and_then(|()| {
+            tempfile::Builder::new()
+                .prefix(&crate::temp_prefix(s.prefix))
+                .tempfile_in(&s.dir)
+        });
+        match made {
+            Ok(tmp) => {
+                warnings.extend(failed.iter().map(|f| {
+                    format!(
+                        "{f}; the gzip archive was decompressed to {} instead",
+                        s.dir.display()
+                    )
+                }));
+                return Ok(tmp);
+            }
+            Err(e) => failed.push(format!(
+                "cannot create a temporary file in {}: {e}",
+                s.dir.display()
+            )),
+        }
+    }
+    Err(Error::invalid(
+        input,
+        format!(
+            "no place to decompress the gzip archive: {}",
+            failed.join("; ")
+        ),
+    ))
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

@@ -6,7 +6,7 @@
 //! wanted platform, skipping BuildKit attestation manifests. Docker schema 1 is refused
 //! with a clear message.
 
-use crate::archive::ArchiveIndex;
+use crate::archive::{ArchiveIndex, Spool};
 use crate::cache::BlobCache;
 use crate::digest::{Digest, VerifyingReader};
 use crate::error::{Error, Result};
@@ -36,7 +36,8 @@ pub struct OpenOptions {
     pub registry: RegistryOptions,
     /// Content-addressed blob cache for registry pulls (and spool space for gzip archives).
     pub cache: BlobCache,
-    /// Skip the blob cache (still uses `cache`'s directory for spooling).
+    /// Skip the blob cache: nothing is read from or written to its directory (a gzip archive
+    /// is decompressed into the system's temporary directory instead).
     pub no_cache: bool,
     /// Largest decompressed size of a gzip-compressed archive spooled to disk.
     pub max_archive_size: u64,
@@ -104,6 +105,9 @@ pub struct Image {
     /// The manifest's annotations (`org.opencontainers.image.base.name`…), sorted; empty for
     /// docker-archive, whose `manifest.json` has none.
     pub annotations: BTreeMap<String, String>,
+    /// What went wrong without stopping the open (a cache directory that cannot be written,
+    /// so the image is read without it); [`crate::scan_image`] passes them on.
+    pub warnings: Vec<String>,
     store: Arc<Store>,
     cache: Option<BlobCache>,
 }
@@ -133,17 +137,46 @@ pub fn open(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Imag
     Ok(image)
 }
 
+/// Where a gzip archive is decompressed: the cache's `tmp/` (on the disk the user gave the
+/// cache), else, or with `--no-cache`, the system's temporary directory.
+fn spools(opts: &OpenOptions) -> Vec<Spool> {
+    let system = Spool {
+        dir: std::env::temp_dir(),
+        prefix: "plimsoll-archive-",
+    };
+    if opts.no_cache {
+        vec![system]
+    } else {
+        vec![
+            Spool {
+                dir: opts.cache.tmp_dir(),
+                prefix: "archive-",
+            },
+            system,
+        ]
+    }
+}
+
 fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Image> {
     let wanted = opts.platform.clone();
-    match &source {
+    let mut warnings = Vec::new();
+    let mut image = match &source {
         ImageSource::DockerArchive { path, name } => {
-            let idx =
-                ArchiveIndex::open_with_limit(path, &opts.cache.tmp_dir(), opts.max_archive_size)?;
+            let idx = ArchiveIndex::open_spooled(
+                path,
+                &spools(opts),
+                opts.max_archive_size,
+                &mut warnings,
+            )?;
             open_docker_archive(input, source.clone(), idx, name.clone(), wanted)
         }
         ImageSource::OciArchive { path, name } => {
-            let idx =
-                ArchiveIndex::open_with_limit(path, &opts.cache.tmp_dir(), opts.max_archive_size)?;
+            let idx = ArchiveIndex::open_spooled(
+                path,
+                &spools(opts),
+                opts.max_archive_size,
+                &mut warnings,
+            )?;
             let name = name.clone();
             let reader = ArchiveReader(&idx);
             let picked = pick_from_layout(input, &reader, name.as_deref(), wanted.as_ref())?;
@@ -178,9 +211,11 @@ fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Imag
         }
         ImageSource::Registry(r) => {
             let client = Client::new(r.clone(), opts.registry.clone());
-            open_registry(input, source.clone(), client, wanted, opts)
+            open_registry(input, source.clone(), client, wanted, opts, &mut warnings)
         }
-    }
+    }?;
+    image.warnings.splice(0..0, warnings);
+    Ok(image)
 }
 
 fn layout_blob_path(d: &Digest) -> String {
@@ -519,6 +554,7 @@ fn build_image(
         platform,
         layers,
         annotations,
+        warnings: Vec::new(),
         store: Arc::new(store),
         cache,
     })
@@ -707,6 +743,7 @@ fn open_docker_archive(
         platform,
         layers,
         annotations: BTreeMap::new(),
+        warnings: Vec::new(),
         store: Arc::new(Store::Archive(idx)),
         cache: None,
     })
@@ -743,6 +780,7 @@ fn open_registry(
     client: Client,
     wanted: Option<Platform>,
     opts: &OpenOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<Image> {
     let r = client.reference().clone();
     let mut fetched = client.manifest(&r.manifest_reference())?;
@@ -801,7 +839,16 @@ fn open_registry(
         media_type,
         reference: Some(r.to_string()),
     };
-    let cache = (!opts.no_cache).then(|| opts.cache.clone());
+    // A cache that cannot be written is skipped, with a warning: it only saves downloads.
+    let cache = (!opts.no_cache)
+        .then(|| opts.cache.clone())
+        .filter(|c| match c.check_writable() {
+            Ok(()) => true,
+            Err(e) => {
+                warnings.push(format!("{e}; layers are downloaded without caching them"));
+                false
+            }
+        });
     build_image(
         input,
         source,

@@ -819,7 +819,7 @@ fn full(
         };
         // Dropped (and so removed) on every early return below.
         let mut file = tempfile::Builder::new()
-            .prefix(".osv-download-")
+            .prefix(&format!(".osv-download-{}-", std::process::id()))
             .suffix(".zip")
             .tempfile_in(tmp_dir)
             .map_err(io_err)?;
