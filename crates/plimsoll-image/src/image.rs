@@ -351,17 +351,30 @@ fn descriptor_platform(d: &Descriptor) -> Option<Platform> {
     })
 }
 
-/// Chooses one manifest of an index for the platform.
+/// Chooses one manifest of an index (`what`, for messages) for the platform.
 fn choose_in_index<'a>(
     input: &str,
+    what: &str,
     index: &'a ImageIndex,
     wanted: Option<&Platform>,
 ) -> Result<&'a Descriptor> {
+    if index.manifests().is_empty() {
+        return Err(Error::invalid(
+            input,
+            format!("{what} is an empty image index: it lists no manifests"),
+        ));
+    }
     let candidates: Vec<&Descriptor> = index
         .manifests()
         .iter()
         .filter(|d| !is_attestation(d))
         .collect();
+    if candidates.is_empty() {
+        return Err(Error::invalid(
+            input,
+            format!("{what} lists only attestation manifests, no image"),
+        ));
+    }
     let target = wanted.cloned().unwrap_or_else(platform::host);
     let found = candidates.iter().find(|d| match descriptor_platform(d) {
         Some(p) => platform::matches(&target, &p),
@@ -474,7 +487,7 @@ fn pick_from_layout(
         .manifests(chosen.into_iter().cloned().collect::<Vec<_>>())
         .build()
         .map_err(|e| Error::invalid(input, e.to_string()))?;
-    let mut desc = choose_in_index(input, &synthetic, wanted)?.clone();
+    let mut desc = choose_in_index(input, "index.json", &synthetic, wanted)?.clone();
     let mut index_digest = None;
     for _ in 0..MAX_INDEX_DEPTH {
         let (digest, bytes) = read_verified(input, reader, &desc, MAX_JSON_SIZE)?;
@@ -489,12 +502,26 @@ fn pick_from_layout(
                 });
             }
             ManifestDoc::Index(i) => {
+                desc =
+                    choose_in_index(input, &format!("image index {digest}"), &i, wanted)?.clone();
                 index_digest = Some(digest);
-                desc = choose_in_index(input, &i, wanted)?.clone();
             }
         }
     }
-    Err(Error::invalid(input, "image indexes nested too deeply"))
+    Err(too_deep(input, index_digest.as_ref()))
+}
+
+/// Indexes that point at indexes more than [`MAX_INDEX_DEPTH`] times: real images have one
+/// level (a multi-platform index), a crafted one could go on forever.
+fn too_deep(input: &str, last: Option<&Digest>) -> Error {
+    Error::invalid(
+        input,
+        format!(
+            "image indexes nested more than {MAX_INDEX_DEPTH} levels deep{}; not followed further",
+            last.map(|d| format!(" (the last one read: {d})"))
+                .unwrap_or_default()
+        ),
+    )
 }
 
 fn read_config(
@@ -633,7 +660,10 @@ fn open_docker_archive(
         }
         return Err(Error::invalid(
             input,
-            "not a docker-archive: manifest.json is missing",
+            format!(
+                "not a docker-archive: {}",
+                idx.missing_message("manifest.json")
+            ),
         ));
     }
     #[derive(serde::Deserialize)]
@@ -709,10 +739,7 @@ fn open_docker_archive(
     for (i, l) in entry.layers.iter().enumerate() {
         let m = member_name(input, l)?;
         let size = idx.size(&m).ok_or_else(|| {
-            Error::invalid(
-                input,
-                format!("layer {i}: member {m} is missing from the archive"),
-            )
+            Error::invalid(input, format!("layer {i}: {}", idx.missing_message(&m)))
         })?;
         let digest = m
             .strip_prefix("blobs/sha256/")
@@ -795,7 +822,8 @@ fn open_registry(
             }
             ManifestDoc::Index(i) => {
                 index_digest = Some(fetched.digest.clone());
-                let d = choose_in_index(input, &i, wanted.as_ref())?;
+                let what = format!("image index {}", fetched.digest);
+                let d = choose_in_index(input, &what, &i, wanted.as_ref())?;
                 let digest = descriptor_digest(input, d)?;
                 fetched = client.manifest(&digest.to_string())?;
                 media_type = fetched
@@ -805,8 +833,7 @@ fn open_registry(
             }
         }
     }
-    let manifest =
-        manifest.ok_or_else(|| Error::invalid(input, "image indexes nested too deeply"))?;
+    let manifest = manifest.ok_or_else(|| too_deep(input, index_digest.as_ref()))?;
     let config_desc = manifest.config().clone();
     let config_digest = descriptor_digest(input, &config_desc)?;
     if config_desc.size() > MAX_CONFIG_SIZE {
