@@ -178,15 +178,11 @@ fn layer_failing_its_diff_id_reaches_no_output() {
     );
 }
 
-/// Issue 12 item 8: `--timeout` bounds the whole request, retries and backoff included.
-/// A registry on loopback that accepts connections and never answers: before, `--timeout 3`
-/// took 38 s (five attempts, two schemes each, with backoff); now about the timeout.
-#[test]
-fn timeout_is_a_deadline_against_a_stalled_registry() {
+/// A server on loopback that accepts connections and never answers, for at most 60 s.
+fn stalled_server() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    // Accepts and holds every connection, answering nothing, for at most 60 s.
     std::thread::spawn(move || {
         let mut held = Vec::new();
         let end = Instant::now() + Duration::from_secs(60);
@@ -197,6 +193,15 @@ fn timeout_is_a_deadline_against_a_stalled_registry() {
             }
         }
     });
+    port
+}
+
+/// Issue 12 item 8: `--timeout` bounds the whole request, retries and backoff included.
+/// A registry on loopback that never answers: before, `--timeout 3` took 38 s (five
+/// attempts, two schemes each, with backoff); now about the timeout.
+#[test]
+fn timeout_is_a_deadline_against_a_stalled_registry() {
+    let port = stalled_server();
     let tmp = tempfile::tempdir().unwrap();
     let reference = format!("127.0.0.1:{port}/app:1");
     let start = Instant::now();
@@ -210,6 +215,35 @@ fn timeout_is_a_deadline_against_a_stalled_registry() {
     assert!(err.contains("--timeout 2s"), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
     // A loose bound on purpose: the behaviour is "about 2 s", the machine may be loaded.
+    assert!(took < Duration::from_secs(10), "took {took:?}: {err}");
+}
+
+/// The same for `db update` against a stalled OSV bucket: before, `--timeout 3` took 23 s.
+#[test]
+fn timeout_is_a_deadline_for_db_update() {
+    let port = stalled_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    let out = plimsoll(
+        &[
+            "db",
+            "update",
+            "--osv-url",
+            &url,
+            "--ecosystems",
+            "PyPI",
+            "--no-kev",
+            "--no-epss",
+            "--timeout",
+            "2",
+        ],
+        tmp.path(),
+    );
+    let took = start.elapsed();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&url), "{err}");
     assert!(took < Duration::from_secs(10), "took {took:?}: {err}");
 }
 
