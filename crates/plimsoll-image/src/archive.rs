@@ -241,19 +241,19 @@ fn index_tar(input: &str, path: &Path, max_members: usize) -> Result<TarIndex> {
         let etype = entry.header().entry_type();
         if etype.is_file() || etype == tar::EntryType::Continuous {
             members.insert(name.clone(), (pos, size));
-        } else if etype.is_symlink() || etype.is_hard_link() {
-            if let Some(target) = entry.link_name_bytes() {
-                let target = String::from_utf8_lossy(&target).into_owned();
-                // A symbolic link is relative to its own directory; a hard link names a
-                // member from the root. Either way it stays inside the archive: only its
-                // member names are ever looked up.
-                let resolved = if etype.is_symlink() {
-                    crate::walker::resolve_link(&name, &target)
-                } else {
-                    crate::walker::resolve_link("", &format!("/{target}"))
-                };
-                links.insert(name.clone(), resolved);
-            }
+        } else if (etype.is_symlink() || etype.is_hard_link())
+            && let Some(target) = entry.link_name_bytes()
+        {
+            let target = String::from_utf8_lossy(&target).into_owned();
+            // A symbolic link is relative to its own directory; a hard link names a
+            // member from the root. Either way it stays inside the archive: only its
+            // member names are ever looked up.
+            let resolved = if etype.is_symlink() {
+                crate::walker::resolve_link(&name, &target)
+            } else {
+                crate::walker::resolve_link("", &format!("/{target}"))
+            };
+            links.insert(name.clone(), resolved);
         }
         last = Some(name);
     }
