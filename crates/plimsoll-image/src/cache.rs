@@ -43,6 +43,25 @@ impl BlobCache {
         self.dir.join("tmp")
     }
 
+    /// Whether a blob can be written: creates `tmp/` and a file in it. The error names the
+    /// directory and the cause (permission denied, read-only filesystem, not a directory).
+    pub fn check_writable(&self) -> Result<(), String> {
+        let tmp_dir = self.tmp_dir();
+        std::fs::create_dir_all(&tmp_dir)
+            .and_then(|()| {
+                tempfile::Builder::new()
+                    .prefix(&crate::temp_prefix("probe-"))
+                    .tempfile_in(&tmp_dir)
+            })
+            .map(drop)
+            .map_err(|e| {
+                format!(
+                    "the cache directory {} cannot be written ({e})",
+                    self.dir.display()
+                )
+            })
+    }
+
     pub fn open(&self, digest: &Digest) -> Option<File> {
         File::open(self.blob_path(digest)).ok()
     }
@@ -61,7 +80,7 @@ impl BlobCache {
             std::fs::create_dir_all(parent)?;
         }
         let tmp = tempfile::Builder::new()
-            .prefix("download-")
+            .prefix(&crate::temp_prefix("download-"))
             .tempfile_in(&tmp_dir)?;
         Ok(CacheTee {
             inner: verified,

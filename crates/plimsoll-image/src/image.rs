@@ -6,7 +6,7 @@
 //! wanted platform, skipping BuildKit attestation manifests. Docker schema 1 is refused
 //! with a clear message.
 
-use crate::archive::ArchiveIndex;
+use crate::archive::{ArchiveIndex, Spool};
 use crate::cache::BlobCache;
 use crate::digest::{Digest, VerifyingReader};
 use crate::error::{Error, Result};
@@ -36,7 +36,8 @@ pub struct OpenOptions {
     pub registry: RegistryOptions,
     /// Content-addressed blob cache for registry pulls (and spool space for gzip archives).
     pub cache: BlobCache,
-    /// Skip the blob cache (still uses `cache`'s directory for spooling).
+    /// Skip the blob cache: nothing is read from or written to its directory (a gzip archive
+    /// is decompressed into the system's temporary directory instead).
     pub no_cache: bool,
     /// Largest decompressed size of a gzip-compressed archive spooled to disk.
     pub max_archive_size: u64,
@@ -104,6 +105,9 @@ pub struct Image {
     /// The manifest's annotations (`org.opencontainers.image.base.name`…), sorted; empty for
     /// docker-archive, whose `manifest.json` has none.
     pub annotations: BTreeMap<String, String>,
+    /// What went wrong without stopping the open (a cache directory that cannot be written,
+    /// so the image is read without it); [`crate::scan_image`] passes them on.
+    pub warnings: Vec<String>,
     store: Arc<Store>,
     cache: Option<BlobCache>,
 }
@@ -133,17 +137,46 @@ pub fn open(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Imag
     Ok(image)
 }
 
+/// Where a gzip archive is decompressed: the cache's `tmp/` (on the disk the user gave the
+/// cache), else, or with `--no-cache`, the system's temporary directory.
+fn spools(opts: &OpenOptions) -> Vec<Spool> {
+    let system = Spool {
+        dir: std::env::temp_dir(),
+        prefix: "plimsoll-archive-",
+    };
+    if opts.no_cache {
+        vec![system]
+    } else {
+        vec![
+            Spool {
+                dir: opts.cache.tmp_dir(),
+                prefix: "archive-",
+            },
+            system,
+        ]
+    }
+}
+
 fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Image> {
     let wanted = opts.platform.clone();
-    match &source {
+    let mut warnings = Vec::new();
+    let mut image = match &source {
         ImageSource::DockerArchive { path, name } => {
-            let idx =
-                ArchiveIndex::open_with_limit(path, &opts.cache.tmp_dir(), opts.max_archive_size)?;
+            let idx = ArchiveIndex::open_spooled(
+                path,
+                &spools(opts),
+                opts.max_archive_size,
+                &mut warnings,
+            )?;
             open_docker_archive(input, source.clone(), idx, name.clone(), wanted)
         }
         ImageSource::OciArchive { path, name } => {
-            let idx =
-                ArchiveIndex::open_with_limit(path, &opts.cache.tmp_dir(), opts.max_archive_size)?;
+            let idx = ArchiveIndex::open_spooled(
+                path,
+                &spools(opts),
+                opts.max_archive_size,
+                &mut warnings,
+            )?;
             let name = name.clone();
             let reader = ArchiveReader(&idx);
             let picked = pick_from_layout(input, &reader, name.as_deref(), wanted.as_ref())?;
@@ -178,9 +211,11 @@ fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Imag
         }
         ImageSource::Registry(r) => {
             let client = Client::new(r.clone(), opts.registry.clone());
-            open_registry(input, source.clone(), client, wanted, opts)
+            open_registry(input, source.clone(), client, wanted, opts, &mut warnings)
         }
-    }
+    }?;
+    image.warnings.splice(0..0, warnings);
+    Ok(image)
 }
 
 fn layout_blob_path(d: &Digest) -> String {
@@ -316,17 +351,30 @@ fn descriptor_platform(d: &Descriptor) -> Option<Platform> {
     })
 }
 
-/// Chooses one manifest of an index for the platform.
+/// Chooses one manifest of an index (`what`, for messages) for the platform.
 fn choose_in_index<'a>(
     input: &str,
+    what: &str,
     index: &'a ImageIndex,
     wanted: Option<&Platform>,
 ) -> Result<&'a Descriptor> {
+    if index.manifests().is_empty() {
+        return Err(Error::invalid(
+            input,
+            format!("{what} is an empty image index: it lists no manifests"),
+        ));
+    }
     let candidates: Vec<&Descriptor> = index
         .manifests()
         .iter()
         .filter(|d| !is_attestation(d))
         .collect();
+    if candidates.is_empty() {
+        return Err(Error::invalid(
+            input,
+            format!("{what} lists only attestation manifests, no image"),
+        ));
+    }
     let target = wanted.cloned().unwrap_or_else(platform::host);
     let found = candidates.iter().find(|d| match descriptor_platform(d) {
         Some(p) => platform::matches(&target, &p),
@@ -439,7 +487,7 @@ fn pick_from_layout(
         .manifests(chosen.into_iter().cloned().collect::<Vec<_>>())
         .build()
         .map_err(|e| Error::invalid(input, e.to_string()))?;
-    let mut desc = choose_in_index(input, &synthetic, wanted)?.clone();
+    let mut desc = choose_in_index(input, "index.json", &synthetic, wanted)?.clone();
     let mut index_digest = None;
     for _ in 0..MAX_INDEX_DEPTH {
         let (digest, bytes) = read_verified(input, reader, &desc, MAX_JSON_SIZE)?;
@@ -454,12 +502,26 @@ fn pick_from_layout(
                 });
             }
             ManifestDoc::Index(i) => {
+                desc =
+                    choose_in_index(input, &format!("image index {digest}"), &i, wanted)?.clone();
                 index_digest = Some(digest);
-                desc = choose_in_index(input, &i, wanted)?.clone();
             }
         }
     }
-    Err(Error::invalid(input, "image indexes nested too deeply"))
+    Err(too_deep(input, index_digest.as_ref()))
+}
+
+/// Indexes that point at indexes more than [`MAX_INDEX_DEPTH`] times: real images have one
+/// level (a multi-platform index), a crafted one could go on forever.
+fn too_deep(input: &str, last: Option<&Digest>) -> Error {
+    Error::invalid(
+        input,
+        format!(
+            "image indexes nested more than {MAX_INDEX_DEPTH} levels deep{}; not followed further",
+            last.map(|d| format!(" (the last one read: {d})"))
+                .unwrap_or_default()
+        ),
+    )
 }
 
 fn read_config(
@@ -519,6 +581,7 @@ fn build_image(
         platform,
         layers,
         annotations,
+        warnings: Vec::new(),
         store: Arc::new(store),
         cache,
     })
@@ -597,7 +660,10 @@ fn open_docker_archive(
         }
         return Err(Error::invalid(
             input,
-            "not a docker-archive: manifest.json is missing",
+            format!(
+                "not a docker-archive: {}",
+                idx.missing_message("manifest.json")
+            ),
         ));
     }
     #[derive(serde::Deserialize)]
@@ -673,10 +739,7 @@ fn open_docker_archive(
     for (i, l) in entry.layers.iter().enumerate() {
         let m = member_name(input, l)?;
         let size = idx.size(&m).ok_or_else(|| {
-            Error::invalid(
-                input,
-                format!("layer {i}: member {m} is missing from the archive"),
-            )
+            Error::invalid(input, format!("layer {i}: {}", idx.missing_message(&m)))
         })?;
         let digest = m
             .strip_prefix("blobs/sha256/")
@@ -707,6 +770,7 @@ fn open_docker_archive(
         platform,
         layers,
         annotations: BTreeMap::new(),
+        warnings: Vec::new(),
         store: Arc::new(Store::Archive(idx)),
         cache: None,
     })
@@ -743,6 +807,7 @@ fn open_registry(
     client: Client,
     wanted: Option<Platform>,
     opts: &OpenOptions,
+    warnings: &mut Vec<String>,
 ) -> Result<Image> {
     let r = client.reference().clone();
     let mut fetched = client.manifest(&r.manifest_reference())?;
@@ -757,7 +822,8 @@ fn open_registry(
             }
             ManifestDoc::Index(i) => {
                 index_digest = Some(fetched.digest.clone());
-                let d = choose_in_index(input, &i, wanted.as_ref())?;
+                let what = format!("image index {}", fetched.digest);
+                let d = choose_in_index(input, &what, &i, wanted.as_ref())?;
                 let digest = descriptor_digest(input, d)?;
                 fetched = client.manifest(&digest.to_string())?;
                 media_type = fetched
@@ -767,8 +833,7 @@ fn open_registry(
             }
         }
     }
-    let manifest =
-        manifest.ok_or_else(|| Error::invalid(input, "image indexes nested too deeply"))?;
+    let manifest = manifest.ok_or_else(|| too_deep(input, index_digest.as_ref()))?;
     let config_desc = manifest.config().clone();
     let config_digest = descriptor_digest(input, &config_desc)?;
     if config_desc.size() > MAX_CONFIG_SIZE {
@@ -801,7 +866,16 @@ fn open_registry(
         media_type,
         reference: Some(r.to_string()),
     };
-    let cache = (!opts.no_cache).then(|| opts.cache.clone());
+    // A cache that cannot be written is skipped, with a warning: it only saves downloads.
+    let cache = (!opts.no_cache)
+        .then(|| opts.cache.clone())
+        .filter(|c| match c.check_writable() {
+            Ok(()) => true,
+            Err(e) => {
+                warnings.push(format!("{e}; layers are downloaded without caching them"));
+                false
+            }
+        });
     build_image(
         input,
         source,

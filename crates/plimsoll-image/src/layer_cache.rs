@@ -225,7 +225,16 @@ impl LayerCache {
         let path = self.path(key);
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            // No cache there at all (not even a directory): nothing to say per layer; a
+            // store says once that the cache cannot be written.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(None);
+            }
             Err(e) => {
                 return Err(Invalid {
                     path,
@@ -248,7 +257,7 @@ impl LayerCache {
     pub fn store(&self, key: &LayerKey, walk: &LayerWalk) -> io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&crate::temp_prefix(".tmp-"))
             .tempfile_in(&self.dir)?;
         let mut w = io::BufWriter::with_capacity(256 * 1024, tmp);
         encode(&mut w, key, walk)?;

@@ -39,3 +39,10 @@ pub use registry::auth::Credential;
 pub use scan::{ImageScan, LayerSummary, artifact, scan_image, scan_image_cached};
 pub use source::{ImageSource, RegistryRef};
 pub use walker::{CapturedFile, FileTree, Interest, Keep, Limits, WalkOptions};
+
+/// The name prefix of a temporary file this process creates: `kind` then the process id
+/// (`archive-1234-`), so that a signal handler can remove this process's temporaries and a
+/// later run can tell those of a process that is gone.
+pub fn temp_prefix(kind: &str) -> String {
+    format!("{kind}{}-", std::process::id())
+}

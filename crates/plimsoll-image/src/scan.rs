@@ -110,6 +110,7 @@ pub fn scan_image_cached(
     let mut ctx = WalkContext::new(&matcher, &opts.limits);
     ctx.progress = opts.progress.as_deref();
     let rules = cache.map(|_| RulesFingerprint::new(opts));
+    let store_failed = std::sync::atomic::AtomicBool::new(false);
     let results: Vec<(LayerWalk, Vec<String>)> = (0..image.layers.len())
         .into_par_iter()
         .map(|i| {
@@ -147,10 +148,14 @@ pub fn scan_image_cached(
                     };
                     if let (Some(c), Some(k)) = (cache, &key)
                         && LayerCache::storable(&w)
+                        && !store_failed.load(std::sync::atomic::Ordering::Relaxed)
                         && let Err(e) = c.store(k, &w)
+                        // Said once: a cache that cannot be written fails the same way for
+                        // every layer.
+                        && !store_failed.swap(true, std::sync::atomic::Ordering::Relaxed)
                     {
                         notes.push(format!(
-                            "layer {i}: could not write the layer cache in {}: {e}",
+                            "could not write the layer cache in {}: {e}; the scan goes on without it",
                             c.dir().display()
                         ));
                     }
@@ -167,12 +172,16 @@ pub fn scan_image_cached(
     let mut notes = Vec::new();
     let walks = results
         .into_iter()
-        .map(|(w, n)| {
+        .map(|(mut w, n)| {
             notes.extend(n);
+            if w.error.is_some() {
+                w.discard_contents();
+            }
             w
         })
         .collect();
     let mut scan = ImageScan::from_walks(walks);
+    scan.warnings.splice(0..0, image.warnings.iter().cloned());
     scan.warnings.extend(notes);
     for l in &mut scan.layers {
         if let Some(e) = &mut l.error {

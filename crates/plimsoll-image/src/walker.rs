@@ -187,6 +187,21 @@ pub struct LayerWalk {
     pub capture_budget_hit: bool,
 }
 
+impl LayerWalk {
+    /// Forgets everything the layer's tar said: its entries, whiteouts, opaque directories,
+    /// captured files and the warnings naming its paths. An image layer that failed
+    /// (digest or diff_id mismatch, corrupt or truncated blob) was streamed before it could
+    /// be verified, so nothing read from it can be trusted to reach a report; its counts
+    /// and its error stay.
+    pub fn discard_contents(&mut self) {
+        self.entries = Vec::new();
+        self.whiteouts = Vec::new();
+        self.opaque_dirs = Vec::new();
+        self.captured = Vec::new();
+        self.warnings = Vec::new();
+    }
+}
+
 /// A file of a layer that was not captured because of its contents: its first bytes (as
 /// far as the magic tests read) and the keep tests that refused it.
 struct Dropped {

@@ -329,7 +329,8 @@ pub struct Layer {
     /// Files from this layer still visible in the final image.
     pub files_in_final: u64,
     /// Why this layer could not be read completely (digest mismatch, corrupt archive…).
-    /// What was read before the error is still part of the scan.
+    /// Nothing read from an image layer that failed is part of the scan (it was streamed
+    /// before it could be verified); for a directory, what was read before the error is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

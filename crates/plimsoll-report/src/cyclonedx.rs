@@ -111,6 +111,9 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
             &report.suppressed.len().to_string(),
         ));
     }
+    for l in crate::failed_layer_lines(report) {
+        meta_props.push(prop("plimsoll:layer:error", &l));
+    }
     metadata.insert("properties".into(), Value::Array(meta_props));
     let mut bom = json!({
         "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",

@@ -45,12 +45,38 @@ pub fn to_junit(report: &Report) -> String {
         .flatten()
         .filter(|c| !c.fs.is_empty())
         .count();
+    // A layer that failed (digest mismatch, corrupt blob) is an error test case: the
+    // packages it may hold were not checked.
+    let failed_layers = summary::failed_layer_lines(report);
+    let errors = failed_layers.len();
+    let tests = tests + errors;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">",
+        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">",
         attr(&format!("plimsoll {}", report.artifact.name))
     );
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"layers\" tests=\"{errors}\" failures=\"0\" errors=\"{errors}\" skipped=\"0\">"
+        );
+        for (l, line) in report
+            .artifact
+            .layers
+            .iter()
+            .filter(|l| l.error.is_some())
+            .zip(&failed_layers)
+        {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"layers\" name=\"layer {}\">\n      <error type=\"layer\" message=\"{}\"/>\n    </testcase>",
+                l.index,
+                attr(line)
+            );
+        }
+        out.push_str("  </testsuite>\n");
+    }
     for (eco, cases) in &suites {
         let failed = cases.iter().filter(|c| !c.fs.is_empty()).count();
         let _ = writeln!(

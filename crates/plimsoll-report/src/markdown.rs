@@ -33,6 +33,9 @@ pub fn to_markdown(report: &Report) -> String {
         let _ = write!(line, ". Gate: **{}**", escape(&g.result));
     }
     let _ = writeln!(out, "{line}\n");
+    for l in summary::failed_layer_lines(report) {
+        let _ = writeln!(out, "- **error**: {}\n", escape(&l));
+    }
     if let Some(g) = &report.gate {
         for r in &g.reasons {
             let _ = writeln!(out, "- {}", escape(r));

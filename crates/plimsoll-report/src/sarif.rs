@@ -109,7 +109,7 @@ pub fn to_sarif(report: &Report) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -123,7 +123,20 @@ pub fn to_sarif(report: &Report) -> Value {
             "results": results,
             "properties": run_properties(report),
         }],
-    })
+    });
+    // A layer that failed made the run incomplete: SARIF says so in an invocation.
+    let failed = crate::failed_layer_lines(report);
+    if !failed.is_empty() {
+        let notes: Vec<Value> = failed
+            .iter()
+            .map(|l| json!({"level": "error", "message": {"text": l}}))
+            .collect();
+        sarif["runs"][0]["invocations"] = json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": notes,
+        }]);
+    }
+    sarif
 }
 
 fn rule(id: &str, fs: &[&Finding]) -> Value {

@@ -56,6 +56,9 @@ pub fn to_spdx_at(report: &Report, created: &str) -> Value {
             root_notes.push(format!("plimsoll:layer:diff_id: {d}"));
         }
     }
+    for l in crate::failed_layer_lines(report) {
+        root_notes.push(format!("plimsoll:layer:error: {l}"));
+    }
     root.insert(
         "annotations".into(),
         annotations(&tool, created, &root_notes),

@@ -246,6 +246,24 @@ pub const RISK_LEGEND: &str = "Risk 0-10 = CVSS base score (or a score per sever
     +/- attack vector + fix available + exposed ports + runs as root; each finding's factors \
     are in the JSON report (risk.factors) and `plimsoll explain ID REF`";
 
+/// One line per layer that could not be read and verified (digest or diff_id mismatch,
+/// corrupt or truncated blob). Nothing from such a layer is in the report, and every format
+/// says so: an inventory without it is incomplete.
+pub fn failed_layer_lines(r: &Report) -> Vec<String> {
+    r.artifact
+        .layers
+        .iter()
+        .filter_map(|l| {
+            l.error.as_ref().map(|e| {
+                format!(
+                    "layer {} failed and nothing from it is inventoried: {e}",
+                    l.index
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,6 +68,9 @@ pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
     let _ = writeln!(out, "{}{os}", a.name);
     let _ = writeln!(out, "{}", summary::provenance_line(report));
     let _ = writeln!(out, "{}", summary::total_line(&report.vulnerabilities));
+    for l in summary::failed_layer_lines(report) {
+        let _ = writeln!(out, "ERROR: {l}");
+    }
     if let Some(s) = summary::suppressed_line(report) {
         let _ = writeln!(out, "{s}");
     }

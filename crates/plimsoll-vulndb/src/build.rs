@@ -212,7 +212,7 @@ impl Builder {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plimsoll.db".into());
         let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{stem}."))
+            .prefix(&format!(".{stem}.{}-", std::process::id()))
             .suffix(".tmp")
             .tempfile_in(&dir)
             .at(&dir)?

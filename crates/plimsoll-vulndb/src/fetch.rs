@@ -387,9 +387,12 @@ impl Client {
         })
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the attempts are used up.
+    /// Runs `attempt` until it succeeds, fails for good, or the attempts are used up. No
+    /// retry starts past `timeout` from the first attempt: `--timeout` bounds the request,
+    /// retries and backoff included, not each attempt of it.
     fn retry<T>(&self, mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, FetchError> {
         let attempts = self.options.attempts.max(1);
+        let deadline = std::time::Instant::now() + self.options.timeout;
         let mut delay = self.options.backoff;
         let mut n = 1;
         loop {
@@ -397,10 +400,10 @@ impl Client {
                 Ok(v) => return Ok(v),
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Retry { error, after }) => {
-                    if n >= attempts {
+                    let wait = after.unwrap_or(delay).min(MAX_DELAY);
+                    if n >= attempts || std::time::Instant::now() + wait >= deadline {
                         return Err(error);
                     }
-                    let wait = after.unwrap_or(delay).min(MAX_DELAY);
                     std::thread::sleep(wait);
                     delay = (delay * 2).min(MAX_DELAY);
                     n += 1;
@@ -819,7 +822,7 @@ fn full(
         };
         // Dropped (and so removed) on every early return below.
         let mut file = tempfile::Builder::new()
-            .prefix(".osv-download-")
+            .prefix(&format!(".osv-download-{}-", std::process::id()))
             .suffix(".zip")
             .tempfile_in(tmp_dir)
             .map_err(io_err)?;

@@ -113,7 +113,7 @@ pub fn update(target: &Path, client: &Client, opts: &UpdateOptions) -> Result<Up
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
-        .prefix(".plimsoll-update.")
+        .prefix(&format!(".plimsoll-update.{}-", std::process::id()))
         .tempdir_in(tmp_parent)
         .at(tmp_parent)?;
     let mut report = UpdateReport {

@@ -519,8 +519,10 @@ fn retry_after_is_honoured() {
     );
 }
 
+/// `timeout` bounds a request with its retries (issue 12): a stall that uses it up is not
+/// retried past it; one that leaves time is.
 #[test]
-fn a_stalled_server_times_out_and_is_retried() {
+fn a_stalled_server_times_out_and_is_retried_within_the_timeout() {
     let bucket = Bucket::start();
     let tmp = tempfile::tempdir().unwrap();
     bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
@@ -530,12 +532,29 @@ fn a_stalled_server_times_out_and_is_retried() {
         ..options(&bucket)
     });
     let start = Instant::now();
-    let (_zip, _) = full(update_ecosystem(&c, "Maven", None, tmp.path()).unwrap());
+    let Err(err) = update_ecosystem(&c, "Maven", None, tmp.path()) else {
+        panic!("the stall used up the timeout: no retry");
+    };
+    assert!(err.to_string().contains("all.zip"), "{err}");
     assert!(
         start.elapsed() < Duration::from_secs(3),
         "{:?}",
         start.elapsed()
     );
+    // A server that fails fast is retried while time remains.
+    bucket.fail(
+        "Maven/all.zip",
+        Fault::Status {
+            status: 503,
+            retry_after: None,
+        },
+        1,
+    );
+    let c = Client::new(FetchOptions {
+        timeout: Duration::from_secs(30),
+        ..options(&bucket)
+    });
+    let (_zip, _) = full(update_ecosystem(&c, "Maven", None, tmp.path()).unwrap());
 }
 
 #[test]

@@ -156,7 +156,7 @@ pub struct DbUpdateArgs {
     /// Accept self-signed TLS certificates and plain HTTP.
     #[arg(long)]
     pub insecure: bool,
-    /// Request timeout in seconds.
+    /// Deadline of each request in seconds, retries and backoff included.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
     /// Times to retry a request after 429, 5xx or a dropped connection (with backoff).
@@ -312,7 +312,8 @@ pub struct ImageArgs {
     /// Directory of the blob cache (default: the user's cache directory, `plimsoll/`).
     #[arg(long, value_name = "DIR", env = "PLIMSOLL_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Do not read or write the blob cache.
+    /// Do not read or write the cache directory (blob and layer caches); a gzip archive is
+    /// decompressed in the system's temporary directory instead.
     #[arg(long)]
     pub no_cache: bool,
     /// Do not read or write the layer cache (each layer's walk, kept in `layers/` of the cache
@@ -339,7 +340,7 @@ pub struct ImageArgs {
     /// Largest decompressed size of a gzip-compressed archive (spooled to the cache dir).
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 30)]
     pub max_archive_size: u64,
-    /// Registry request timeout in seconds.
+    /// Deadline of each registry request in seconds, retries and backoff included.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
     #[command(flatten)]

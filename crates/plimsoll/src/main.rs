@@ -1,6 +1,7 @@
 //! The `plimsoll` binary: parses arguments, calls the libraries, prints reports. Anything a
 //! library user would need lives in the libraries.
 
+mod cleanup;
 mod cli;
 mod db;
 mod output;
@@ -23,6 +24,7 @@ const EXIT_INTERNAL: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cleanup::install(&cli);
     let result = match cli.command {
         Command::Image(args) => cmd_image(args),
         Command::Fs(args) => cmd_fs(args),

@@ -260,13 +260,14 @@ fn probe_dir(given: &Path, target: &Path) -> anyhow::Result<()> {
     })
 }
 
-/// An empty temporary file beside `target`, named after it: `.report.json.XXXXXX.tmp`.
+/// An empty temporary file beside `target`, named after it and this process (so that an
+/// interrupted run's is removed, see `cleanup`): `.report.json.<pid>-XXXXXX.tmp`.
 fn temp_in(target: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let base = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "plimsoll-output".into());
-    let prefix = format!(".{base}.");
+    let prefix = format!(".{base}.{}-", std::process::id());
     let mut b = tempfile::Builder::new();
     b.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]

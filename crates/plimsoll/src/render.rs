@@ -156,6 +156,9 @@ pub fn inventory_table(r: &model::Report) -> String {
     if a.kind == model::ArtifactKind::ContainerImage {
         let _ = writeln!(out, "Base image: {}", base_image_fact(a));
     }
+    for l in plimsoll_report::failed_layer_lines(r) {
+        let _ = writeln!(out, "ERROR: {l}");
+    }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

@@ -20,7 +20,7 @@ use crate::source::RegistryRef;
 use auth::{Challenge, Credential};
 use std::io::Read;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Media types accepted for manifests, most specific first.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -42,7 +42,10 @@ pub struct RegistryOptions {
     pub attempts: u32,
     /// First backoff delay; doubles each retry (a `Retry-After` header wins, up to 30 s).
     pub backoff: Duration,
-    /// Per-request timeout for connecting and for each read.
+    /// Deadline of each registry operation (a manifest, a blob, with their authentication
+    /// round trip), retries and backoff included: no attempt starts past it, and each
+    /// attempt gets only the time left. A blob's body may take longer as long as it keeps
+    /// coming: a read that waits this long fails.
     pub timeout: Duration,
     /// Do not read `~/.docker/config.json` (tests).
     pub ignore_docker_config: bool,
@@ -107,9 +110,7 @@ impl Client {
             .http_status_as_error(false)
             .tls_config(tls.build())
             .user_agent(concat!("plimsoll/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(options.timeout))
             .timeout_per_read(Some(options.timeout))
-            .timeout_recv_response(Some(options.timeout))
             .max_redirects(5)
             // Registries may redirect blob requests to another path on the same host, which
             // needs the credentials again; a redirect to another host (a CDN, S3) must not
@@ -140,7 +141,7 @@ impl Client {
     /// verified against it.
     pub fn manifest(&self, reference: &str) -> Result<Fetched> {
         let path = format!("/v2/{}/manifests/{reference}", self.reference.repository);
-        let resp = self.get(&path, Some(MANIFEST_ACCEPT))?;
+        let resp = self.get(&path, Some(MANIFEST_ACCEPT), Body::Small)?;
         let media_type = resp
             .headers()
             .get("content-type")
@@ -178,15 +179,26 @@ impl Client {
     /// Opens a blob for streaming. The caller verifies the digest while reading.
     pub fn blob(&self, digest: &Digest) -> Result<Box<dyn Read + Send>> {
         let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
-        let resp = self.get(&path, None)?;
+        let resp = self.get(&path, None, Body::Stream)?;
         Ok(Box::new(resp.into_body().into_reader()))
     }
 
     /// GET with authentication, retries and scheme selection; returns only 2xx responses.
-    fn get(&self, path: &str, accept: Option<&str>) -> Result<ureq::http::Response<ureq::Body>> {
+    /// The whole of it, retries and the token request included, is bounded by one deadline
+    /// (`timeout` from now).
+    fn get(
+        &self,
+        path: &str,
+        accept: Option<&str>,
+        body: Body,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
+        let call = Call {
+            deadline: Instant::now() + self.options.timeout,
+            body,
+        };
         let mut tried_auth = false;
         loop {
-            let resp = self.send_with_retries(path, accept)?;
+            let resp = self.send_with_retries(path, accept, &call)?;
             let status = resp.status().as_u16();
             if (200..300).contains(&status) {
                 return Ok(resp);
@@ -198,7 +210,7 @@ impl Client {
                     .get("www-authenticate")
                     .and_then(|v| v.to_str().ok())
                     .and_then(auth::parse_challenge);
-                self.authenticate(challenge)?;
+                self.authenticate(challenge, &call)?;
                 continue;
             }
             return Err(self.status_error(status, path, resp));
@@ -266,12 +278,13 @@ impl Client {
         &self,
         path: &str,
         accept: Option<&str>,
+        call: &Call,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let attempts = self.options.attempts.max(1);
         let mut delay = self.options.backoff;
         let mut last_err = None;
         for attempt in 1..=attempts {
-            match self.send_once(path, accept) {
+            match self.send_once(path, accept, call) {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
                     let retryable = status == 429 || (500..600).contains(&status);
@@ -286,9 +299,17 @@ impl Client {
                     {
                         delay = Duration::from_secs(secs.min(30));
                     }
+                    // No time left to wait and retry: the caller reports this answer.
+                    if call.remaining() <= delay {
+                        return Ok(resp);
+                    }
                 }
                 Err(e) if e.retryable && attempt < attempts => last_err = Some(e.error),
                 Err(e) => return Err(e.error),
+            }
+            // No retry is started that could not finish before the deadline.
+            if call.remaining() <= delay {
+                return Err(self.timed_out(path, attempt, last_err));
             }
             std::thread::sleep(delay);
             delay = (delay * 2).min(Duration::from_secs(30));
@@ -296,10 +317,29 @@ impl Client {
         Err(last_err.unwrap_or_else(|| self.err("request failed")))
     }
 
+    fn timed_out(&self, path: &str, attempts: u32, last: Option<Error>) -> Error {
+        let tries = if attempts == 1 {
+            "1 attempt".to_string()
+        } else {
+            format!("{attempts} attempts")
+        };
+        let why = match last {
+            Some(Error::Registry { message, .. }) => format!(": {message}"),
+            Some(e) => format!(": {e}"),
+            None => String::new(),
+        };
+        self.err(format!(
+            "{} not answered within --timeout {}s ({tries}){why}",
+            path.trim_start_matches("/v2/"),
+            self.options.timeout.as_secs_f64()
+        ))
+    }
+
     fn send_once(
         &self,
         path: &str,
         accept: Option<&str>,
+        call: &Call,
     ) -> std::result::Result<ureq::http::Response<ureq::Body>, SendError> {
         let (scheme, authorization) = {
             let st = self.state.lock().expect("registry state lock");
@@ -320,7 +360,14 @@ impl Client {
         let mut any_retryable = false;
         for s in schemes {
             let url = format!("{s}://{}{path}", self.reference.api_host());
-            let mut req = self.agent.get(&url);
+            let left = call.remaining();
+            if left.is_zero() {
+                failures.push(format!(
+                    "{url}: not tried, the --timeout deadline has passed"
+                ));
+                break;
+            }
+            let mut req = call.configure(self.agent.get(&url));
             if let Some(a) = accept {
                 req = req.header("Accept", a);
             }
@@ -383,10 +430,10 @@ impl Client {
     }
 
     /// Answers a 401 challenge: sets the `Authorization` header for the next attempts.
-    fn authenticate(&self, challenge: Option<Challenge>) -> Result<()> {
+    fn authenticate(&self, challenge: Option<Challenge>, call: &Call) -> Result<()> {
         let cred = self.credential()?;
         let header = match challenge {
-            Some(c) if c.is_bearer() => Some(self.fetch_token(&c, cred.as_ref())?),
+            Some(c) if c.is_bearer() => Some(self.fetch_token(&c, cred.as_ref(), call)?),
             Some(c) if c.is_basic() => cred.as_ref().and_then(Credential::basic_header),
             _ => cred.as_ref().and_then(Credential::basic_header),
         };
@@ -403,7 +450,12 @@ impl Client {
 
     /// Token flow: GET the realm with service and scope, basic credentials if any; an
     /// identity token is exchanged with the OAuth2 refresh-token grant.
-    fn fetch_token(&self, c: &Challenge, cred: Option<&Credential>) -> Result<String> {
+    fn fetch_token(&self, c: &Challenge, cred: Option<&Credential>, call: &Call) -> Result<String> {
+        // The token is small: its whole exchange must fit in what is left of the deadline.
+        let call = &Call {
+            deadline: call.deadline,
+            body: Body::Small,
+        };
         let realm = c
             .param("realm")
             .ok_or_else(|| self.err("bearer challenge without a realm"))?;
@@ -421,9 +473,8 @@ impl Client {
             .unwrap_or_else(|| format!("repository:{}:pull", self.reference.repository));
         let service = c.param("service").unwrap_or("");
         let resp = match cred {
-            Some(Credential::IdentityToken(tok)) => self
-                .agent
-                .post(realm)
+            Some(Credential::IdentityToken(tok)) => call
+                .configure(self.agent.post(realm))
                 .content_type("application/x-www-form-urlencoded")
                 .send(form(&[
                     ("grant_type", "refresh_token"),
@@ -439,7 +490,7 @@ impl Client {
                     urlencode(service),
                     urlencode(&scope)
                 );
-                let mut req = self.agent.get(&url);
+                let mut req = call.configure(self.agent.get(&url));
                 if let Some(h) = cred.and_then(Credential::basic_header) {
                     req = req.header("Authorization", h);
                 }
@@ -477,6 +528,44 @@ impl Client {
 struct SendError {
     retryable: bool,
     error: Error,
+}
+
+/// What the response body of a request is.
+#[derive(Clone, Copy)]
+enum Body {
+    /// A manifest or a token: read whole before the operation ends, within the deadline.
+    Small,
+    /// A blob, handed on as a stream: only the response head must come before the deadline.
+    Stream,
+}
+
+/// One registry operation: its deadline, computed once, bounds every attempt.
+struct Call {
+    deadline: Instant,
+    body: Body,
+}
+
+impl Call {
+    fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Gives a request what is left of the deadline.
+    fn configure<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let left = Some(self.remaining());
+        let cfg = req.config();
+        match self.body {
+            Body::Small => cfg.timeout_global(left),
+            // Each phase before the response head gets what is left when the attempt starts;
+            // the body is bounded per read (the agent's `timeout_per_read`).
+            Body::Stream => cfg
+                .timeout_resolve(left)
+                .timeout_connect(left)
+                .timeout_send_request(left)
+                .timeout_recv_response(left),
+        }
+        .build()
+    }
 }
 
 /// True when an `http(s)://` URL points at this machine: the only place where plain HTTP
