@@ -5,6 +5,8 @@
 //! holds no logic beyond small conveniences; every field here is part of the native JSON
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
+pub mod redact;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
