@@ -6,6 +6,7 @@
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
 pub mod redact;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

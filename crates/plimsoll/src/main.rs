@@ -3,6 +3,7 @@
 
 mod cli;
 mod db;
+mod diag;
 mod progress;
 mod render;
 
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            diag::error(format_args!("{e:#}"));
             if e.downcast_ref::<InputError>().is_some() {
                 ExitCode::from(EXIT_INPUT)
             } else {
@@ -326,7 +327,7 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
             Ok(report) => explorer.add(&name, report),
             Err(e) => {
                 if !args.output.quiet {
-                    eprintln!("warning: {e}");
+                    diag::warning(&e);
                 }
                 explorer.add_unreadable(&name, &e);
             }
@@ -586,7 +587,7 @@ fn finish(
     emit(report, out, view)?;
     let mut failed = false;
     for (_, e) in scan.layer_errors() {
-        eprintln!("error: {e}");
+        diag::error(e);
         failed = true;
     }
     Ok(if failed {
@@ -626,7 +627,7 @@ fn emit(report: &model::Report, out: &OutputArgs, view: View) -> anyhow::Result<
     write_output(&text, out)?;
     if !out.quiet {
         for w in &report.warnings {
-            eprintln!("warning: {w}");
+            diag::warning(w);
         }
     }
     Ok(())
