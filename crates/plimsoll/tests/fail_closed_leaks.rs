@@ -261,6 +261,10 @@ fn control_characters_from_an_image_are_escaped_in_tables_and_markdown() {
             vec!["image", img, "--scanners", "none"],
         ),
         ("inventory", vec!["inventory", img]),
+        (
+            "explain",
+            vec!["explain", "CVE-2024-35195", img, "--db", db],
+        ),
     ];
     let mut all = String::new();
     for (what, args) in runs {
@@ -284,6 +288,8 @@ fn control_characters_from_an_image_are_escaped_in_tables_and_markdown() {
         assert!(all.contains(want), "{want} is missing from:\n{all}");
     }
     assert!(!all.lines().any(|l| l.starts_with("FAKE LINE")));
+    // explain names the layer by its instruction.
+    assert!(all.contains("layer 1: RUN /bin/sh -c pip install requests\\x1b]0;pwned\\x07"));
 }
 
 #[test]
