@@ -81,7 +81,7 @@ fn build_args<'a>(mut s: &'a str, n: usize, out: &mut String) -> &'a str {
         let name_len = s
             .find(|c: char| c == '=' || c.is_whitespace())
             .unwrap_or(s.len());
-        if s[name_len..].chars().next() != Some('=') {
+        if !s[name_len..].starts_with('=') {
             // Not a pair after all: leave the rest to the command rules.
             return s;
         }
