@@ -288,6 +288,17 @@ fn control_characters_from_an_image_are_escaped_in_tables_and_markdown() {
         assert!(all.contains(want), "{want} is missing from:\n{all}");
     }
     assert!(!all.lines().any(|l| l.starts_with("FAKE LINE")));
+    // The machine formats escape C0 controls by their own rules (JSON `\u001b`, XML
+    // character references); JSON leaves C1 and bidi characters as they are, which is
+    // valid JSON.
+    for f in ["json", "sarif", "junit", "cyclonedx", "spdx-json"] {
+        let out = plimsoll(&["image", img, "--db", db, "-f", f], tmp.path());
+        assert_eq!(out.status.code(), Some(0), "{f}: {}", text(&out).1);
+        assert!(
+            !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+            "{f}: a raw ESC or BEL"
+        );
+    }
     // explain names the layer by its instruction.
     assert!(all.contains("layer 1: RUN /bin/sh -c pip install requests\\x1b]0;pwned\\x07"));
 }
