@@ -126,17 +126,27 @@ fn quoted_end(s: &str) -> usize {
 
 /// Where the next whitespace-separated `NAME=` starts in `s` (at the whitespace).
 fn next_assignment(s: &str) -> Option<usize> {
+    // One pass: each run of whitespace and each word is looked at once.
     let b = s.as_bytes();
-    (0..b.len()).find(|&i| {
-        b[i].is_ascii_whitespace() && {
-            let rest = s[i..].trim_start();
-            let n = rest
-                .bytes()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
-                .count();
-            n > 0 && rest.as_bytes().get(n) == Some(&b'=')
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
         }
-    })
+        let at = i;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let n = b[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        if n > 0 && b.get(i + n) == Some(&b'=') {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// `ENV`/`ARG` arguments: `A=b C="d e"` keep their names, the legacy `A b c` its one name.
@@ -772,6 +782,20 @@ mod tests {
             "https://bot:****@registry.example"
         );
         assert_eq!(r["version"], "1.2");
+    }
+
+    #[test]
+    fn hostile_sizes_take_linear_time() {
+        // Long whitespace runs inside a build-argument value and a huge pair count.
+        let spaces = " ".repeat(200_000);
+        let s = format!("|2 A=x{spaces}y B=z{spaces} /bin/sh -c true");
+        assert_eq!(created_by(&s), "|2 A=**** B=**** /bin/sh -c true");
+        // Fewer pairs than N: the rest is taken for values, not shown.
+        let s = format!("|3 A=x{spaces}y B=z{spaces} /bin/sh -c true");
+        assert_eq!(created_by(&s), "|3 A=**** B=****");
+        assert_eq!(created_by("|999999999999 A=b"), "|999999999999 A=****");
+        let words = "--token ".repeat(100_000);
+        assert!(secrets(&words).len() >= words.len());
     }
 
     #[test]
