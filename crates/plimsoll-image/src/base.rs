@@ -239,6 +239,8 @@ fn split_history(history: &[Entry], layers: usize) -> Result<Option<Split>, Stri
 /// The instruction when `created_by` is a CMD or ENTRYPOINT: classic builder text
 /// (`/bin/sh -c #(nop)  CMD ["bash"]`) or BuildKit's (`CMD ["bash"]`).
 fn end_of_base(created_by: &str) -> Option<String> {
+    // Shown in the report: redacted like the layers' `created_by`.
+    let created_by = plimsoll_model::redact::created_by(created_by);
     let s = created_by.trim();
     let s = s
         .strip_prefix("/bin/sh -c #(nop)")

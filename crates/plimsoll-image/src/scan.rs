@@ -5,7 +5,7 @@ use crate::layer_cache::{LayerCache, RulesFingerprint};
 use crate::walker::{
     CapturedFile, FileTree, LayerEntries, LayerWalk, Matcher, WalkContext, WalkOptions, walk_layer,
 };
-use plimsoll_model as model;
+use plimsoll_model::{self as model, redact};
 use rayon::prelude::*;
 
 /// The result of walking an image (or a directory).
@@ -197,7 +197,9 @@ pub fn scan_image_cached(
     Ok(scan)
 }
 
-/// Builds the report's artifact description from an opened image and its walk.
+/// Builds the report's artifact description from an opened image and its walk. Build
+/// arguments, `ENV`/`ARG` values and secret-looking values of `created_by`, `Entrypoint`,
+/// `Cmd` and `Labels` are redacted here, once, for every output ([`redact`]).
 pub fn artifact(image: &Image, scan: &ImageScan) -> model::Artifact {
     let cfg = image.config.config().as_ref();
     let config = cfg.map(|c| {
@@ -212,10 +214,10 @@ pub fn artifact(image: &Image, scan: &ImageScan) -> model::Artifact {
                 .map(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k).to_string())
                 .collect(),
             exposed_ports: exposed,
-            entrypoint: c.entrypoint().clone().unwrap_or_default(),
-            cmd: c.cmd().clone().unwrap_or_default(),
+            entrypoint: redact::argv(c.entrypoint().as_deref().unwrap_or_default()),
+            cmd: redact::argv(c.cmd().as_deref().unwrap_or_default()),
             working_dir: c.working_dir().clone().filter(|w| !w.is_empty()),
-            labels: image.labels(),
+            labels: redact::labels(&image.labels()),
             stop_signal: c.stop_signal().clone(),
         }
     });
@@ -236,7 +238,7 @@ pub fn artifact(image: &Image, scan: &ImageScan) -> model::Artifact {
                 size: d.size,
                 uncompressed_size: s.map_or(0, |s| s.uncompressed_size),
                 compression: s.and_then(|s| s.compression.map(str::to_string)),
-                created_by: d.created_by.clone(),
+                created_by: d.created_by.as_deref().map(redact::created_by),
                 created: d.created.clone(),
                 comment: d.comment.clone(),
                 entries: s.map_or(0, |s| s.entries),

@@ -2,8 +2,13 @@
 //!
 //! Plain data handed from one stage to the next: what an artifact (an image or a directory)
 //! is, its layers, and (in later stages) packages and findings. This crate does no I/O and
-//! holds no logic beyond small conveniences; every field here is part of the native JSON
+//! holds no logic beyond small conveniences and two text filters every stage shares:
+//! [`redact`] (secret values out of what an image says about its build) and [`text`]
+//! (control characters escaped for terminals); every field here is part of the native JSON
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
+
+pub mod redact;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

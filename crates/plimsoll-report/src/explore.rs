@@ -139,7 +139,7 @@ pub struct ExploreOptions {
 }
 
 /// The fleet: what [`Explorer::finish`] returns, serialized as the JSON output.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Fleet {
     pub explore_version: u32,
     pub scanner: Scanner,
@@ -154,7 +154,7 @@ pub struct Fleet {
     pub unreadable: Vec<Unreadable>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FleetSummary {
     /// Reports read (duplicates included, unreadable files not).
     pub reports: usize,
@@ -176,7 +176,7 @@ pub struct FleetSummary {
 }
 
 /// Counts by severity, most severe first.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub struct SeverityCounts {
     pub critical: usize,
@@ -209,7 +209,7 @@ impl SeverityCounts {
 }
 
 /// One vulnerability across the fleet.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FleetVulnerability {
     /// The CVE when one is known, else the advisory id.
     pub id: String,
@@ -238,7 +238,7 @@ pub struct FleetVulnerability {
     pub images: Vec<AffectedImage>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct VulnerablePackage {
     pub name: String,
     pub installed_version: String,
@@ -247,7 +247,7 @@ pub struct VulnerablePackage {
 }
 
 /// An image a vulnerability affects.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AffectedImage {
     /// The image's `rank` in `images[]` (which may be cut by `--top-images`).
     pub rank: usize,
@@ -266,7 +266,7 @@ pub struct AffectedImage {
 }
 
 /// One finding of a vulnerability in one image.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AffectedPackage {
     pub name: String,
     pub installed_version: String,
@@ -280,7 +280,7 @@ pub struct AffectedPackage {
 }
 
 /// One image of the fleet and its risk.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FleetImage {
     /// 1 for the image of highest risk.
     pub rank: usize,
@@ -318,7 +318,7 @@ pub struct FleetImage {
 }
 
 /// A report of an image already counted.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Duplicate {
     pub file: String,
     pub name: String,
@@ -327,7 +327,7 @@ pub struct Duplicate {
     pub kept: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Unreadable {
     pub file: String,
     pub error: String,
@@ -794,6 +794,13 @@ impl Default for ExploreTableOptions {
 /// The fleet as two terminal tables: "Top vulnerabilities across N images" and "Images by
 /// risk", after a header with the counts, duplicates and unreadable files.
 pub fn explore_table(fleet: &Fleet, opts: &ExploreTableOptions) -> String {
+    // The reports explored are anyone's: their strings are escaped for the terminal.
+    crate::terminal_text(fleet, opts.color, |f, color| {
+        explore_table_text(f, &ExploreTableOptions { color, ..*opts })
+    })
+}
+
+fn explore_table_text(fleet: &Fleet, opts: &ExploreTableOptions) -> String {
     let mut out = String::new();
     let s = &fleet.summary;
     let mut head = format!(

@@ -29,6 +29,7 @@ mod sbom_in;
 mod spdx;
 mod summary;
 mod table;
+mod terminal;
 
 pub use cyclonedx::{to_cyclonedx, to_cyclonedx_at};
 pub use junit::to_junit;
@@ -40,6 +41,7 @@ pub use sbom_in::{
 pub use spdx::{to_spdx, to_spdx_at};
 pub use summary::{age, base_image_line, failed_layer_lines, short_created_by};
 pub use table::{GroupBy, TableOptions, color_wanted, vulnerability_table};
+pub use terminal::terminal_text;
 
 use sha2::{Digest, Sha256};
 

@@ -13,8 +13,13 @@ use plimsoll_model::{Finding, Package, Report};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
-/// The report as a Markdown comment.
+/// The report as a Markdown comment. Control characters in the report's strings are
+/// escaped ([`crate::terminal_text`]): the comment is also read in terminals and CI logs.
 pub fn to_markdown(report: &Report) -> String {
+    crate::terminal_text(report, false, |r, _| markdown_text(r))
+}
+
+fn markdown_text(report: &Report) -> String {
     let mut out = String::new();
     let pkgs = summary::packages_by_id(report);
     let a = &report.artifact;

@@ -11,7 +11,8 @@
 //! team sees what it owns and what a base image update would fix.
 //!
 //! Colour is the caller's decision ([`TableOptions::color`]): it must be off when `NO_COLOR`
-//! is set (<https://no-color.org>) or the output is not a terminal. Without it the output
+//! is set (<https://no-color.org>), `TERM` is `dumb` or the output is not a terminal
+//! ([`color_wanted`]). Without it the output
 //! holds no escape sequence at all.
 
 use crate::summary::{self, short_created_by};
@@ -58,7 +59,14 @@ impl Default for TableOptions {
 
 /// The findings of a report as terminal tables, with a header naming the artifact, the
 /// scanner version and the database's build time and age, and the summary lines.
+/// Control characters in the report's strings are escaped ([`crate::terminal_text`]).
 pub fn vulnerability_table(report: &Report, opts: &TableOptions) -> String {
+    crate::terminal_text(report, opts.color, |r, color| {
+        table_text(r, &TableOptions { color, ..*opts })
+    })
+}
+
+fn table_text(report: &Report, opts: &TableOptions) -> String {
     let mut out = String::new();
     let a = &report.artifact;
     let os =
@@ -230,9 +238,22 @@ fn id_cell(f: &Finding) -> String {
 }
 
 /// Whether to colour: on a terminal, unless `NO_COLOR` is set to a non-empty value
-/// (<https://no-color.org>). The caller passes whether stdout is a terminal.
+/// (<https://no-color.org>) or `TERM` is `dumb` (a terminal that knows no escape
+/// sequences). The caller passes whether stdout is a terminal.
 pub fn color_wanted(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    color_wanted_in(
+        is_terminal,
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    )
+}
+
+fn color_wanted_in(
+    is_terminal: bool,
+    no_color: Option<&std::ffi::OsStr>,
+    term: Option<&std::ffi::OsStr>,
+) -> bool {
+    is_terminal && no_color.is_none_or(|v| v.is_empty()) && term.is_none_or(|t| t != "dumb")
 }
 
 fn fixed(f: &Finding) -> String {
@@ -405,4 +426,20 @@ fn risk_cell(f: &Finding) -> String {
     f.risk
         .as_ref()
         .map_or_else(|| "-".to_string(), |r| format!("{:.1}", r.score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::color_wanted_in;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_that_wants_it() {
+        let s = |x: &'static str| Some(OsStr::new(x));
+        assert!(color_wanted_in(true, None, s("xterm-256color")));
+        assert!(color_wanted_in(true, s(""), None));
+        assert!(!color_wanted_in(false, None, s("xterm")));
+        assert!(!color_wanted_in(true, s("1"), s("xterm")));
+        assert!(!color_wanted_in(true, None, s("dumb")));
+    }
 }

@@ -50,7 +50,7 @@ fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
         return;
     }
     for sk in &s.skipped {
-        eprintln!("warning: skipped {sk}");
+        crate::diag::warning(format_args!("skipped {sk}"));
     }
     if s.skipped_count > s.skipped.len() as u64 {
         eprintln!(
@@ -59,7 +59,7 @@ fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
         );
     }
     for w in &s.warnings {
-        eprintln!("warning: {w}");
+        crate::diag::warning(w);
     }
     if s.warning_count > s.warnings.len() as u64 {
         eprintln!(

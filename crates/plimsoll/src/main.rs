@@ -4,6 +4,7 @@
 mod cleanup;
 mod cli;
 mod db;
+mod diag;
 mod output;
 mod progress;
 mod render;
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
             ExitCode::from(output::EXIT_BROKEN_PIPE)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            diag::error(format_args!("{e:#}"));
             if e.downcast_ref::<InputError>().is_some() {
                 ExitCode::from(EXIT_INPUT)
             } else {
@@ -281,12 +282,12 @@ fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
         )));
     }
     output::Dest::prepare(Some(&args.file), &output::Inputs::default())?.write(text)?;
-    eprintln!(
+    diag::note(format_args!(
         "wrote {} ({} rules); check it with `plimsoll policy check {}`",
         args.file.display(),
         plimsoll_policy::policy::parse("starter", text).map_or(0, |p| p.rule_count()),
         args.file.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -403,7 +404,7 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
             Ok(report) => explorer.add(&name, report),
             Err(e) => {
                 if !args.output.quiet {
-                    eprintln!("warning: {e}");
+                    diag::warning(&e);
                 }
                 explorer.add_unreadable(&name, &e);
             }
@@ -674,7 +675,7 @@ fn finish(
     emit(report, dest, out, view)?;
     let mut failed = false;
     for (_, e) in scan.layer_errors() {
-        eprintln!("error: {e}");
+        diag::error(e);
         failed = true;
     }
     Ok(if failed {
@@ -719,7 +720,7 @@ fn emit(
     dest.write(&text)?;
     if !out.quiet {
         for w in &report.warnings {
-            eprintln!("warning: {w}");
+            diag::warning(w);
         }
     }
     Ok(())

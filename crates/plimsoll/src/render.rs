@@ -1,7 +1,7 @@
 //! Human-readable table output.
 
 use comfy_table::{Cell, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
-use plimsoll_model as model;
+use plimsoll_model::{self as model, text::escape_controls_keep_newlines};
 use plimsoll_report::short_created_by;
 use std::fmt::Write;
 
@@ -20,7 +20,13 @@ fn human(n: u64) -> String {
     }
 }
 
+/// The image's facts and layers. Like every table, with the report's control characters
+/// escaped ([`plimsoll_report::terminal_text`]).
 pub fn table(r: &model::Report) -> String {
+    plimsoll_report::terminal_text(r, false, |r, _| table_text(r))
+}
+
+fn table_text(r: &model::Report) -> String {
     let a = &r.artifact;
     let mut out = String::new();
     let _ = writeln!(out, "{} ({})", a.name, a.source);
@@ -140,6 +146,10 @@ fn base_image_fact(a: &model::Artifact) -> String {
 
 /// Inventory: one row per package, with the layer that brought it and where it was found.
 pub fn inventory_table(r: &model::Report) -> String {
+    plimsoll_report::terminal_text(r, false, |r, _| inventory_table_text(r))
+}
+
+fn inventory_table_text(r: &model::Report) -> String {
     let a = &r.artifact;
     let mut out = String::new();
     let os =
@@ -188,7 +198,8 @@ pub fn inventory_table(r: &model::Report) -> String {
     out
 }
 
-/// `plimsoll explain`: one finding, told in full.
+/// `plimsoll explain`: one finding, told in full. Its text comes from the image and the
+/// advisories: control characters are escaped, line feeds but the layout's own kept.
 pub fn explain(
     report: &model::Report,
     f: &model::Finding,
@@ -363,7 +374,7 @@ pub fn explain(
             );
         }
     }
-    o
+    escape_controls_keep_newlines(&o).into_owned()
 }
 
 /// `explain`'s policy part: every rule in file order, fired, excused or skipped, and why.
@@ -385,5 +396,5 @@ pub fn rule_traces(file: &str, traces: &[plimsoll_policy::policy::RuleTrace]) ->
             let _ = writeln!(o, "      {r}");
         }
     }
-    o
+    escape_controls_keep_newlines(&o).into_owned()
 }
