@@ -251,3 +251,39 @@ fn kev_and_epss_inputs_are_sniffed_and_bad_rows_skipped() {
     b.commit().unwrap();
     assert_eq!(Db::open(&target).unwrap().status().unwrap().kev_entries, 3);
 }
+
+/// Issue 12, item 7: one record with 20,000 distinct affected packages. Grouping its
+/// packages was quadratic (100,000 took 40 s in release); it must import, and each package
+/// must be found. No time is asserted: the structure is (see `osv::parse_record`).
+#[test]
+fn a_record_with_20000_packages_imports_and_each_is_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let affected: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "package": {"ecosystem": "PyPI", "name": format!("crafted-{i}")},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]
+            })
+        })
+        .collect();
+    let rec = serde_json::json!({
+        "id": "CRAFTED-1", "modified": "2025-01-01T00:00:00Z", "affected": affected
+    });
+    let file = tmp.path().join("crafted.json");
+    std::fs::write(&file, serde_json::to_vec(&rec).unwrap()).unwrap();
+    let target = tmp.path().join("v.db");
+    let mut b = Builder::create(&target).unwrap();
+    let s = import_paths(&mut b, &[file]).unwrap();
+    assert_eq!((s.records_imported, s.skipped_count), (1, 0), "{s:#?}");
+    b.commit().unwrap();
+    let db = Db::open(&target).unwrap();
+    for name in ["crafted-0", "Crafted_9999", "crafted-19999"] {
+        assert_eq!(
+            ids(&db.advisories("PyPI", name).unwrap()),
+            ["CRAFTED-1"],
+            "{name}"
+        );
+    }
+    assert_eq!(db.ecosystems().unwrap(), [("PyPI".to_string(), 1)]);
+}
