@@ -63,7 +63,10 @@
 //! version in the records (or in the `CVE-…` record of the database, if it has one), else
 //! the advisory's own label (GHSA `database_specific.severity`).
 
+pub mod coverage;
 pub mod explain;
+
+pub use coverage::missing_data;
 
 use plimsoll_model::{Cvss, EpssScore, Finding, FixStatus, Layer, Package, Report, Severity};
 use plimsoll_version::Scheme;

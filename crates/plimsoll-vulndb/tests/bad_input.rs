@@ -174,7 +174,7 @@ fn a_zip_bomb_stops_at_the_archive_limit_and_deletes_nothing() {
 }
 
 #[test]
-fn truncated_zips_and_unknown_files_are_reported_and_the_rest_imported() {
+fn an_input_that_yields_nothing_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let zip = tmp.path().join("all.zip");
     write_zip(&zip, &entries_of("debian"));
@@ -186,19 +186,40 @@ fn truncated_zips_and_unknown_files_are_reported_and_the_rest_imported() {
     let empty = tmp.path().join("empty.json");
     std::fs::write(&empty, b"").unwrap();
     let missing = tmp.path().join("missing.zip");
+    let empty_dir = tmp.path().join("empty-dir");
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    let no_records = tmp.path().join("array.json");
+    std::fs::write(
+        &no_records,
+        br#"[{"id": "X-1"}, {"modified": "2024-01-01T00:00:00Z"}]"#,
+    )
+    .unwrap();
+    let sbom = tmp.path().join("bom.json");
+    std::fs::write(
+        &sbom,
+        br#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": []}"#,
+    )
+    .unwrap();
+    for (bad, why) in [
+        (&cut, "not a readable zip archive"),
+        (&unknown, "not an OSV JSON file"),
+        (&empty, "empty file"),
+        (&missing, "No such file"),
+        (&empty_dir, "no OSV record, KEV entry or EPSS score found"),
+        (&no_records, "nothing could be imported: 2 entries skipped"),
+        (&sbom, "a CycloneDX SBOM, not vulnerability data"),
+    ] {
+        let mut b = Builder::create(&tmp.path().join("v.db")).unwrap();
+        // Before or after a good input: the import fails either way.
+        for paths in [[zip.clone(), bad.clone()], [bad.clone(), zip.clone()]] {
+            let e = import_paths(&mut b, &paths).unwrap_err().to_string();
+            let name = bad.file_name().unwrap().to_str().unwrap();
+            assert!(e.contains(name) && e.contains(why), "{bad:?}: {e}");
+        }
+    }
     let mut b = Builder::create(&tmp.path().join("v.db")).unwrap();
-    let s = import_paths(&mut b, &[cut.clone(), unknown, empty, missing, zip]).unwrap();
+    let s = import_paths(&mut b, &[zip]).unwrap();
     assert_eq!(s.records_imported, 3);
-    assert_eq!(s.skipped_count, 4, "{s:#?}");
-    assert!(s.skipped[0].to_string().contains("cut.zip"));
-    assert!(
-        s.skipped[0].reason.contains("not a readable zip archive"),
-        "{}",
-        s.skipped[0].reason
-    );
-    assert!(s.skipped[1].reason.contains("not an OSV JSON file"));
-    assert!(s.skipped[2].reason.contains("empty file"));
-    assert!(s.skipped[3].input.ends_with("missing.zip"));
     b.commit().unwrap();
 }
 
@@ -241,12 +262,10 @@ fn kev_and_epss_inputs_are_sniffed_and_bad_rows_skipped() {
         br#"{"catalogVersion":"x","vulnerabilities":[{"nope":1}]}"#,
     )
     .unwrap();
-    let s = import_paths(&mut b, &[broken]).unwrap();
-    assert_eq!(s.skipped_count, 1);
+    let e = import_paths(&mut b, &[broken]).unwrap_err().to_string();
     assert!(
-        s.skipped[0].reason.contains("existing KEV data is kept"),
-        "{}",
-        s.skipped[0].reason
+        e.contains("broken.json") && e.contains("existing KEV data is kept"),
+        "{e}"
     );
     b.commit().unwrap();
     assert_eq!(Db::open(&target).unwrap().status().unwrap().kev_entries, 3);
