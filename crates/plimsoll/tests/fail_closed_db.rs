@@ -427,3 +427,34 @@ fn a_database_file_without_records_is_refused() {
         stderr(&out)
     );
 }
+
+/// No database yet, and nothing `db update` could fetch for the packages (OSV publishes no
+/// Photon OS data): a gate would judge packages nobody checked.
+#[test]
+fn a_gate_over_packages_no_source_covers_is_refused_unless_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bom = tmp.path().join("photon.cdx.json");
+    std::fs::write(
+        &bom,
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+            {"type": "library", "name": "openssl", "version": "3.0.8-1.ph5",
+             "purl": "pkg:rpm/photon/openssl@3.0.8-1.ph5?arch=x86_64&distro=photon-5.0"}]}"#,
+    )
+    .unwrap();
+    let cache = tmp.path().join("cache");
+    // A mirror that is never reached: nothing is fetched.
+    let base = ["sbom", s(&bom), "--osv-url", "http://127.0.0.1:9"];
+    let mut gated = base.to_vec();
+    gated.extend(["--exit-code", "1"]);
+    let out = plimsoll(&gated, &cache);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Photon OS:5.0 (1 package not checked)"),
+        "{}",
+        stderr(&out)
+    );
+    gated.push("--allow-missing-data");
+    ok(&plimsoll(&gated, &cache));
+    // Without a gate: reported, with a warning.
+    ok(&plimsoll(&base, &cache));
+}
