@@ -63,13 +63,17 @@
 //! version in the records (or in the `CVE-…` record of the database, if it has one), else
 //! the advisory's own label (GHSA `database_specific.severity`).
 
+pub mod coverage;
 pub mod explain;
+
+pub use coverage::missing_data;
 
 use plimsoll_model::{Cvss, EpssScore, Finding, FixStatus, Layer, Package, Report, Severity};
 use plimsoll_version::Scheme;
 use plimsoll_version::osv::{Problem, Verdict, evaluate};
+use plimsoll_vulndb::osv::MAX_IDS_PER_LIST;
 use plimsoll_vulndb::{Advisory, Db, Lookup, base_ecosystem};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 /// How to match.
@@ -194,7 +198,7 @@ pub fn match_packages(
             }
         }
         let mut findings = Vec::new();
-        for group in group_hits(&hits) {
+        for group in group_hits(&hits, &mut warned_eco, &mut out.warnings) {
             let mut cx = Cx {
                 db,
                 enrich: &mut enrich,
@@ -482,23 +486,66 @@ impl Group {
     }
 }
 
-fn record_ids(adv: &Advisory) -> impl Iterator<Item = &str> {
-    std::iter::once(adv.record.id.as_str())
-        .chain(adv.record.aliases.iter().map(String::as_str))
-        .chain(adv.record.upstream.iter().map(String::as_str))
+/// One hit's ids, read once: the CVEs it names (sorted, deduplicated) and every other id
+/// (its own when it is not a CVE, then its `aliases` and `upstream`). Each of the record's
+/// lists is cut at [`MAX_IDS_PER_LIST`] (the importer cuts them too, with a warning; this
+/// covers databases built elsewhere).
+struct HitIds<'a> {
+    cves: Vec<&'a str>,
+    others: Vec<&'a str>,
+    /// A list was longer than the cap.
+    cut: bool,
 }
 
-fn group_hits(hits: &[Hit]) -> Vec<Group> {
+fn hit_ids(adv: &Advisory) -> HitIds<'_> {
+    let r = &adv.record;
+    let cut = r.aliases.len() > MAX_IDS_PER_LIST || r.upstream.len() > MAX_IDS_PER_LIST;
+    let all = std::iter::once(r.id.as_str())
+        .chain(r.aliases.iter().take(MAX_IDS_PER_LIST).map(String::as_str))
+        .chain(r.upstream.iter().take(MAX_IDS_PER_LIST).map(String::as_str));
+    let (mut cves, mut others): (Vec<&str>, Vec<&str>) = all.partition(|i| is_cve(i));
+    cves.sort_unstable();
+    cves.dedup();
+    let mut seen = HashSet::with_capacity(others.len());
+    others.retain(|i| seen.insert(*i));
+    HitIds { cves, others, cut }
+}
+
+/// Groups a package's hits into vulnerabilities, in time linear in the ids of the hits.
+///
+/// Records naming CVEs form one group per CVE. A record about one CVE brings all its other
+/// ids to that group (the finding's aliases: `GHSA-…`, `PYSEC-…`); a record about several
+/// (a DSA fixing three CVEs) brings only its own id to each, so that a record naming N CVEs
+/// and M other ids makes N findings with one alias each, not N findings with M aliases each.
+/// Records without a CVE then join every group whose records share any id with them
+/// (through an index of ids, not a comparison of every pair), else form their own group.
+fn group_hits(
+    hits: &[Hit],
+    warned: &mut BTreeSet<String>,
+    warnings: &mut Vec<String>,
+) -> Vec<Group> {
+    let ids: Vec<HitIds<'_>> = hits.iter().map(|h| hit_ids(&h.adv)).collect();
+    for (hit, hid) in hits.iter().zip(&ids) {
+        let rid = &hit.adv.record.id;
+        if hid.cut && warned.insert(format!("ids:{rid}")) {
+            warnings.push(format!(
+                "record {rid}: more than {MAX_IDS_PER_LIST} aliases or upstream ids; only the first {MAX_IDS_PER_LIST} of each were used"
+            ));
+        }
+    }
     let mut groups: Vec<Group> = Vec::new();
-    let mut by_cve: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_cve: HashMap<&str, usize> = HashMap::new();
+    // Which hits use each non-CVE id, and which groups each hit is in.
+    let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut hit_groups: Vec<Vec<usize>> = vec![Vec::new(); hits.len()];
     // Records naming CVEs first, so records without one can join them by a shared id.
-    for (h, hit) in hits.iter().enumerate() {
-        let cves = hit.adv.record.cves();
-        if cves.is_empty() {
+    for (h, hid) in ids.iter().enumerate() {
+        if hid.cves.is_empty() {
             continue;
         }
-        for cve in cves {
-            let g = *by_cve.entry(cve.to_owned()).or_insert_with(|| {
+        let own = hits[h].adv.record.id.as_str();
+        for &cve in &hid.cves {
+            let g = *by_cve.entry(cve).or_insert_with(|| {
                 groups.push(Group {
                     cve: Some(cve.to_owned()),
                     ids: BTreeSet::new(),
@@ -508,32 +555,53 @@ fn group_hits(hits: &[Hit]) -> Vec<Group> {
             });
             let group = &mut groups[g];
             group.hits.push(h);
-            group.ids.extend(
-                record_ids(&hit.adv)
-                    .filter(|i| !is_cve(i))
-                    .map(str::to_owned),
-            );
+            if hid.cves.len() == 1 {
+                group.ids.extend(hid.others.iter().map(|i| (*i).to_owned()));
+            } else if !is_cve(own) {
+                group.ids.insert(own.to_owned());
+            }
+            hit_groups[h].push(g);
+        }
+        for &o in &hid.others {
+            by_id.entry(o).or_default().push(h);
         }
     }
-    for (h, hit) in hits.iter().enumerate() {
-        if !hit.adv.record.cves().is_empty() {
+    for (h, hid) in ids.iter().enumerate() {
+        if !hid.cves.is_empty() {
             continue;
         }
-        let ids: BTreeSet<&str> = record_ids(&hit.adv).collect();
-        let mut joined = false;
-        for group in groups.iter_mut() {
-            if ids.iter().any(|i| group.ids.contains(*i)) {
-                group.hits.push(h);
-                group.ids.extend(ids.iter().map(|s| (*s).to_owned()));
-                joined = true;
+        let mut met: HashSet<usize> = HashSet::new();
+        let mut joined: BTreeSet<usize> = BTreeSet::new();
+        for o in &hid.others {
+            for &x in by_id.get(o).map(Vec::as_slice).unwrap_or_default() {
+                if met.insert(x) {
+                    joined.extend(hit_groups[x].iter().copied());
+                }
             }
         }
-        if !joined {
+        let own = hits[h].adv.record.id.as_str();
+        if joined.is_empty() {
             groups.push(Group {
                 cve: None,
-                ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+                ids: hid.others.iter().map(|i| (*i).to_owned()).collect(),
                 hits: vec![h],
             });
+            joined.insert(groups.len() - 1);
+        } else {
+            let one = joined.len() == 1;
+            for &g in &joined {
+                let group = &mut groups[g];
+                group.hits.push(h);
+                if one {
+                    group.ids.extend(hid.others.iter().map(|i| (*i).to_owned()));
+                } else {
+                    group.ids.insert(own.to_owned());
+                }
+            }
+        }
+        hit_groups[h] = joined.into_iter().collect();
+        for &o in &hid.others {
+            by_id.entry(o).or_default().push(h);
         }
     }
     groups

@@ -112,7 +112,7 @@ impl Default for Scanner {
 
 /// The vulnerability database a scan used: how old its data is decides how far to trust a
 /// clean result.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct DatabaseInfo {
     /// `--db` as given (a database file, or an OSV directory or zip imported on the fly).
     pub path: String,
@@ -128,6 +128,35 @@ pub struct DatabaseInfo {
     /// Each source (`osv:PyPI`, `kev`, `epss`, or a local import) and when it was fetched.
     #[serde(default)]
     pub sources: Vec<DatabaseSource>,
+    /// Ecosystems the scanned packages need advisories for and the database has none of
+    /// (an image of `Debian:12` against a database of PyPI alone): their packages were not
+    /// checked. Any gate fails for it unless `missing_data_allowed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_data: Vec<MissingData>,
+    /// `--allow-missing-data` accepted `missing_data`: no gate failed for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub missing_data_allowed: bool,
+}
+
+/// Packages of one ecosystem that a database had no advisories for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MissingData {
+    /// The ecosystem as the matcher asks for it: `Debian:12`, `Alpine:v3.20`, `PyPI`.
+    pub ecosystem: String,
+    /// How many of the scanned packages belong to it (and so were not checked).
+    pub packages: u64,
+}
+
+impl std::fmt::Display for MissingData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} package{} not checked)",
+            self.ecosystem,
+            self.packages,
+            if self.packages == 1 { "" } else { "s" }
+        )
+    }
 }
 
 /// One source of a [`DatabaseInfo`].

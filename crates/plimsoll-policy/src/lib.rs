@@ -56,9 +56,52 @@ pub struct FileError {
     pub message: String,
 }
 
+/// What every gate says about advisory data the scan lacked (`report.database.missing_data`:
+/// ecosystems of the scanned packages with no record in the database): `fail` holds the
+/// reasons the gate must fail for, `accepted` those `--allow-missing-data` let pass. A gate
+/// that passed on packages nobody checked would be a rubber stamp, so both `--exit-code`
+/// ([`gate`]) and policies ([`policy::Policy::evaluate`]) fail unless it was accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MissingDataVerdict {
+    pub fail: Vec<String>,
+    pub accepted: Vec<String>,
+}
+
+/// The [`MissingDataVerdict`] of a report (empty without a database).
+pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
+    let mut v = MissingDataVerdict::default();
+    let Some(db) = &report.database else {
+        return v;
+    };
+    for m in &db.missing_data {
+        if db.missing_data_allowed {
+            v.accepted.push(format!(
+                "no advisories for {m} in the vulnerability database; accepted by --allow-missing-data"
+            ));
+        } else {
+            v.fail.push(format!(
+                "no advisories for {m} in the vulnerability database: the gate cannot pass on packages it could not check (import or update that data, or accept the gap with --allow-missing-data)"
+            ));
+        }
+    }
+    v
+}
+
 /// The gate of `--exit-code`: it fails when any unsuppressed finding has a severity in
-/// `severities` (every severity when empty).
+/// `severities` (every severity when empty), or when advisory data for the scanned packages
+/// was missing and not accepted ([`missing_data_verdict`]).
 pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
+    let mut g = findings_gate(report, severities);
+    let missing = missing_data_verdict(report);
+    if !missing.fail.is_empty() {
+        g.result = "fail".into();
+    }
+    g.reasons
+        .splice(0..0, missing.fail.into_iter().chain(missing.accepted));
+    g
+}
+
+fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
     let counts = |s: Severity| severities.is_empty() || severities.contains(&s);
     let failing: Vec<_> = report
         .vulnerabilities

@@ -1297,8 +1297,11 @@ impl Policy {
         for v in &violations {
             reasons.push(violation_line(v, &cx));
         }
+        let missing = crate::missing_data_verdict(report);
+        let fail = !blocked.is_empty() || !missing.fail.is_empty();
+        reasons.splice(0..0, missing.fail.into_iter().chain(missing.accepted));
         Gate {
-            result: if blocked.is_empty() { "pass" } else { "fail" }.into(),
+            result: if fail { "fail" } else { "pass" }.into(),
             reasons,
             policy: Some(self.file.clone()),
             violations,

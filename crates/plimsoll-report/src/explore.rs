@@ -1269,6 +1269,7 @@ mod tests {
                 age_seconds: None,
                 records: 1,
                 sources: vec![],
+                ..Default::default()
             }),
             ..report("demo:1", Some(d), fs)
         };

@@ -113,6 +113,14 @@ impl ImportSummary {
         }
     }
 
+    /// Whether the import brought anything a scan can use: a record (written, or kept
+    /// because the database had a newer copy), a KEV entry, an EPSS score, or a whole
+    /// database (an export).
+    pub fn usable(&self) -> bool {
+        self.records_imported + self.records_kept + self.kev_entries + self.epss_scores > 0
+            || self.replaced_by_export
+    }
+
     /// Adds another summary's counts and messages to this one.
     pub fn merge(&mut self, other: ImportSummary) {
         self.records_imported += other.records_imported;

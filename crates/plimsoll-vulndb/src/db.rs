@@ -271,6 +271,23 @@ impl Db {
         Ok(out)
     }
 
+    /// SQLite's `PRAGMA quick_check` over the whole file: an error naming the first problem
+    /// when the file is damaged. Reads every page, so it is for imports, not scans.
+    pub fn quick_check(&self) -> Result<()> {
+        let check: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .at(&self.path)?;
+        if check == "ok" {
+            Ok(())
+        } else {
+            Err(Error::NotPlimsoll {
+                path: self.path.clone(),
+                reason: format!("failed SQLite's integrity check: {check}"),
+            })
+        }
+    }
+
     /// One record by id (withdrawn or not), without its affected entries.
     pub fn record(&self, id: &str) -> Result<Option<Record>> {
         let r = self

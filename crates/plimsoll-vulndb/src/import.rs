@@ -103,6 +103,10 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
                 #[serde(rename = "catalogVersion")]
                 catalog_version: Option<IgnoredAny>,
                 vulnerabilities: Option<IgnoredAny>,
+                #[serde(rename = "bomFormat")]
+                bom_format: Option<IgnoredAny>,
+                #[serde(rename = "spdxVersion")]
+                spdx_version: Option<IgnoredAny>,
             }
             let f = File::open(path).at(path)?;
             let probe: Option<Probe> =
@@ -111,7 +115,16 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
                 Some(Probe {
                     catalog_version: Some(_),
                     vulnerabilities: Some(_),
+                    ..
                 }) => Ok(InputKind::Kev),
+                Some(Probe {
+                    bom_format: Some(_),
+                    ..
+                }) => Err(bad(path, sbom_not_data("a CycloneDX SBOM"))),
+                Some(Probe {
+                    spdx_version: Some(_),
+                    ..
+                }) => Err(bad(path, sbom_not_data("an SPDX SBOM"))),
                 _ => Ok(InputKind::OsvJson),
             }
         }
@@ -123,24 +136,49 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
     }
 }
 
+/// An SBOM given where vulnerability data was expected.
+fn sbom_not_data(what: &str) -> String {
+    format!(
+        "{what}, not vulnerability data (scan it with `plimsoll sbom FILE`); a database is \
+         built from OSV JSON files, directories and zips, KEV and EPSS feeds, or a `db export` file"
+    )
+}
+
 fn is_epss_start(b: &[u8]) -> bool {
     b.starts_with(b"#model_version") || b.starts_with(b"cve,")
 }
 
-/// Imports each path into `builder`, by its sniffed kind, in order. A path that cannot be
-/// imported at all (unknown format, damaged zip, export of another schema) is reported in
-/// the summary's `skipped` and the others are still imported; only failures to write the
-/// database being built are errors.
+/// Imports each path into `builder`, by its sniffed kind, in order. Single records that
+/// cannot be read are reported in the summary's `skipped` and the rest is imported; but a
+/// path that yields nothing usable at all (unknown format, damaged zip or export, an SBOM,
+/// an empty directory, a file whose every record was skipped) is an error naming it and
+/// why, and the builder must then be dropped: an import that read nothing must not leave
+/// an empty database behind for a later scan to take as clean.
 pub fn import_paths(builder: &mut Builder, paths: &[PathBuf]) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
     for path in paths {
-        match import_one(builder, path) {
-            Ok(s) => summary.merge(s),
-            Err(e @ Error::Sqlite { .. }) => return Err(e),
-            Err(e) => summary.skip(&path.display().to_string(), None, e.to_string()),
+        let one = import_one(builder, path)?;
+        if !one.usable() {
+            return Err(bad(path, nothing_usable(&one)));
         }
+        summary.merge(one);
     }
     Ok(summary)
+}
+
+/// Why an input's summary holds nothing usable.
+fn nothing_usable(s: &ImportSummary) -> String {
+    match s.skipped.first() {
+        Some(first) if s.skipped_count == 1 => format!("nothing could be imported: {first}"),
+        Some(first) => format!(
+            "nothing could be imported: {} entries skipped, the first: {first}",
+            s.skipped_count
+        ),
+        None => match s.warnings.first() {
+            Some(w) => format!("no OSV record, KEV entry or EPSS score found ({w})"),
+            None => "no OSV record, KEV entry or EPSS score found".into(),
+        },
+    }
 }
 
 fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
@@ -177,6 +215,7 @@ fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
             builder.import_epss(&input, BufReader::new(gz), None)
         }
         InputKind::Database => {
+            check_whole(path, path)?;
             builder.replace_with(path)?;
             Ok(ImportSummary {
                 replaced_by_export: true,
@@ -196,6 +235,7 @@ fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
                 .tempfile_in(&dir)
                 .at(&dir)?;
             unpack_export(path, tmp.path(), limits.max_export_bytes)?;
+            check_whole(tmp.path(), path)?;
             builder.replace_with(tmp.path())?;
             Ok(ImportSummary {
                 replaced_by_export: true,
@@ -203,6 +243,24 @@ fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
             })
         }
     }
+}
+
+/// Checks a database file about to replace the one being built (`input` names it: the
+/// export it was unpacked from): a plimsoll database of this schema that passes SQLite's
+/// `quick_check`. An export damaged inside its zstd frame (exports written before frame
+/// checksums were added) can decompress to the declared size and still be garbage.
+fn check_whole(db_file: &Path, input: &Path) -> Result<()> {
+    // The unpacked file of an export is a temporary name the user never saw.
+    let damaged = |e: Error| {
+        let mut e = e.to_string().replace('\n', "; ");
+        if db_file != input {
+            e = e.replace(&db_file.display().to_string(), "the database inside");
+        }
+        bad(input, format!("damaged: {e}"))
+    };
+    // A database file given as it is names itself in Db::open's errors.
+    let db = Db::open(db_file).map_err(|e| if db_file == input { e } else { damaged(e) })?;
+    db.quick_check().map_err(damaged)
 }
 
 fn unpack_export(path: &Path, out: &Path, max: u64) -> Result<()> {
@@ -281,6 +339,9 @@ pub fn export(db: &Path, out: &Path) -> Result<u64> {
         header.extend_from_slice(&size.to_le_bytes());
         w.write_all(&header).at(out)?;
         let mut enc = zstd::stream::write::Encoder::new(&mut w, 6).at(out)?;
+        // A checksum of the content in the frame: a bit flipped anywhere in transit fails
+        // the import rather than unpacking to a subtly different database.
+        enc.include_checksum(true).at(out)?;
         let mut src = File::open(db).at(db)?;
         let copied = std::io::copy(&mut src, &mut enc).at(db)?;
         if copied != size {

@@ -24,6 +24,8 @@
 use plimsoll_version::osv::Range;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 /// Longest record id accepted (real ids are under 64 bytes).
@@ -285,6 +287,7 @@ pub fn parse_record(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ParsedRe
     let severity_label = word(&record_hints.severity).or(ubuntu_top.clone());
 
     let mut packages: Vec<PackageEntries> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
     for (i, aff) in raw.affected.unwrap_or_default().into_iter().enumerate() {
         let Some(pkg) = aff.package else { continue };
         if pkg.ecosystem.is_empty() || pkg.name.is_empty() {
@@ -339,25 +342,28 @@ pub fn parse_record(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ParsedRe
             skipped_ranges,
         };
         let norm = normalize_name(&pkg.ecosystem, &pkg.name);
-        match packages
-            .iter_mut()
-            .find(|p| p.ecosystem == pkg.ecosystem && p.name == norm)
-        {
-            Some(p) => p.entries.push(entry),
-            None => packages.push(PackageEntries {
-                ecosystem: pkg.ecosystem,
-                name: norm,
-                entries: vec![entry],
-            }),
+        // An index rather than a search of `packages`: a record listing N distinct packages
+        // took N²/2 comparisons (100,000 packages: 40 s).
+        match index.entry((pkg.ecosystem, norm)) {
+            Entry::Occupied(e) => packages[*e.get()].entries.push(entry),
+            Entry::Vacant(e) => {
+                let (ecosystem, name) = e.key().clone();
+                e.insert(packages.len());
+                packages.push(PackageEntries {
+                    ecosystem,
+                    name,
+                    entries: vec![entry],
+                });
+            }
         }
     }
 
     Ok(ParsedRecord {
         record: Record {
+            aliases: id_list(&id, "aliases", raw.aliases, warnings),
+            upstream: id_list(&id, "upstream", raw.upstream, warnings),
+            related: id_list(&id, "related", raw.related, warnings),
             id,
-            aliases: raw.aliases.unwrap_or_default(),
-            upstream: raw.upstream.unwrap_or_default(),
-            related: raw.related.unwrap_or_default(),
             published: raw.published,
             modified,
             withdrawn: raw.withdrawn.filter(|w| !w.is_empty()),
@@ -369,6 +375,43 @@ pub fn parse_record(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ParsedRe
         },
         packages,
     })
+}
+
+/// Most ids kept in each of a record's `aliases`, `upstream` and `related` lists. Real
+/// records name at most a few dozen (a DSA fixing many CVEs, a CVE with GHSA, PYSEC and
+/// distribution ids); a list far longer is a broken or hostile feed, and every id of it would
+/// become a finding for every package the record affects.
+pub const MAX_IDS_PER_LIST: usize = 1000;
+
+/// One of a record's id lists: duplicates and the record's own id dropped (first occurrence
+/// kept), cut at [`MAX_IDS_PER_LIST`] with a warning naming the record.
+fn id_list(
+    id: &str,
+    field: &str,
+    list: Option<Vec<String>>,
+    warnings: &mut Vec<String>,
+) -> Vec<String> {
+    let list = list.unwrap_or_default();
+    let total = list.len();
+    let mut seen = HashSet::with_capacity(total.min(MAX_IDS_PER_LIST));
+    let mut out = Vec::with_capacity(total.min(MAX_IDS_PER_LIST));
+    let mut distinct = 0usize;
+    for a in list {
+        if a.is_empty() || a == id || seen.contains(&a) {
+            continue;
+        }
+        distinct += 1;
+        if out.len() < MAX_IDS_PER_LIST {
+            seen.insert(a.clone());
+            out.push(a);
+        }
+    }
+    if distinct > out.len() {
+        warnings.push(format!(
+            "record {id}: `{field}` lists {total} ids; only the first {MAX_IDS_PER_LIST} are kept (real records name a few dozen at most)"
+        ));
+    }
+    out
 }
 
 fn score_all(
@@ -561,6 +604,59 @@ mod tests {
     fn compact_keeps_strings() {
         let raw = RawValue::from_string("{ \"a\" : [ 1, \"x y\\\" z\" ] }".into()).unwrap();
         assert_eq!(compact(&raw).get(), "{\"a\":[1,\"x y\\\" z\"]}");
+    }
+
+    /// A record shaped like issue 12's: one record, many affected packages. Grouping went
+    /// through a linear search per entry (quadratic); each entry must land in its own group,
+    /// repeats of a package (in another spelling) in the same one.
+    #[test]
+    fn a_record_with_many_packages_groups_each_once() {
+        let n = 20_000;
+        let mut affected: Vec<serde_json::Value> = (0..n)
+            .map(|i| serde_json::json!({"package": {"ecosystem": "PyPI", "name": format!("pkg-{i}")}}))
+            .collect();
+        affected.push(serde_json::json!({"package": {"ecosystem": "PyPI", "name": "PKG_7"}}));
+        affected.push(serde_json::json!({"package": {"ecosystem": "npm", "name": "pkg-7"}}));
+        let rec = serde_json::json!({"id": "X-1", "modified": "2024-01-01T00:00:00Z", "affected": affected});
+        let mut warnings = Vec::new();
+        let p = parse_record(&serde_json::to_vec(&rec).unwrap(), &mut warnings).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(p.packages.len(), n + 1);
+        let pkg7: Vec<_> = p.packages.iter().filter(|g| g.name == "pkg-7").collect();
+        assert_eq!(pkg7.len(), 2);
+        assert_eq!(
+            (pkg7[0].ecosystem.as_str(), pkg7[0].entries.len()),
+            ("PyPI", 2)
+        );
+        assert_eq!(
+            (pkg7[1].ecosystem.as_str(), pkg7[1].entries.len()),
+            ("npm", 1)
+        );
+        // First-seen order is kept.
+        assert_eq!(p.packages[0].name, "pkg-0");
+        assert_eq!(p.packages[n].ecosystem, "npm");
+    }
+
+    #[test]
+    fn id_lists_are_deduplicated_and_capped_with_a_warning() {
+        let aliases: Vec<String> = (0..5000).map(|i| format!("CVE-2099-{i:05}")).collect();
+        let rec = serde_json::json!({
+            "id": "X-1", "modified": "2024-01-01T00:00:00Z",
+            "aliases": aliases,
+            "upstream": ["CVE-1", "CVE-1", "X-1", "", "CVE-2"],
+        });
+        let mut warnings = Vec::new();
+        let p = parse_record(&serde_json::to_vec(&rec).unwrap(), &mut warnings).unwrap();
+        assert_eq!(p.record.aliases.len(), MAX_IDS_PER_LIST);
+        assert_eq!(p.record.aliases[0], "CVE-2099-00000");
+        assert_eq!(p.record.upstream, ["CVE-1", "CVE-2"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("record X-1")
+                && warnings[0].contains("`aliases` lists 5000 ids")
+                && warnings[0].contains("first 1000"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

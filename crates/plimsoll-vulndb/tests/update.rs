@@ -252,26 +252,39 @@ fn export_then_import_round_trips() {
     let newer_path = tmp.path().join("newer.zst");
     std::fs::write(&newer_path, &newer).unwrap();
     let mut b = Builder::create(&tmp.path().join("x.db")).unwrap();
-    let s = import_paths(&mut b, &[newer_path]).unwrap();
-    assert_eq!(s.skipped_count, 1);
-    assert!(
-        s.skipped[0].reason.contains("schema version 99"),
-        "{}",
-        s.skipped[0].reason
-    );
-    assert!(!s.replaced_by_export);
+    let e = import_paths(&mut b, &[newer_path]).unwrap_err();
+    assert!(matches!(e, Error::NewerSchema { found: 99, .. }), "{e}");
 
-    // A truncated export is refused with a message naming it.
+    // A truncated export, and one with a bit flipped inside its zstd frame, are refused
+    // with a message naming them.
     let cut = tmp.path().join("cut.zst");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let s = import_paths(&mut b, &[cut]).unwrap();
-    assert_eq!(s.skipped_count, 1);
-    assert!(s.skipped[0].input.ends_with("cut.zst"));
-    assert!(
-        s.skipped[0].reason.contains("damaged") || s.skipped[0].reason.contains("truncated"),
-        "{}",
-        s.skipped[0].reason
-    );
+    let mut flipped = bytes.clone();
+    let mid = 32 + (bytes.len() - 32) / 2;
+    flipped[mid] ^= 0x01;
+    let flipped_path = tmp.path().join("flipped.zst");
+    std::fs::write(&flipped_path, &flipped).unwrap();
+    // An export written before exports had a checksum, of a database damaged inside: the
+    // zstd frame is intact, the database is not, and SQLite's check catches it.
+    let mut db_bytes = std::fs::read(&target).unwrap();
+    let size = db_bytes.len();
+    let page = 4096 * (size / 4096 / 2);
+    db_bytes[page..page + 4096].fill(0xa5);
+    let mut old_style = bytes[..32].to_vec();
+    old_style[24..32].copy_from_slice(&(size as u64).to_le_bytes());
+    old_style.extend(zstd::encode_all(&db_bytes[..], 3).unwrap());
+    let old_style_path = tmp.path().join("old-style-damaged.zst");
+    std::fs::write(&old_style_path, &old_style).unwrap();
+    for bad in [cut, flipped_path, old_style_path] {
+        let e = import_paths(&mut b, std::slice::from_ref(&bad))
+            .unwrap_err()
+            .to_string();
+        let name = bad.file_name().unwrap().to_str().unwrap();
+        assert!(
+            e.contains(name) && (e.contains("damaged") || e.contains("truncated")),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -427,6 +427,11 @@ pub struct ScanDbArgs {
         conflicts_with = "severity"
     )]
     pub policy: Option<PathBuf>,
+    /// Let a gate pass although the database has no advisories for an ecosystem the scanned
+    /// packages need (their packages were not checked). Without it such a scan fails any
+    /// gate; either way it is a warning and is named in the report's `database.missing_data`.
+    #[arg(long, env = "PLIMSOLL_ALLOW_MISSING_DATA")]
+    pub allow_missing_data: bool,
 }
 
 #[derive(Debug, Args)]

@@ -78,8 +78,21 @@ fn import(a: cli::DbImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let existed = target.exists();
     let mut builder = vulndb::Builder::update(&target).map_err(input_err)?;
-    let summary = vulndb::import_paths(&mut builder, &a.paths).map_err(input_err)?;
+    // An input that yields nothing is an error, and the builder (a temporary copy) is
+    // dropped: the database stays exactly as it was.
+    let summary = vulndb::import_paths(&mut builder, &a.paths).map_err(|e| {
+        input_err(format!(
+            "{e}; nothing was imported, and {} {}",
+            target.display(),
+            if existed {
+                "is unchanged"
+            } else {
+                "was not created"
+            }
+        ))
+    })?;
     let path = builder
         .commit()
         .with_context(|| format!("writing {}", target.display()))?;
@@ -343,14 +356,12 @@ pub fn open_prepared(
     quiet: bool,
     no_progress: bool,
 ) -> anyhow::Result<Option<Opened>> {
+    let opts = match_options(args);
     let (path, mut db) = match prepared {
-        ScanDb::Given(o) => return Ok(Some(*o)),
+        ScanDb::Given(o) => return Ok(Some(check_coverage(*o, packages, args)?)),
         ScanDb::Managed { path, db } => (path, db),
     };
     let exists = db.is_some();
-    let opts = plimsoll_match::MatchOptions {
-        comprehensive: args.detection_priority == "comprehensive",
-    };
     let needed: Vec<String> = plimsoll_match::needed_ecosystems(packages, &opts)
         .into_iter()
         .filter(|e| vulndb::update::DEFAULT_ECOSYSTEMS.contains(&e.as_str()))
@@ -368,7 +379,10 @@ pub fn open_prepared(
     };
     match plan {
         // Nothing of OSV to fetch (no package of an ecosystem OSV publishes).
-        Some(r) if r.ecosystems.is_empty() && !exists => return Ok(None),
+        Some(r) if r.ecosystems.is_empty() && !exists => {
+            refuse_unchecked_gate(packages, args)?;
+            return Ok(None);
+        }
         Some(r) if r.ecosystems.is_empty() => {}
         Some(r) if args.offline => warnings.push(format!("{}; not refreshed (--offline)", r.why)),
         Some(r) => {
@@ -427,7 +441,66 @@ pub fn open_prepared(
     let mut opened = describe(db, &path, args.db_max_age)?;
     warnings.append(&mut opened.warnings);
     opened.warnings = warnings;
-    Ok(Some(opened))
+    Ok(Some(check_coverage(opened, packages, args)?))
+}
+
+fn match_options(args: &cli::ScanDbArgs) -> plimsoll_match::MatchOptions {
+    plimsoll_match::MatchOptions {
+        comprehensive: args.detection_priority == "comprehensive",
+    }
+}
+
+/// Whether the scan has a gate (`--exit-code`, `--policy`) that missing data fails.
+fn has_gate(args: &cli::ScanDbArgs) -> bool {
+    args.exit_code.is_some() || args.policy.is_some()
+}
+
+/// Records in the report which ecosystems the packages need that the database has no
+/// advisories for (`plimsoll_match::coverage`), each with a warning: those packages were not
+/// checked, and every gate fails for it unless `--allow-missing-data` accepts it.
+fn check_coverage(
+    mut o: Opened,
+    packages: &[plimsoll_model::Package],
+    args: &cli::ScanDbArgs,
+) -> anyhow::Result<Opened> {
+    let missing =
+        plimsoll_match::missing_data(packages, &o.db, &match_options(args)).map_err(input_err)?;
+    for m in &missing {
+        let consequence = if args.allow_missing_data {
+            "; accepted by --allow-missing-data"
+        } else if has_gate(args) {
+            "; the gate fails for it (--allow-missing-data accepts it)"
+        } else {
+            ""
+        };
+        o.warnings.push(format!(
+            "NOT CHECKED: the vulnerability database {} has no advisories for {m}: those packages were not checked for vulnerabilities{consequence}",
+            o.info.path
+        ));
+    }
+    o.info.missing_data_allowed = args.allow_missing_data && !missing.is_empty();
+    o.info.missing_data = missing;
+    Ok(o)
+}
+
+/// With no database and nothing `db update` could fetch for these packages (Photon OS, say),
+/// a gate would judge packages nobody checked: refused unless `--allow-missing-data`.
+fn refuse_unchecked_gate(
+    packages: &[plimsoll_model::Package],
+    args: &cli::ScanDbArgs,
+) -> anyhow::Result<()> {
+    if !has_gate(args) || args.allow_missing_data {
+        return Ok(());
+    }
+    let missing = plimsoll_match::coverage::missing_in(packages, &[], &match_options(args));
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
+    Err(input_err(format!(
+        "no vulnerability data for {}, and `db update` fetches none for it: the gate cannot judge packages it could not check (import their advisories with `plimsoll db import`, or accept the gap with --allow-missing-data)",
+        list.join(", ")
+    )))
 }
 
 /// Why and what to fetch before a scan.
@@ -507,6 +580,12 @@ pub fn open_for_scan(
     }
     let db = vulndb::Db::open(&db_file).map_err(input_err)?;
     let mut opened = describe(db, path, max_age)?;
+    if opened.info.records == 0 {
+        return Err(input_err(format!(
+            "{}: the vulnerability database holds no advisory record: a scan against it would check nothing",
+            path.display()
+        )));
+    }
     warnings.append(&mut opened.warnings);
     opened.warnings = warnings;
     Ok(opened)
@@ -544,6 +623,7 @@ fn describe(db: vulndb::Db, path: &Path, max_age: Duration) -> anyhow::Result<Op
                     fetched_at: s.fetched_at.clone(),
                 })
                 .collect(),
+            ..Default::default()
         },
         warnings,
     })

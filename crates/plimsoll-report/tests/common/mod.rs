@@ -532,6 +532,7 @@ pub fn vuln_report() -> Report {
                 fetched_at: None,
             },
         ],
+        ..Default::default()
     });
     // Scored and ordered as a scan does (the risk factors of each finding).
     plimsoll_policy::risk::score_report(&mut r);
