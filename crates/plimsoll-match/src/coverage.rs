@@ -6,7 +6,8 @@
 //! (exactly as [`crate::match_packages`] queries them: release-scoped for distributions,
 //! every `Maven:…` repository for Maven, the major release for Red Hat) that the database
 //! holds no record of. A database that has *some* records for an ecosystem is taken to cover
-//! it: whether it is complete is the business of `db update` and `db status`.
+//! it: whether it is complete is the business of `db update` and `db status`. Packages of a
+//! distribution whose release is unknown are never covered: no query can be made for them.
 
 use crate::{MatchOptions, Plan, plan};
 use plimsoll_model::{MissingData, Package};
@@ -35,8 +36,19 @@ pub fn missing_in(packages: &[Package], have: &[String], opts: &MatchOptions) ->
     // Per distinct query shape: (label, covered?) and the package count.
     let mut need: BTreeMap<String, (bool, u64)> = BTreeMap::new();
     for pkg in packages {
-        let Plan::Match(p) = plan(pkg, opts) else {
-            continue;
+        let p = match plan(pkg, opts) {
+            Plan::Match(p) => p,
+            // A distribution's packages whose release is unknown (Debian sid has no
+            // VERSION_ID) cannot be asked about at all: whatever the database holds, they
+            // were not checked.
+            Plan::Unmatchable { key, .. } if key.starts_with("release:") => {
+                let base = key.trim_start_matches("release:");
+                need.entry(format!("{base} (release unknown)"))
+                    .or_insert((false, 0))
+                    .1 += 1;
+                continue;
+            }
+            _ => continue,
         };
         // Every query of one package asks in the same ecosystem (an rpm's own and source
         // names); the first stands for them all.
@@ -136,7 +148,15 @@ mod tests {
             version: String::new(),
             ..pkg("npm", "left-pad", "")
         };
-        let no_release = pkg("Debian", "openssl", "");
-        assert!(missing(&[owned, unversioned, no_release], &[]).is_empty());
+        assert!(missing(&[owned, unversioned], &[]).is_empty());
+    }
+
+    #[test]
+    fn a_distribution_without_a_release_is_never_checked() {
+        let sid = [pkg("Debian", "openssl", ""), pkg("Debian", "zlib", "")];
+        assert_eq!(
+            missing(&sid, &["Debian:12", "Debian:13"]),
+            ["Debian (release unknown) (2 packages not checked)"]
+        );
     }
 }

@@ -35,9 +35,9 @@ pub fn run(cmd: DbCommand) -> anyhow::Result<ExitCode> {
 
 fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
     if s.replaced_by_export {
-        eprintln!("the database was replaced by the imported export or database file");
+        crate::diag::note("the database was replaced by the imported export or database file");
     }
-    eprintln!(
+    crate::diag::note(format_args!(
         "{} records imported, {} kept (already newer), {} removed, {} KEV entries, {} EPSS scores, {} skipped",
         s.records_imported,
         s.records_kept,
@@ -45,7 +45,7 @@ fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
         s.kev_entries,
         s.epss_scores,
         s.skipped_count
-    );
+    ));
     if quiet {
         return;
     }
@@ -53,19 +53,19 @@ fn print_summary(s: &vulndb::ImportSummary, quiet: bool) {
         crate::diag::warning(format_args!("skipped {sk}"));
     }
     if s.skipped_count > s.skipped.len() as u64 {
-        eprintln!(
-            "warning: … and {} more skipped",
+        crate::diag::warning(format_args!(
+            "… and {} more skipped",
             s.skipped_count - s.skipped.len() as u64
-        );
+        ));
     }
     for w in &s.warnings {
         crate::diag::warning(w);
     }
     if s.warning_count > s.warnings.len() as u64 {
-        eprintln!(
-            "warning: … and {} more warnings",
+        crate::diag::warning(format_args!(
+            "… and {} more warnings",
             s.warning_count - s.warnings.len() as u64
-        );
+        ));
     }
 }
 
@@ -97,7 +97,7 @@ fn import(a: cli::DbImportArgs) -> anyhow::Result<ExitCode> {
         .commit()
         .with_context(|| format!("writing {}", target.display()))?;
     print_summary(&summary, a.db.quiet);
-    eprintln!("database: {}", path.display());
+    crate::diag::note(format_args!("database: {}", path.display()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -107,11 +107,11 @@ fn export(a: cli::DbExportArgs) -> anyhow::Result<ExitCode> {
     inputs.add(&db);
     crate::output::refuse_same_file(&a.file, &inputs)?;
     let size = vulndb::export(&db, &a.file).map_err(input_err)?;
-    eprintln!(
+    crate::diag::note(format_args!(
         "exported {} to {} ({size} bytes, zstd)",
         db.display(),
         a.file.display()
-    );
+    ));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -191,16 +191,16 @@ fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
             vulndb::update::Fetched::Failed { error } => format!("FAILED: {error}"),
         };
         if !a.db.quiet || matches!(how, vulndb::update::Fetched::Failed { .. }) {
-            eprintln!("{source}: {line}");
+            crate::diag::note(format_args!("{source}: {line}"));
         }
     }
     print_summary(&report.summary, a.db.quiet);
-    eprintln!("database: {}", report.path.display());
+    crate::diag::note(format_args!("database: {}", report.path.display()));
     let failed = report.failures().count();
     if failed > 0 {
-        eprintln!(
-            "error: {failed} source(s) could not be updated; they keep their previous data and the next update retries them"
-        );
+        crate::diag::error(format_args!(
+            "{failed} source(s) could not be updated; they keep their previous data and the next update retries them"
+        ));
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     Ok(ExitCode::SUCCESS)
@@ -387,12 +387,12 @@ pub fn open_prepared(
         Some(r) if args.offline => warnings.push(format!("{}; not refreshed (--offline)", r.why)),
         Some(r) => {
             if !quiet {
-                eprintln!(
+                crate::diag::note(format_args!(
                     "{}: fetching {} into {}",
                     r.why,
                     r.ecosystems.join(", "),
                     path.display()
-                );
+                ));
             }
             let progress = Arc::new(fetch::Progress::default());
             let client = fetch::Client::new(fetch::FetchOptions {

@@ -458,3 +458,54 @@ fn a_gate_over_packages_no_source_covers_is_refused_unless_accepted() {
     // Without a gate: reported, with a warning.
     ok(&plimsoll(&base, &cache));
 }
+
+/// Debian sid's `/etc/os-release` has no `VERSION_ID`: its packages cannot be asked about
+/// (Debian advisories are release-scoped), so however much the database holds, a gate over
+/// them fails unless the gap is accepted.
+#[test]
+fn packages_of_an_unknown_release_fail_the_gate_unless_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, _) = good_db_and_export(tmp.path());
+    let img = tmp.path().join("sid.tar");
+    plimsoll_testkit::ImageBuilder::new()
+        .layer("ADD rootfs /", |l| {
+            l.file(
+                "etc/os-release",
+                "PRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\nNAME=\"Debian GNU/Linux\"\nID=debian\n",
+            )
+            .file(
+                "var/lib/dpkg/status",
+                "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.9-1\n\n",
+            )
+        })
+        .write_docker_archive(&img, &["sid:latest"], false);
+    let base = [
+        "image",
+        s(&img),
+        "--db",
+        s(&db),
+        "--offline",
+        "--exit-code",
+        "4",
+    ];
+
+    let (out, v) = json_scan(tmp.path(), &base, &[]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(
+        v["database"]["missing_data"],
+        serde_json::json!([{"ecosystem": "Debian (release unknown)", "packages": 1}])
+    );
+    assert!(
+        v["gate"]["reasons"]
+            .to_string()
+            .contains("Debian (release unknown)"),
+        "{:#}",
+        v["gate"]
+    );
+
+    let mut args = base.to_vec();
+    args.push("--allow-missing-data");
+    let (out, v) = json_scan(tmp.path(), &args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(v["gate"]["result"], "pass");
+}
