@@ -692,38 +692,43 @@ fn emit(
     out: &OutputArgs,
     view: View,
 ) -> anyhow::Result<()> {
-    let text = match out.format {
-        Format::Json => json_text(report)?,
-        Format::Cyclonedx => json_text(&plimsoll_report::to_cyclonedx(report))?,
-        Format::SpdxJson => json_text(&plimsoll_report::to_spdx(report))?,
-        Format::Sarif => json_text(&plimsoll_report::to_sarif(report))?,
-        Format::Markdown => plimsoll_report::to_markdown(report),
-        Format::Junit => plimsoll_report::to_junit(report),
-        Format::Table => match view {
-            View::Image => render::table(report),
-            View::Inventory => render::inventory_table(report),
-            View::Vulnerabilities(group_by, top) => {
-                use std::io::IsTerminal;
-                let to_terminal = dest.is_stdout() && std::io::stdout().is_terminal();
-                plimsoll_report::vulnerability_table(
-                    report,
-                    &plimsoll_report::TableOptions {
-                        color: plimsoll_report::color_wanted(to_terminal),
-                        group_by,
-                        top,
-                        ..plimsoll_report::TableOptions::default()
-                    },
-                )
-            }
-        },
-    };
-    dest.write(&text)?;
+    // JSON formats are serialized straight to the destination, never held as one string.
+    match out.format {
+        Format::Json => dest.write_json(report)?,
+        Format::Cyclonedx => dest.write_json(&plimsoll_report::to_cyclonedx(report))?,
+        Format::SpdxJson => dest.write_json(&plimsoll_report::to_spdx(report))?,
+        Format::Sarif => dest.write_json(&plimsoll_report::to_sarif(report))?,
+        Format::Markdown => dest.write(&plimsoll_report::to_markdown(report))?,
+        Format::Junit => dest.write(&plimsoll_report::to_junit(report))?,
+        Format::Table => dest.write(&table_text(report, dest.is_stdout(), view))?,
+    }
     if !out.quiet {
         for w in &report.warnings {
             diag::warning(w);
         }
     }
     Ok(())
+}
+
+/// The table `view` of a report; coloured only on a terminal that wants colour.
+fn table_text(report: &model::Report, to_stdout: bool, view: View) -> String {
+    match view {
+        View::Image => render::table(report),
+        View::Inventory => render::inventory_table(report),
+        View::Vulnerabilities(group_by, top) => {
+            use std::io::IsTerminal;
+            let to_terminal = to_stdout && std::io::stdout().is_terminal();
+            plimsoll_report::vulnerability_table(
+                report,
+                &plimsoll_report::TableOptions {
+                    color: plimsoll_report::color_wanted(to_terminal),
+                    group_by,
+                    top,
+                    ..plimsoll_report::TableOptions::default()
+                },
+            )
+        }
+    }
 }
 
 /// Pretty JSON with a final newline, as every JSON output is written.

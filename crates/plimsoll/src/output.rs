@@ -330,26 +330,55 @@ impl Dest {
 
     /// Writes the whole output.
     pub fn write(&mut self, text: &str) -> anyhow::Result<()> {
+        self.write_with(|w| w.write_all(text.as_bytes()))
+    }
+
+    /// Writes `value` as pretty JSON with a final newline, serialized straight to the
+    /// destination: a report of a million packages is never also held as one string.
+    pub fn write_json(&mut self, value: &impl serde::Serialize) -> anyhow::Result<()> {
+        self.write_with(|w| {
+            serde_json::to_writer_pretty(&mut *w, value)?;
+            w.write_all(b"\n")
+        })
+    }
+
+    /// Writes the whole output as `produce` makes it, buffered.
+    fn write_with(
+        &mut self,
+        produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> anyhow::Result<()> {
         match (&self.given, &self.file) {
-            (Some(given), Some(file)) => write_file(given, file, text)?,
-            _ => print(text)?,
+            (Some(given), Some(file)) => write_file(given, file, produce)?,
+            _ => {
+                let mut out = Stdout::open()?;
+                produce(&mut out.w).map_err(|e| write_err("standard output", e))?;
+                out.finish()?;
+            }
         }
         self.written = true;
         Ok(())
     }
 }
 
-fn write_file(given: &Path, file: &FileDest, text: &str) -> anyhow::Result<()> {
+fn write_file(
+    given: &Path,
+    file: &FileDest,
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
     let name = given.display().to_string();
+    // Produces into `f` through a buffer, and flushes it: the first write error wins.
+    let fill = |f: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        produce(&mut w)?;
+        w.flush()
+    };
     match file {
         FileDest::InPlace(path) => {
             let mut f = std::fs::OpenOptions::new()
                 .append(true)
                 .open(path)
                 .map_err(|e| crate::input_err(format!("{name}: {e}")))?;
-            f.write_all(text.as_bytes())
-                .and_then(|()| f.flush())
-                .map_err(|e| write_err(&name, e))?;
+            fill(&mut f).map_err(|e| write_err(&name, e))?;
         }
         FileDest::Replace { target, existing } => {
             let mut tmp = temp_in(target).map_err(|e| {
@@ -358,9 +387,7 @@ fn write_file(given: &Path, file: &FileDest, text: &str) -> anyhow::Result<()> {
                     parent_dir(target).display()
                 ))
             })?;
-            tmp.write_all(text.as_bytes())
-                .and_then(|()| tmp.flush())
-                .map_err(|e| write_err(&name, e))?;
+            fill(&mut tmp).map_err(|e| write_err(&name, e))?;
             if let Some(p) = existing {
                 tmp.as_file()
                     .set_permissions(p.clone())

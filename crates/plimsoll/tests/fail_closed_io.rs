@@ -501,28 +501,24 @@ fn a_broken_pipe_ends_quietly_with_141() {
 #[test]
 fn a_closed_standard_output_is_exit_2_not_a_lost_report() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("exec \"$0\" image \"$1\" --scanners none >&-")
-        .arg(env!("CARGO_BIN_EXE_plimsoll"))
-        .arg(demo_image())
-        .current_dir(dir.path())
-        .env("PLIMSOLL_CACHE_DIR", dir.path().join("cache"))
-        .env_remove("PLIMSOLL_SCANNERS")
-        .output()
-        .unwrap();
-    assert_input_error(&out, &["standard output is closed"]);
+    // The demo image's summary, with standard output redirected by a shell.
+    let scan_with = |redirect: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "exec \"$0\" image \"$1\" --scanners none {redirect}"
+            ))
+            .arg(env!("CARGO_BIN_EXE_plimsoll"))
+            .arg(demo_image())
+            .current_dir(dir.path())
+            .env("PLIMSOLL_CACHE_DIR", dir.path().join("cache"))
+            .env_remove("PLIMSOLL_SCANNERS")
+            .output()
+            .unwrap()
+    };
+    assert_input_error(&scan_with(">&-"), &["standard output is closed"]);
     // Discarding on purpose still works.
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("exec \"$0\" image \"$1\" --scanners none > /dev/null")
-        .arg(env!("CARGO_BIN_EXE_plimsoll"))
-        .arg(demo_image())
-        .current_dir(dir.path())
-        .env("PLIMSOLL_CACHE_DIR", dir.path().join("cache"))
-        .env_remove("PLIMSOLL_SCANNERS")
-        .output()
-        .unwrap();
+    let out = scan_with("> /dev/null");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
