@@ -258,6 +258,8 @@ pub fn secrets(s: &str) -> Cow<'_, str> {
         } else if w.len() > 1
             && w.starts_with(['"', '\''])
             && quoted_end(w) == w.len()
+            // Closed by its own quote (an unclosed one may end inside a multi-byte character).
+            && w.as_bytes()[w.len() - 1] == w.as_bytes()[0]
             && w.contains(char::is_whitespace)
         {
             // A quoted command (`sh -c "app --token x"`): its own words.
@@ -782,6 +784,16 @@ mod tests {
             "https://bot:****@registry.example"
         );
         assert_eq!(r["version"], "1.2");
+    }
+
+    /// Found by the `redact_text` fuzz target: an unclosed quote ending inside a
+    /// multi-byte character was sliced one byte before its end.
+    #[test]
+    fn an_unclosed_quote_ending_in_a_multibyte_character() {
+        let line = "RUN |2 API_TOKEN=abc \"DA\u{4}A\u{e4}ABT=postgres://u:/in/sh -cp@db\u{a9}";
+        let out = created_by(line);
+        assert!(!out.contains("=abc"), "{out}");
+        assert_eq!(secrets("\"a b\u{e9}"), "\"a b\u{e9}");
     }
 
     #[test]
