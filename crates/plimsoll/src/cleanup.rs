@@ -26,6 +26,9 @@ use std::time::Duration;
 /// Older than this, a temporary file is stale whoever made it: no scan runs for a day.
 const STALE: Duration = Duration::from_secs(24 * 3600);
 
+/// Between the two removals of an interrupted process's temporaries.
+const SETTLE: Duration = Duration::from_millis(50);
+
 /// Sweeps stale temporaries of the directories `cli` will write to, and installs the signal
 /// handler that removes this process's on SIGINT, SIGTERM or SIGHUP (exit status 128 + the
 /// signal: 130, 143, 129).
@@ -48,6 +51,12 @@ pub fn install(cli: &Cli) {
         .name("signals".into())
         .spawn(move || {
             if let Some(sig) = signals.forever().next() {
+                // The other threads run on until the exit, and one may be re-creating a
+                // temporary just removed (a database build copies into its temporary file by
+                // name): remove, give such a step a moment to finish, remove again. Whatever
+                // still escapes is swept by the next run, its owner being gone.
+                remove_own(&places, std::process::id());
+                std::thread::sleep(SETTLE);
                 remove_own(&places, std::process::id());
                 std::process::exit(128 + sig);
             }
