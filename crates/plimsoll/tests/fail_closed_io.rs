@@ -525,21 +525,26 @@ fn a_closed_standard_output_is_exit_2_not_a_lost_report() {
 #[test]
 fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     let dir = tempfile::tempdir().unwrap();
+    let demo = demo_image();
+    // The image's summary as JSON, to `-o dest`.
+    let summary_to = |image: &str, dest: &str| {
+        run(
+            dir.path(),
+            &[
+                "image",
+                image,
+                "--scanners",
+                "none",
+                "-f",
+                "json",
+                "-o",
+                dest,
+            ],
+        )
+    };
     let report = write(dir.path(), "report.json", "{\"old\": true}\n");
     // A scan that fails after the output was checked (the image does not exist).
-    let out = run(
-        dir.path(),
-        &[
-            "image",
-            "no-such-image.tar",
-            "--scanners",
-            "none",
-            "-f",
-            "json",
-            "-o",
-            "report.json",
-        ],
-    );
+    let out = summary_to("no-such-image.tar", "report.json");
     assert_input_error(&out, &["no-such-image.tar"]);
     assert!(
         !report.exists(),
@@ -547,19 +552,7 @@ fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     );
 
     write(dir.path(), "report.json", "{\"old\": true}\n");
-    let out = run(
-        dir.path(),
-        &[
-            "image",
-            s(&demo_image()),
-            "--scanners",
-            "none",
-            "-f",
-            "json",
-            "-o",
-            "report.json",
-        ],
-    );
+    let out = summary_to(s(&demo), "report.json");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(v["schema_version"], 1);
@@ -572,19 +565,7 @@ fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     assert_eq!(names, ["report.json"], "no temporary file is left");
 
     // A device is written in place: -o /dev/stdout on a pipe.
-    let out = run(
-        dir.path(),
-        &[
-            "image",
-            s(&demo_image()),
-            "--scanners",
-            "none",
-            "-f",
-            "json",
-            "-o",
-            "/dev/stdout",
-        ],
-    );
+    let out = summary_to(s(&demo), "/dev/stdout");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["schema_version"], 1);
