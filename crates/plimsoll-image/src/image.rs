@@ -18,7 +18,7 @@ use plimsoll_model::Platform;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Config blobs larger than this are refused (real ones are a few KiB; long histories some 100 KiB).
@@ -160,23 +160,16 @@ fn spools(opts: &OpenOptions) -> Vec<Spool> {
 fn open_any(input: &str, source: ImageSource, opts: &OpenOptions) -> Result<Image> {
     let wanted = opts.platform.clone();
     let mut warnings = Vec::new();
+    let mut archive = |path: &Path| {
+        ArchiveIndex::open_spooled(path, &spools(opts), opts.max_archive_size, &mut warnings)
+    };
     let mut image = match &source {
         ImageSource::DockerArchive { path, name } => {
-            let idx = ArchiveIndex::open_spooled(
-                path,
-                &spools(opts),
-                opts.max_archive_size,
-                &mut warnings,
-            )?;
+            let idx = archive(path)?;
             open_docker_archive(input, source.clone(), idx, name.clone(), wanted)
         }
         ImageSource::OciArchive { path, name } => {
-            let idx = ArchiveIndex::open_spooled(
-                path,
-                &spools(opts),
-                opts.max_archive_size,
-                &mut warnings,
-            )?;
+            let idx = archive(path)?;
             let name = name.clone();
             let reader = ArchiveReader(&idx);
             let picked = pick_from_layout(input, &reader, name.as_deref(), wanted.as_ref())?;

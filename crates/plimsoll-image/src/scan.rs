@@ -162,6 +162,12 @@ pub fn scan_image_cached(
                     w
                 }
             };
+            // A layer that failed verification gives nothing to the scan; its captured
+            // contents go now rather than after every other layer.
+            let mut w = w;
+            if w.error.is_some() {
+                w.discard_contents();
+            }
             if let Some(p) = ctx.progress {
                 p.layers_done
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -172,11 +178,8 @@ pub fn scan_image_cached(
     let mut notes = Vec::new();
     let walks = results
         .into_iter()
-        .map(|(mut w, n)| {
+        .map(|(w, n)| {
             notes.extend(n);
-            if w.error.is_some() {
-                w.discard_contents();
-            }
             w
         })
         .collect();

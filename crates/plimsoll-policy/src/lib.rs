@@ -67,6 +67,16 @@ pub struct MissingDataVerdict {
     pub accepted: Vec<String>,
 }
 
+impl MissingDataVerdict {
+    /// Puts its reasons first in a gate's `reasons` (failures, then accepted gaps); whether
+    /// it fails the gate.
+    pub fn lead(self, reasons: &mut Vec<String>) -> bool {
+        let fails = !self.fail.is_empty();
+        reasons.splice(0..0, self.fail.into_iter().chain(self.accepted));
+        fails
+    }
+}
+
 /// The [`MissingDataVerdict`] of a report (empty without a database).
 pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
     let mut v = MissingDataVerdict::default();
@@ -92,12 +102,9 @@ pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
 /// was missing and not accepted ([`missing_data_verdict`]).
 pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
     let mut g = findings_gate(report, severities);
-    let missing = missing_data_verdict(report);
-    if !missing.fail.is_empty() {
+    if missing_data_verdict(report).lead(&mut g.reasons) {
         g.result = "fail".into();
     }
-    g.reasons
-        .splice(0..0, missing.fail.into_iter().chain(missing.accepted));
     g
 }
 

@@ -1297,9 +1297,8 @@ impl Policy {
         for v in &violations {
             reasons.push(violation_line(v, &cx));
         }
-        let missing = crate::missing_data_verdict(report);
-        let fail = !blocked.is_empty() || !missing.fail.is_empty();
-        reasons.splice(0..0, missing.fail.into_iter().chain(missing.accepted));
+        let missing_fails = crate::missing_data_verdict(report).lead(&mut reasons);
+        let fail = !blocked.is_empty() || missing_fails;
         Gate {
             result: if fail { "fail" } else { "pass" }.into(),
             reasons,

@@ -35,9 +35,7 @@ pub use cyclonedx::{to_cyclonedx, to_cyclonedx_at};
 pub use junit::to_junit;
 pub use markdown::to_markdown;
 pub use sarif::to_sarif;
-pub use sbom_in::{
-    MAX_SBOM_SIZE, SbomFormat, SbomRead, read_sbom, read_sbom_detailed, read_sbom_full,
-};
+pub use sbom_in::{MAX_SBOM_SIZE, SbomFormat, SbomRead, read_sbom, read_sbom_full};
 pub use spdx::{to_spdx, to_spdx_at};
 pub use summary::{age, base_image_line, failed_layer_lines, short_created_by};
 pub use table::{GroupBy, TableOptions, color_wanted, vulnerability_table};

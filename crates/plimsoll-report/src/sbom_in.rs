@@ -53,13 +53,6 @@ pub fn read_sbom(bytes: &[u8]) -> Result<(Option<OsInfo>, Vec<Package>), String>
     read_sbom_full(bytes).map(|r| (r.os, r.packages))
 }
 
-/// [`read_sbom`], also telling which format the document was.
-pub fn read_sbom_detailed(
-    bytes: &[u8],
-) -> Result<(SbomFormat, Option<OsInfo>, Vec<Package>), String> {
-    read_sbom_full(bytes).map(|r| (r.format, r.os, r.packages))
-}
-
 /// Reads a CycloneDX or SPDX JSON document.
 ///
 /// A document whose structure is not the format's (`"components": "x"`, a property whose

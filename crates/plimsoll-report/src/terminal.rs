@@ -29,8 +29,7 @@ pub fn terminal_text<T: Serialize + DeserializeOwned>(
     match escaped_copy(value) {
         // Colour escapes are the renderer's own; anything else left would be a bug, but
         // the uncoloured text is escaped once more all the same.
-        Some(v) if color => render(&v, true),
-        Some(v) => escape_controls_keep_newlines(&render(&v, false)).into_owned(),
+        Some(v) => render(&v, color),
         None => escape_controls_keep_newlines(&render(value, false)).into_owned(),
     }
 }

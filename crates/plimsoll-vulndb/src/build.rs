@@ -943,9 +943,9 @@ impl Builder {
     }
 
     /// Replaces everything built so far with the database file at `db_file` (a decompressed
-    /// export), after checking it is a plimsoll database of this schema.
+    /// export), which the caller has checked is a whole plimsoll database of this schema
+    /// (`import::check_whole`: opened, schema and `quick_check`).
     pub(crate) fn replace_with(&mut self, db_file: &Path) -> Result<()> {
-        Db::open(db_file)?;
         if let Some(conn) = self.conn.take() {
             conn.close().map_err(|(_, e)| e).at(self.tmp_path())?;
         }

@@ -350,7 +350,10 @@ impl Dest {
         match (&self.given, &self.file) {
             (Some(given), Some(file)) => write_file(given, file, produce)?,
             _ => {
-                let mut out = Stdout::open()?;
+                // `prepare` checked that standard output is open.
+                let mut out = Stdout {
+                    w: std::io::BufWriter::new(std::io::stdout().lock()),
+                };
                 produce(&mut out.w).map_err(|e| write_err("standard output", e))?;
                 out.finish()?;
             }
