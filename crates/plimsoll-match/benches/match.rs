@@ -139,22 +139,15 @@ fn main() {
 
     let db = Db::open(&path).unwrap();
     let report = Report {
-        schema_version: plimsoll_model::SCHEMA_VERSION,
-        scanner: Default::default(),
-        artifact: Artifact {
-            layers: Vec::new(),
-            files: 0,
-            ..Artifact::new("bench", ArtifactKind::ContainerImage, "docker-archive")
-        },
         packages: {
             let mut src = String::new();
             (0..1000).map(|i| package(&mut rng, i, &mut src)).collect()
         },
-        vulnerabilities: Vec::new(),
-        suppressed: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: Vec::new(),
+        ..Report::new(Artifact {
+            layers: Vec::new(),
+            files: 0,
+            ..Artifact::new("bench", ArtifactKind::ContainerImage, "docker-archive")
+        })
     };
     let opts = MatchOptions::default();
     let out = match_report(&report, &db, &opts).unwrap();

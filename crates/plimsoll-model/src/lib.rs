@@ -7,8 +7,13 @@
 //! (control characters escaped for terminals); every field here is part of the native JSON
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
+pub mod findings;
 pub mod redact;
 pub mod text;
+
+pub use findings::{
+    MalwareFinding, Misconfiguration, SecretFinding, SecretSource, SuppressedSecret,
+};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,6 +40,18 @@ pub struct Report {
     /// each with the reason: counted and listed, never silently dropped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressed: Vec<Suppressed>,
+    /// Secrets that ship with the image (`--scanners secret`), redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretFinding>,
+    /// Secret findings an ignore file suppressed, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_secrets: Vec<SuppressedSecret>,
+    /// Risky configuration (`--scanners misconfig`, a later analyzer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconfigurations: Vec<Misconfiguration>,
+    /// Known-malicious files and packages (`--scanners malware`, a later analyzer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareFinding>,
     /// The CI gate's decision, when a gate was configured (`--exit-code`, a policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
@@ -48,6 +65,25 @@ pub struct Report {
 }
 
 impl Report {
+    /// An empty report of `artifact`, at this schema version.
+    pub fn new(artifact: Artifact) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            scanner: Scanner::default(),
+            artifact,
+            packages: Vec::new(),
+            vulnerabilities: Vec::new(),
+            suppressed: Vec::new(),
+            secrets: Vec::new(),
+            suppressed_secrets: Vec::new(),
+            misconfigurations: Vec::new(),
+            malware: Vec::new(),
+            gate: None,
+            database: None,
+            warnings: Vec::new(),
+        }
+    }
+
     /// Sets every finding's `in_base_image` (suppressed ones too) from the artifact's base
     /// image: `true` for packages found in its layers, `false` for the others, absent for
     /// findings without a layer or when no base image was told apart.

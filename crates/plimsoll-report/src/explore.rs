@@ -1118,18 +1118,11 @@ mod tests {
 
     fn report(name: &str, digest: Option<&str>, findings: Vec<Finding>) -> Report {
         Report {
-            schema_version: SCHEMA_VERSION,
-            scanner: Default::default(),
-            artifact: Artifact {
+            vulnerabilities: findings,
+            ..Report::new(Artifact {
                 digest: digest.map(str::to_string),
                 ..Artifact::new(name, ArtifactKind::ContainerImage, "registry")
-            },
-            packages: vec![],
-            vulnerabilities: findings,
-            suppressed: vec![],
-            gate: None,
-            database: None,
-            warnings: vec![],
+            })
         }
     }
 

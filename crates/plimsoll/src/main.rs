@@ -533,15 +533,9 @@ fn inventory_report(
     let mut warnings = scan.warnings.clone();
     warnings.extend(inv.warnings);
     model::Report {
-        schema_version: model::SCHEMA_VERSION,
-        scanner: Default::default(),
-        artifact,
         packages: inv.packages,
-        vulnerabilities: Vec::new(),
-        suppressed: Vec::new(),
-        gate: None,
-        database: None,
         warnings,
+        ..model::Report::new(artifact)
     }
 }
 
@@ -761,18 +755,12 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
     drop(bytes);
     let (format, os, packages) = (sbom.format, sbom.os, sbom.packages);
     let report = model::Report {
-        schema_version: model::SCHEMA_VERSION,
-        scanner: Default::default(),
-        artifact: model::Artifact {
+        packages,
+        warnings: sbom.warnings,
+        ..model::Report::new(model::Artifact {
             os,
             ..model::Artifact::new(name, model::ArtifactKind::Sbom, format.name())
-        },
-        packages,
-        vulnerabilities: Vec::new(),
-        suppressed: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: sbom.warnings,
+        })
     };
     let mut report = report;
     let v = match view(&args.db) {

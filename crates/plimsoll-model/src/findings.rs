@@ -1,0 +1,123 @@
+//! Finding kinds beside vulnerabilities: secrets now, misconfigurations and malware ready for
+//! the analyzers that will write them. Each kind has its own list in the report
+//! (`secrets`, `misconfigurations`, `malware`) and every output format renders it.
+
+use crate::Severity;
+use serde::{Deserialize, Serialize};
+
+/// Where a secret was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretSource {
+    /// A file of a layer (`path`, `line`, `layer`).
+    File,
+    /// An `Env` entry of the image config (`path` is the variable's name).
+    Env,
+    /// A label of the image config (`path` is the label's key).
+    Label,
+    /// A history entry's `created_by` (`layer` is the layer it made, when it made one).
+    History,
+}
+
+impl SecretSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretSource::File => "file",
+            SecretSource::Env => "env",
+            SecretSource::Label => "label",
+            SecretSource::History => "history",
+        }
+    }
+}
+
+/// A secret that ships with the image. The value itself is never kept: `redacted` holds a
+/// short prefix and `****`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretFinding {
+    /// The rule that matched (`aws-access-key-id`).
+    pub rule_id: String,
+    /// What kind of secret, for people (`AWS`, `GitHub`, `Private key`).
+    pub category: String,
+    pub title: String,
+    pub severity: Severity,
+    pub source: SecretSource,
+    /// The file (root-relative), the Env variable's name or the label's key; absent for
+    /// history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// 1-based line in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The layer whose blob holds it, and that layer's `created_by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_created_by: Option<String>,
+    /// The later layer that deleted (or replaced) the file: it is gone from the final
+    /// filesystem but still readable from layer `layer`'s blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_in_layer: Option<usize>,
+    /// The match, redacted (`AKIA****`).
+    pub redacted: String,
+    /// Names this one finding in allow rules and ignore files: `PATH:RULE-ID:LINE` (see
+    /// `docs/secrets.md`).
+    pub fingerprint: String,
+    /// Whether the layer came with the base image; absent when no base image was told
+    /// apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_base_image: Option<bool>,
+}
+
+/// A secret finding that an ignore file or policy exception suppressed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedSecret {
+    #[serde(flatten)]
+    pub secret: SecretFinding,
+    pub suppressed_by: String,
+    pub reason: String,
+}
+
+/// A risky configuration (Dockerfile, image config, Kubernetes manifest). Written by the
+/// configuration analyzer (a later issue); every format already renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Misconfiguration {
+    /// The check's stable id (`PLIM-DF-001`).
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// What is wrong here, for people.
+    pub message: String,
+    /// The file checked (root-relative), or `config` for the image config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    /// How to fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+}
+
+/// A known-malicious file or package. Written by the malware analyzer (a later issue);
+/// every format already renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalwareFinding {
+    /// The signature, hash-list entry or advisory that matched (`MAL-2024-1234`).
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_created_by: Option<String>,
+    /// `sha256:…` of the file, when the match was by hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The package it belongs to (`packages[].id`), for a malicious package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_id: Option<String>,
+    /// Where the signature came from (`OSV MAL`, `yara:rules.yar`).
+    pub data_source: String,
+}
