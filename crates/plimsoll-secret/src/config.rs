@@ -85,6 +85,24 @@ fn at(name: &str, loc: &serde_saphyr::Location, message: impl std::fmt::Display)
     format!("{name}:{}:{}: {message}", loc.line(), loc.column())
 }
 
+/// serde-saphyr's first line without its `error: line L column C: ` (the rest of its
+/// rendering is a snippet of the file), after `name:L:C: `.
+fn yaml_error(name: &str, e: &serde_saphyr::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.lines().next().unwrap_or("invalid YAML");
+    let msg = msg.strip_prefix("error: ").unwrap_or(msg);
+    let msg = match msg.strip_prefix("line ") {
+        Some(rest) if rest.contains(" column ") => {
+            rest.split_once(": ").map_or(msg, |(_, after)| after)
+        }
+        _ => msg,
+    };
+    match e.location() {
+        Some(l) => format!("{name}:{}:{}: {msg}", l.line(), l.column()),
+        None => format!("{name}: {msg}"),
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 100
@@ -94,16 +112,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 pub(crate) fn load(name: &str, yaml: &str) -> Result<Scanner, String> {
-    let raw: RawConfig = serde_saphyr::from_str(yaml).map_err(|e| {
-        let msg = e.to_string();
-        let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-        match e.location() {
-            Some(l) if !first.contains(&format!("line {}", l.line())) => {
-                format!("{name}:{}:{}: {first}", l.line(), l.column())
-            }
-            _ => format!("{name}: {first}"),
-        }
-    })?;
+    let raw: RawConfig = serde_saphyr::from_str(yaml).map_err(|e| yaml_error(name, &e))?;
     let (mut rules, mut allows) = crate::builtin_parts();
     let known: Vec<String> = rules
         .iter()

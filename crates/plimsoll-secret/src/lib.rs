@@ -756,16 +756,21 @@ impl Scanner {
         let header = &win[start..end];
         let body = &win[end..stop];
         let contains = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
-        // The body must look like a key: mostly base64, at least 64 characters of it.
+        // The body must look like a key: no other armour line inside, mostly base64, at
+        // least 64 characters of it.
+        if contains(body, b"-----") {
+            return None;
+        }
         let (mut b64, mut other) = (0usize, 0usize);
         for line in body.split(|&b| b == b'\n') {
+            let line = line.trim_ascii();
             if line.contains(&b':') {
                 continue; // Proc-Type, DEK-Info, Version, Comment headers
             }
             for &b in line {
                 match b {
                     b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'+' | b'/' | b'=' => b64 += 1,
-                    b' ' | b'\t' | b'\r' | b'\\' | b'"' | b',' => {}
+                    b'\r' | b'\\' | b'"' | b',' => {}
                     _ => other += 1,
                 }
             }
@@ -969,6 +974,18 @@ fn generic_ok(name: &[u8], value: &[u8], not_secret: &Regex) -> bool {
     }
     // Identifiers, dotted references and words are names, not values.
     if value
+        .iter()
+        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return false;
+    }
+    // A reference that ends a code expression: `r.apiKey}`, `cfg.token)`.
+    let trimmed = value.trim_ascii_end();
+    let bare = trimmed
+        .iter()
+        .rposition(|b| !matches!(b, b'}' | b')' | b']'))
+        .map_or(&b""[..], |i| &trimmed[..=i]);
+    if bare
         .iter()
         .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-'))
     {

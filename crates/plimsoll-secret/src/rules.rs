@@ -115,6 +115,7 @@ macro_rules! tok_end {
 /// Values that mean "not set here": used by the credential rules.
 const PLACEHOLDERS: &[&str] = &[
     r"(?i)^(?:true|false|null|none|nil|undefined|yes|no|on|off|required|optional|string|text|secret|secrets|password|passwd|pass|pwd|token|changeme|change_me|changeit|example|sample|placeholder|dummy|redacted|hidden|empty|default|test|testing|foobar|tiger|admin|root|guest|user|username|letmein|hunter2|s3cr3t|mysecretpassword|mypassword|yourpassword)$",
+    r"(?i)^(?:p[a@]ss?w[o0]rd|secret|test|admin|changeme|demo|example|qwerty|letmein|root|guest|default|welcome)[0-9!@#$%^&*._-]*$",
     r"^\$",
     r"^%[A-Za-z_(]",
     r"\{\{|\}\}|\$\{|#\{|\$\(",
@@ -585,7 +586,7 @@ pub(crate) const BUILTIN: &[Def] = &[
         "Generic",
         Medium,
         &["pass", "pwd", "secret", "token", "api_key", "apikey", "api-key", "access_key", "accesskey", "private_key", "auth_key", "credential"],
-        r#"(?i)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]{0,40}(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credentials?)[A-Za-z0-9_.-]{0,20})["']?[ \t]*(?::=|=>|:|=)[ \t]*["']?(?P<secret>[^\s"'`;,<>]{8,200})"#,
+        r#"(?i)(?:^|[^A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]{0,40}(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|auth[_.-]?key|credentials?)[A-Za-z0-9_.-]{0,20})["']?[ \t]*(?::=|=>|:|=)[ \t]*["']?(?P<secret>[^\s"'`;,<>=(){}\[\]][^\s"'`;,<>]{7,199})"#,
     )
     .path(CONFIG_PATHS)
     .not_path(NOT_PACKAGE_TREES)
@@ -657,10 +658,10 @@ pub(crate) struct AllowDef {
 pub(crate) const BUILTIN_ALLOW: &[AllowDef] = &[
     AllowDef {
         id: "documented-examples",
-        description: "example credentials published in vendors' documentation (AWS's AKIAIOSFODNN7EXAMPLE and its secret key, the Azurite storage key, Stripe's docs test key, jwt.io's sample token) and any value containing EXAMPLE",
+        description: "example credentials published in vendors' documentation (AWS's AKIAIOSFODNN7EXAMPLE and its secret key, the Azurite storage key, Stripe's docs test keys, jwt.io's sample token) and any value containing EXAMPLE",
         path: None,
         regex: Some(
-            r"EXAMPLE|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==|sk_test_4eC39HqLyjWDarjtT1zdp7dc|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            r"EXAMPLE|Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==|sk_test_4eC39HqLyjWDarjtT1zdp7dc|pk_test_TYooMQauvdEDq54NiTphI7jx|SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c|ghp_16C7e42F292c6912E7710c838347Ae178B4a",
         ),
     },
     AllowDef {
