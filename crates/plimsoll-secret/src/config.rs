@@ -204,6 +204,7 @@ pub(crate) fn load(name: &str, yaml: &str) -> Result<Scanner, String> {
             check: Check::None,
             priority: 3,
             binary: r.binary,
+            line_local: false,
         };
         // What is left to check (e.g. a secret-group the regex lacks) is reported at the rule.
         spec.clone()

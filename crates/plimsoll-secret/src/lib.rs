@@ -42,6 +42,8 @@ pub const CHUNK: usize = 256 * 1024;
 pub const OVERLAP: usize = 16 * 1024;
 /// How far into the content a NUL byte marks it as binary.
 pub const BINARY_SNIFF: usize = 8 * 1024;
+/// How far from a keyword, on its line, a line-local rule looks for its match.
+const LINE_SPAN: usize = 4096;
 /// The longest PEM key body looked for (header to `-----END`).
 const MAX_KEY: usize = OVERLAP - 512;
 /// Compiled size limit of one regex (custom rules included).
@@ -126,6 +128,8 @@ struct Rule {
     check: Check,
     priority: u8,
     binary: bool,
+    /// The regex runs only on the lines holding a keyword, not on the whole window.
+    line_local: bool,
     enabled: bool,
     /// The rule as text, for the fingerprint.
     canonical: String,
@@ -204,6 +208,7 @@ pub(crate) struct RuleSpec {
     pub check: Check,
     pub priority: u8,
     pub binary: bool,
+    pub line_local: bool,
 }
 
 pub(crate) struct AllowSpec {
@@ -231,6 +236,7 @@ impl RuleSpec {
             check: d.check,
             priority: d.priority,
             binary: false,
+            line_local: !d.multiline,
         }
     }
 
@@ -279,7 +285,7 @@ impl RuleSpec {
             .collect::<Result<Vec<_>, _>>()?;
         let keywords_text = format!("{:?}", self.keywords);
         let canonical = format!(
-            "rule\0{}\0{}\0{}\0{}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{}\0{}",
+            "rule\0{}\0{}\0{}\0{}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{}\0{}\0{}",
             self.id,
             self.title,
             self.category,
@@ -293,7 +299,8 @@ impl RuleSpec {
             self.allow,
             self.check,
             self.priority,
-            self.binary
+            self.binary,
+            self.line_local
         );
         Ok(Rule {
             info: RuleInfo {
@@ -313,6 +320,7 @@ impl RuleSpec {
             check: self.check,
             priority: self.priority,
             binary: self.binary,
+            line_local: self.line_local,
             enabled: true,
             canonical,
         })
@@ -637,11 +645,16 @@ impl Scanner {
     ) -> Vec<Cand> {
         triggered.iter_mut().for_each(|t| *t = false);
         let mut any = false;
+        // Keyword positions of the line-local rules: (rule, position).
+        let mut at: Vec<(usize, usize)> = Vec::new();
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(win) {
                 for &r in &self.keyword_rules[m.pattern().as_usize()] {
                     triggered[r] = true;
                     any = true;
+                    if self.rules[r].line_local && applies[r] {
+                        at.push((r, m.start()));
+                    }
                 }
             }
         }
@@ -653,6 +666,7 @@ impl Scanner {
         if !any {
             return cands;
         }
+        at.sort_by_key(|&(r, _)| r); // stable: positions stay in order per rule
         let mut pem_cache: Option<(usize, Option<usize>)> = None;
         for (i, rule) in self.rules.iter().enumerate() {
             if !triggered[i] || !applies[i] || (binary_only && !rule.binary) {
@@ -670,45 +684,31 @@ impl Scanner {
                 }
                 continue;
             }
-            for caps in re.captures_iter(win) {
-                let whole = caps.get(0).expect("group 0");
-                if whole.start() >= report_end {
-                    break;
-                }
-                let Some(s) = rule.secret_groups.iter().find_map(|&g| caps.get(g)) else {
-                    continue;
-                };
-                let secret = s.as_bytes();
-                if secret.is_empty() {
-                    continue;
-                }
-                if rule.entropy > 0.0 && entropy(secret) < rule.entropy {
+            if !rule.line_local || self.always.contains(&i) {
+                self.matches(i, re, win, 0, report_end, &mut cands);
+                continue;
+            }
+            // Only the lines holding a keyword (at most LINE_SPAN bytes each side of it).
+            let first = at.partition_point(|&(r, _)| r < i);
+            let mut done = 0usize;
+            for &(_, pos) in at[first..].iter().take_while(|&&(r, _)| r == i) {
+                if pos < done {
                     continue;
                 }
-                if rule.allow.iter().any(|a| a.is_match(secret)) {
-                    continue;
-                }
-                let ok = match rule.check {
-                    Check::None | Check::PemKey => true,
-                    Check::Jwt => jwt_header_ok(secret),
-                    Check::Base64Colon => base64_colon(secret),
-                    Check::GenericName => {
-                        let name = rule
-                            .name_group
-                            .and_then(|g| caps.get(g))
-                            .map_or(&b""[..], |m| m.as_bytes());
-                        generic_ok(name, secret, &self.generic_name_not_secret)
-                    }
-                };
-                if !ok {
-                    continue;
-                }
-                cands.push(Cand {
-                    rule: i,
-                    secret: (s.start(), s.end()),
-                    matched: (whole.start(), whole.end()),
-                    line_at: s.start(),
-                });
+                let lo = pos.saturating_sub(LINE_SPAN).max(done);
+                let start = win[lo..pos]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(lo, |p| lo + p + 1);
+                let hi = (pos + LINE_SPAN).min(win.len());
+                let end = win[pos..hi]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(hi, |p| pos + p);
+                // From the byte before the line, for regexes that open with a separator.
+                let from = start.saturating_sub(1);
+                self.matches(i, re, &win[..end], from, report_end, &mut cands);
+                done = end;
             }
         }
         // Two rules on the same bytes: keep the more specific one (then the earlier rule).
@@ -729,6 +729,64 @@ impl Scanner {
             }
         }
         kept
+    }
+
+    /// The candidates of rule `i` in `hay[from..]` (offsets are the window's).
+    fn matches(
+        &self,
+        i: usize,
+        re: &Regex,
+        hay: &[u8],
+        from: usize,
+        report_end: usize,
+        cands: &mut Vec<Cand>,
+    ) {
+        let rule = &self.rules[i];
+        let mut locs = re.capture_locations();
+        let mut pos = from;
+        while pos <= hay.len() {
+            let Some(whole) = re.captures_read_at(&mut locs, hay, pos) else {
+                break;
+            };
+            pos = if whole.end() > whole.start() {
+                whole.end()
+            } else {
+                whole.end() + 1
+            };
+            if whole.start() >= report_end {
+                break;
+            }
+            let Some((s0, s1)) = rule.secret_groups.iter().find_map(|&g| locs.get(g)) else {
+                continue;
+            };
+            let secret = &hay[s0..s1];
+            if secret.is_empty()
+                || (rule.entropy > 0.0 && entropy(secret) < rule.entropy)
+                || rule.allow.iter().any(|a| a.is_match(secret))
+            {
+                continue;
+            }
+            let ok = match rule.check {
+                Check::None | Check::PemKey => true,
+                Check::Jwt => jwt_header_ok(secret),
+                Check::Base64Colon => base64_colon(secret),
+                Check::GenericName => {
+                    let name = rule
+                        .name_group
+                        .and_then(|g| locs.get(g))
+                        .map_or(&b""[..], |(a, b)| &hay[a..b]);
+                    generic_ok(name, secret, &self.generic_name_not_secret)
+                }
+            };
+            if ok {
+                cands.push(Cand {
+                    rule: i,
+                    secret: (s0, s1),
+                    matched: (whole.start(), whole.end()),
+                    line_at: s0,
+                });
+            }
+        }
     }
 
     /// A private-key header at `start..end`: find its end, classify it, check its body.

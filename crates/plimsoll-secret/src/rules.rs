@@ -51,6 +51,9 @@ pub(crate) struct Def {
     /// When two findings cover the same bytes, the higher priority is kept: 3 vendor
     /// tokens, 2 structural finds (keys, URLs, files), 1 the generic assignment.
     pub priority: u8,
+    /// The match may span lines, or the keyword may sit on another line than the match:
+    /// the regex runs on the whole window. Otherwise only on the lines holding a keyword.
+    pub multiline: bool,
 }
 
 const fn rule(
@@ -74,6 +77,7 @@ const fn rule(
         allow: &[],
         check: Check::None,
         priority: 3,
+        multiline: false,
     }
 }
 
@@ -96,6 +100,10 @@ impl Def {
     }
     const fn check(mut self, c: Check) -> Def {
         self.check = c;
+        self
+    }
+    const fn multiline(mut self) -> Def {
+        self.multiline = true;
         self
     }
     const fn priority(mut self, p: u8) -> Def {
@@ -164,7 +172,7 @@ pub(crate) const BUILTIN: &[Def] = &[
         &["service_account"],
         r#""private_key"\s*:\s*"(?P<secret>-----BEGIN[A-Z ]{0,20}PRIVATE KEY-----[^"]{64,})""#,
     )
-    .priority(4),
+    .priority(4).multiline(),
     rule(
         "gcp-api-key",
         "Google (GCP) API key",
@@ -381,7 +389,7 @@ pub(crate) const BUILTIN: &[Def] = &[
         r#"(?i)(?:"auth"\s*:\s*"(?P<secret>[A-Za-z0-9+/]{6,}={0,2})"|\.(?:dockerconfigjson|dockercfg)["']?\s*:\s*[|>]?-?\s*["']?(?P<secret2>e[wy][A-Za-z0-9+/]{20,}={0,2}))"#,
     )
     .check(Check::Base64Colon)
-    .priority(2),
+    .priority(2).multiline(),
     // ---- chat and SaaS
     rule(
         "slack-bot-token",
@@ -462,7 +470,7 @@ pub(crate) const BUILTIN: &[Def] = &[
         &["twilio"],
         r"\b(?P<secret>SK[0-9a-fA-F]{32})\b",
     )
-    .entropy(3.0),
+    .entropy(3.0).multiline(),
     rule(
         "sendgrid-api-token",
         "SendGrid API key",
@@ -632,9 +640,9 @@ pub(crate) const BUILTIN: &[Def] = &[
     rule("infracost-api-token", "Infracost API token", "Infracost", Medium, &["ico-"], r"\b(?P<secret>ico-[A-Za-z0-9]{32})\b").entropy(3.0),
     rule("square-access-token", "Square access token", "Square", High, &["sq0atp-", "sq0csp-"], concat!(r"\b(?P<secret>sq0(?:atp|csp)-[A-Za-z0-9_-]{22,60})", tok_end!())),
     rule("facebook-page-access-token", "Facebook page access token", "Facebook", Medium, &["eaam", "eaac"], r"\b(?P<secret>EAA[MC][A-Za-z0-9]{100,400})\b").entropy(4.0),
-    rule("mailchimp-api-key", "Mailchimp API key", "Mailchimp", Medium, &["mailchimp"], r"\b(?P<secret>[a-f0-9]{32}-us\d{1,2})\b"),
+    rule("mailchimp-api-key", "Mailchimp API key", "Mailchimp", Medium, &["mailchimp"], r"\b(?P<secret>[a-f0-9]{32}-us\d{1,2})\b").multiline(),
     rule("mapbox-api-token", "Mapbox access token", "Mapbox", Medium, &["pk.eyj1", "sk.eyj1"], r"\b(?P<secret>[ps]k\.eyJ1Ijoi[A-Za-z0-9_-]{20,200}\.[A-Za-z0-9_-]{22})\b"),
-    rule("telegram-bot-api-token", "Telegram bot API token", "Telegram", Medium, &["telegr"], concat!(r"\b(?P<secret>[0-9]{5,16}:A[A-Za-z0-9_-]{34})", tok_end!())),
+    rule("telegram-bot-api-token", "Telegram bot API token", "Telegram", Medium, &["telegr"], concat!(r"\b(?P<secret>[0-9]{5,16}:A[A-Za-z0-9_-]{34})", tok_end!())).multiline(),
     rule("microsoft-teams-webhook", "Microsoft Teams incoming webhook", "Microsoft", Medium, &["webhook.office.com"], r"(?i)(?P<secret>https://[a-z0-9]+\.webhook\.office\.com/webhookb2/[a-z0-9-]{36}@[a-z0-9-]{36}/IncomingWebhook/[a-z0-9]{32}/[a-z0-9-]{36})"),
     rule("cloudflare-origin-ca-key", "Cloudflare Origin CA key", "Cloudflare", Medium, &["v1.0-"], r"\b(?P<secret>v1\.0-[a-f0-9]{24}-[a-f0-9]{146})\b"),
     rule("openshift-user-token", "OpenShift user token", "OpenShift", High, &["sha256~"], concat!(r"\b(?P<secret>sha256~[A-Za-z0-9_-]{43})", tok_end!())).entropy(3.5),

@@ -1055,9 +1055,14 @@ fn secrets_across_window_boundaries_are_reported_once() {
         2 * CHUNK - 1000,
         2 * CHUNK + OVERLAP - 1,
     ] {
-        for (secret, id) in [
-            (token.as_str(), "github-pat"),
-            (key.as_str(), "private-key"),
+        for (secret, id, path) in [
+            (token.as_str(), "github-pat", "srv/app/notes.txt"),
+            (key.as_str(), "private-key", "srv/app/notes.txt"),
+            (
+                "DB_PASSWORD=Xk29!fQ0zLm7",
+                "generic-secret",
+                "srv/app/app.env",
+            ),
         ] {
             let filler_line = "lorem ipsum dolor sit amet consectetur adipiscing elit\n";
             let mut text = String::new();
@@ -1075,11 +1080,7 @@ fn secrets_across_window_boundaries_are_reported_once() {
             }
             for step in [usize::MAX, 4096, 1000] {
                 let hits = s
-                    .scan_reader(
-                        "srv/app/notes.txt",
-                        &mut Trickle(text.as_bytes(), step),
-                        1 << 30,
-                    )
+                    .scan_reader(path, &mut Trickle(text.as_bytes(), step), 1 << 30)
                     .unwrap();
                 assert_eq!(
                     hits.iter()
