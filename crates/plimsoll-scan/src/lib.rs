@@ -16,6 +16,7 @@ pub mod analyzer;
 pub mod db;
 mod error;
 pub mod packages;
+pub mod secrets;
 pub mod settings;
 
 pub use analyzer::{Analyzer, Input};
@@ -78,8 +79,14 @@ pub const NEEDS_SCANNER: &str = "--exit-code, --policy and --ignore-unfixed judg
 /// The analyzers the settings ask for, in a fixed order (their findings and warnings come
 /// out in this order).
 pub fn analyzers(s: &ScanSettings) -> Vec<Box<dyn Analyzer>> {
-    let _ = s;
-    vec![Box::new(packages::Packages::default())]
+    let mut v: Vec<Box<dyn Analyzer>> = vec![Box::new(packages::Packages::default())];
+    if s.scanners.has(Scanner::Secret) {
+        v.push(Box::new(secrets::Secrets::new(
+            s.secrets.rules.clone(),
+            s.secrets.max_file_size,
+        )));
+    }
+    v
 }
 
 /// Scans `source` as `settings` say. Errors are the input's (exit 2) or internal; a layer

@@ -132,15 +132,18 @@ pub struct GateSettings {
 }
 
 /// The secrets scanner's rules and limits.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SecretSettings {
-    /// Files larger than this are not read for secrets.
+    /// The built-in rules, or those of `--secret-config` (which extends them).
+    pub rules: std::sync::Arc<plimsoll_secret::Scanner>,
+    /// Only the first this many bytes of a file are read for secrets.
     pub max_file_size: u64,
 }
 
 impl Default for SecretSettings {
     fn default() -> Self {
         SecretSettings {
+            rules: std::sync::Arc::new(plimsoll_secret::Scanner::builtin()),
             max_file_size: 10 << 20,
         }
     }

@@ -364,10 +364,15 @@ pub struct ScanImageArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanDbArgs {
-    /// What to look for: `vuln` (known vulnerabilities; needs the database), or `none` for
-    /// the image summary and inventory alone, with no database.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln", value_parser = ["vuln", "none"], env = "PLIMSOLL_SCANNERS")]
+    /// What to look for, comma-separated (Trivy's names): `vuln` (known vulnerabilities;
+    /// needs the database), `secret` (keys, tokens and passwords in files, the config and the
+    /// history), or `none` for the image summary and inventory alone, with no database.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln,secret", value_parser = ["vuln", "secret", "misconfig", "malware", "none"], env = "PLIMSOLL_SCANNERS")]
     pub scanners: Vec<String>,
+    /// Secret rules (YAML, docs/secrets.md): disable built-in rules, add rules and allow
+    /// rules; extends the built-in rules.
+    #[arg(long, value_name = "FILE", env = "PLIMSOLL_SECRET_CONFIG")]
+    pub secret_config: Option<PathBuf>,
     /// Vulnerability database to use as it is: a database file (`plimsoll db update` or
     /// `db import`), or an OSV directory, zip or JSON file, imported on the fly into the
     /// cache and reused while it is unchanged. Without it, plimsoll's own database in the
