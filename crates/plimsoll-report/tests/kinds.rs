@@ -511,3 +511,24 @@ fn hostile_text_in_the_other_kinds_stays_inert() {
     validate_cyclonedx(&json(&r, Format::Cyclonedx)).unwrap();
     validate_spdx(&json(&r, Format::SpdxJson)).unwrap();
 }
+
+/// The formats people read, and SARIF, committed: a change to how a kind is shown is seen
+/// in review (`PLIMSOLL_BLESS=1` rewrites them).
+#[test]
+fn kinds_match_their_snapshots() {
+    let r = kinds_report();
+    assert_snapshot(
+        "kinds-table.txt",
+        &rendered(&r, Format::Table, vulns_view()),
+    );
+    assert_snapshot(
+        "kinds-image-table.txt",
+        &rendered(&r, Format::Table, View::Image),
+    );
+    assert_snapshot("kinds.md", &rendered(&r, Format::Markdown, View::Image));
+    assert_snapshot(
+        "kinds.sarif.json",
+        &rendered(&r, Format::Sarif, View::Image),
+    );
+    assert_snapshot("kinds.junit.xml", &rendered(&r, Format::Junit, View::Image));
+}
