@@ -18,8 +18,14 @@ pub use findings::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the native JSON report. Bumped only when a field changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the native JSON report. Bumped only when a field changes meaning or what a
+/// report holds changes: 2 added the finding kinds beside `vulnerabilities` (`secrets`,
+/// `suppressed_secrets`, `misconfigurations`, `malware`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest `schema_version` that readers of native reports (`explore`) still accept: a
+/// version 1 report is a version 2 report without the later finding kinds.
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
 /// The native JSON report. Later stages add `packages`, `vulnerabilities` and `gate`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,5 +1,10 @@
 //! Every output format of plimsoll, and the SBOM formats read back in.
 //!
+//! [`Format`] names the formats and which command writes which ([`Format::for_command`]);
+//! [`render`] writes a report in any of them. Every format renders every finding kind:
+//! vulnerabilities, secrets (redacted), misconfigurations and malware (`docs/report.md`
+//! says how each format carries each kind).
+//!
 //! - [`to_cyclonedx`]: CycloneDX 1.6 JSON;
 //! - [`to_spdx`]: SPDX 2.3 JSON;
 //! - [`read_sbom`]: CycloneDX 1.4–1.6 and SPDX 2.2/2.3 JSON (plimsoll's own, Syft's, Trivy's)
@@ -21,7 +26,10 @@
 
 mod cyclonedx;
 pub mod explore;
+mod format;
+mod image_table;
 mod junit;
+mod kinds;
 mod licenses;
 mod markdown;
 mod sarif;
@@ -32,6 +40,8 @@ mod table;
 mod terminal;
 
 pub use cyclonedx::{to_cyclonedx, to_cyclonedx_at};
+pub use format::{Command, Format, RenderOptions, View, render};
+pub use image_table::{image_table, inventory_table};
 pub use junit::to_junit;
 pub use markdown::to_markdown;
 pub use sarif::to_sarif;

@@ -5,6 +5,7 @@ mod cleanup;
 mod cli;
 mod db;
 mod diag;
+mod formats;
 mod output;
 mod progress;
 mod render;
@@ -14,6 +15,7 @@ use clap::{Parser, ValueEnum};
 use cli::{Cli, Command, Format, OutputArgs};
 use plimsoll_image::ImageSource;
 use plimsoll_model as model;
+use plimsoll_report::View;
 use plimsoll_scan::{Scanned, Source};
 use std::process::ExitCode;
 
@@ -25,6 +27,10 @@ const EXIT_INTERNAL: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cleanup::install(&cli);
+    if let Err(e) = formats::check(&cli.command) {
+        diag::error(format_args!("{e:#}"));
+        return ExitCode::from(EXIT_INPUT);
+    }
     let result = match cli.command {
         Command::Image(args) => cmd_image(args),
         Command::Fs(args) => cmd_fs(args),
@@ -401,15 +407,6 @@ fn cmd_inventory(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
     finish(&scanned, &mut dest, &args.output, View::Inventory)
 }
 
-/// Which table a command prints.
-#[derive(Clone, Copy)]
-enum View {
-    Image,
-    Inventory,
-    /// A scan with a database: the findings, by package or by layer, all or the top N.
-    Vulnerabilities(plimsoll_report::GroupBy, Option<usize>),
-}
-
 /// Writes the report, prints warnings and layer errors, and picks the exit code: a layer
 /// that could not be read (corrupt, digest mismatch) makes the input unreadable (2), after
 /// the report of everything else has been written.
@@ -437,43 +434,21 @@ fn emit(
     out: &OutputArgs,
     view: View,
 ) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let to_terminal = dest.is_stdout() && std::io::stdout().is_terminal();
+    let opts = plimsoll_report::RenderOptions {
+        view,
+        color: plimsoll_report::color_wanted(to_terminal),
+        timestamp: None,
+    };
     // JSON formats are serialized straight to the destination, never held as one string.
-    match out.format {
-        Format::Json => dest.write_json(report)?,
-        Format::Cyclonedx => dest.write_json(&plimsoll_report::to_cyclonedx(report))?,
-        Format::SpdxJson => dest.write_json(&plimsoll_report::to_spdx(report))?,
-        Format::Sarif => dest.write_json(&plimsoll_report::to_sarif(report))?,
-        Format::Markdown => dest.write(&plimsoll_report::to_markdown(report))?,
-        Format::Junit => dest.write(&plimsoll_report::to_junit(report))?,
-        Format::Table => dest.write(&table_text(report, dest.is_stdout(), view))?,
-    }
+    dest.write_with(|w| plimsoll_report::render(report, formats::of(out.format), &opts, w))?;
     if !out.quiet {
         for w in &report.warnings {
             diag::warning(w);
         }
     }
     Ok(())
-}
-
-/// The table `view` of a report; coloured only on a terminal that wants colour.
-fn table_text(report: &model::Report, to_stdout: bool, view: View) -> String {
-    match view {
-        View::Image => render::table(report),
-        View::Inventory => render::inventory_table(report),
-        View::Vulnerabilities(group_by, top) => {
-            use std::io::IsTerminal;
-            let to_terminal = to_stdout && std::io::stdout().is_terminal();
-            plimsoll_report::vulnerability_table(
-                report,
-                &plimsoll_report::TableOptions {
-                    color: plimsoll_report::color_wanted(to_terminal),
-                    group_by,
-                    top,
-                    ..plimsoll_report::TableOptions::default()
-                },
-            )
-        }
-    }
 }
 
 /// Pretty JSON with a final newline, as every JSON output is written.

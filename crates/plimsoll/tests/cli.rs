@@ -60,7 +60,7 @@ fn json_report_of_the_demo_image() {
     );
     let v = json(&out);
     let built = demo::demo_image().build();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let a = &v["artifact"];
     assert_eq!(a["source"], "oci-archive");
     assert_eq!(a["kind"], "container_image");

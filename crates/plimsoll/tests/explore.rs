@@ -507,8 +507,9 @@ fn bad_files_are_named_and_the_rest_is_explored_with_exit_2() {
     // Cut inside the vulnerabilities: a JSON error with a line and column.
     let cut = demo.find("\"vulnerabilities\"").unwrap() + 40;
     std::fs::write(f.path("cut.json"), &demo[..cut]).unwrap();
-    let v2 = demo.replacen("\"schema_version\": 1", "\"schema_version\": 2", 1);
-    std::fs::write(f.path("v2.json"), v2).unwrap();
+    let v3 = demo.replacen("\"schema_version\": 2", "\"schema_version\": 3", 1);
+    assert_ne!(v3, demo);
+    std::fs::write(f.path("v3.json"), v3).unwrap();
     let sarif = plimsoll(
         &[
             "image",
@@ -529,7 +530,7 @@ fn bad_files_are_named_and_the_rest_is_explored_with_exit_2() {
         &f.path("api.json"),
         &f.path("cut.json"),
         &f.path("missing.json"),
-        &f.path("v2.json"),
+        &f.path("v3.json"),
         &f.path("sarif.json"),
         &f.path("bad-type.json"),
         &f.path("web.json"),
@@ -551,8 +552,8 @@ fn bad_files_are_named_and_the_rest_is_explored_with_exit_2() {
     );
     assert!(
         stderr.contains(&format!(
-            "warning: {}: schema_version 2 is not one this plimsoll reads",
-            f.path("v2.json")
+            "warning: {}: schema_version 3 is not one this plimsoll reads",
+            f.path("v3.json")
         )),
         "{stderr}"
     );

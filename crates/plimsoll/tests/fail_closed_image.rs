@@ -77,6 +77,10 @@ fn assert_failed_layer_is_reported_and_not_inventoried(input: &str, cache: &Path
         "table",
     ] {
         for command in ["image", "inventory"] {
+            // inventory refuses the findings formats (tests/formats.rs).
+            if command == "inventory" && ["sarif", "markdown", "junit"].contains(&format) {
+                continue;
+            }
             let out = plimsoll(&[command, input, "--format", format], cache);
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
             assert_eq!(out.status.code(), Some(2), "{command} {format}: {stderr}");

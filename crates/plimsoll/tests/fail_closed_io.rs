@@ -555,7 +555,7 @@ fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     let out = summary_to(s(&demo), "report.json");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -568,5 +568,5 @@ fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     let out = summary_to(s(&demo), "/dev/stdout");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
 }

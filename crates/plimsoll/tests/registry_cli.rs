@@ -91,7 +91,7 @@ fn sample() -> ImageBuilder {
 /// The report's artifact describes exactly the pushed image.
 fn assert_report(report: &Value, built: &BuiltImage, reference: &str) {
     let a = &report["artifact"];
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(a["name"], reference);
     assert_eq!(a["source"], "registry");
     assert_eq!(a["kind"], "container_image");
