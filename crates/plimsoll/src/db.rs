@@ -446,7 +446,7 @@ pub fn open_prepared(
 
 fn match_options(args: &cli::ScanDbArgs) -> plimsoll_match::MatchOptions {
     plimsoll_match::MatchOptions {
-        comprehensive: args.detection_priority == "comprehensive",
+        comprehensive: args.detection_priority == plimsoll_model::DetectionPriority::Comprehensive,
     }
 }
 

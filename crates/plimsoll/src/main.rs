@@ -223,7 +223,7 @@ fn attach_db(
     let mut db = None;
     if let Some(o) = opened {
         let opts = plimsoll_match::MatchOptions {
-            comprehensive: args.detection_priority == "comprehensive",
+            comprehensive: args.detection_priority == model::DetectionPriority::Comprehensive,
         };
         let outcome = plimsoll_match::match_report(report, &o.db, &opts).map_err(input_err)?;
         report.vulnerabilities = outcome.findings;

@@ -414,7 +414,7 @@ fn apps_image_language_packages_and_binaries() {
                 p.name.clone(),
                 p.version.clone(),
                 p.locations[0].layer,
-                p.origin.clone(),
+                p.origin.to_string(),
             )
         })
         .collect();
