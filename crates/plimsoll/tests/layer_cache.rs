@@ -1,16 +1,15 @@
 //! The layer cache through the real binary: a warm re-scan gives the same report as a cold
 //! one, `--no-layer-cache` neither reads nor writes it, and a damaged entry is a warning.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::root;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn scan(extra: &[&str], cache: &Path) -> Output {
     let root = root();
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    common::bin()
         .arg("image")
         .arg(root.join("demo/demo-image.tar"))
         .arg("--db")
@@ -18,7 +17,6 @@ fn scan(extra: &[&str], cache: &Path) -> Output {
         .args(["--format", "json"])
         .args(extra)
         .env("PLIMSOLL_CACHE_DIR", cache)
-        .env_remove("PLIMSOLL_DB")
         .output()
         .expect("run plimsoll")
 }
