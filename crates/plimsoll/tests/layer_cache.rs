@@ -3,22 +3,12 @@
 
 mod common;
 
-use common::root;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+/// The demo scan as JSON.
 fn scan(extra: &[&str], cache: &Path) -> Output {
-    let root = root();
-    common::bin()
-        .arg("image")
-        .arg(root.join("demo/demo-image.tar"))
-        .arg("--db")
-        .arg(root.join("demo/osv"))
-        .args(["--format", "json"])
-        .args(extra)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .output()
-        .expect("run plimsoll")
+    common::scan_demo(&[&["--format", "json"], extra].concat(), cache)
 }
 
 fn report(out: &Output) -> serde_json::Value {

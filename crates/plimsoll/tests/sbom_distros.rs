@@ -103,6 +103,59 @@ fn syft_ubuntu_sbom(version_id: &str, pretty: &str, packages: &[(&str, &str, &st
     .unwrap()
 }
 
+/// A Trivy 0.59 CycloneDX SBOM of an Ubuntu 22.04 image with one package: Trivy writes the
+/// source package as properties, and the purl's `distro` qualifier the same way Syft does.
+fn trivy_ubuntu_sbom(name: &str, version: &str, src: (&str, &str, &str)) -> String {
+    let purl = format!("pkg:deb/ubuntu/{name}@{version}?arch=amd64&distro=ubuntu-22.04");
+    let prop = |k: &str, v: &str| serde_json::json!({"name": format!("aquasecurity:trivy:{k}"), "value": v});
+    serde_json::to_string_pretty(&serde_json::json!({
+        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": "urn:uuid:0b0f5a49-3a5e-4f0e-8f6c-5d2f1e7c9a10",
+        "version": 1,
+        "metadata": {
+            "timestamp": "2024-06-01T10:00:00+00:00",
+            "tools": {"components": [
+                {"type": "application", "group": "aquasecurity", "name": "trivy", "version": "0.59.1"}
+            ]},
+            "component": {
+                "bom-ref": "pkg:oci/ubuntu@sha256%3A77906da86b60585ce12215807090eb327e7386c8fafb5402369e421f44eff17e?arch=amd64&repository_url=index.docker.io%2Flibrary%2Fubuntu",
+                "type": "container",
+                "name": "ubuntu:22.04",
+                "purl": "pkg:oci/ubuntu@sha256%3A77906da86b60585ce12215807090eb327e7386c8fafb5402369e421f44eff17e?arch=amd64&repository_url=index.docker.io%2Flibrary%2Fubuntu",
+                "properties": [prop("SchemaVersion", "2")]
+            }
+        },
+        "components": [
+            {
+                "bom-ref": "3ff14136-e09f-4df9-80ea-000000000003",
+                "type": "operating-system",
+                "name": "ubuntu",
+                "version": "22.04",
+                "properties": [prop("Class", "os-pkgs"), prop("Type", "ubuntu")]
+            },
+            {
+                "bom-ref": purl,
+                "type": "library",
+                "supplier": {"name": "Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>"},
+                "name": name,
+                "version": version,
+                "purl": purl,
+                "properties": [
+                    prop("LayerDiffID", "sha256:a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"),
+                    prop("PkgID", &format!("{name}@{version}")),
+                    prop("PkgType", "ubuntu"),
+                    prop("SrcName", src.0),
+                    prop("SrcRelease", src.2),
+                    prop("SrcVersion", src.1)
+                ]
+            }
+        ]
+    }))
+    .unwrap()
+}
+
 /// `plimsoll sbom FILE --db DIR -f json` with `records` as the OSV directory.
 fn scan_sbom(sbom: &str, records: &[(&str, &str)], tmp: &Path) -> Value {
     let osv = tmp.join("osv");
@@ -199,4 +252,28 @@ fn a_fixed_ubuntu_package_is_not_reported() {
     assert_eq!(findings(&report), []);
     // The database held Ubuntu 22.04 advisories: nothing went unchecked.
     assert!(report["database"].get("missing_data").is_none(), "{report}");
+}
+
+#[test]
+fn a_trivy_sbom_of_ubuntu_22_04_finds_ubuntu_advisories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sbom = trivy_ubuntu_sbom(
+        "libssl3",
+        "3.0.2-0ubuntu1.7",
+        ("openssl", "3.0.2", "0ubuntu1.7"),
+    );
+    let report = scan_sbom(
+        &sbom,
+        &[("UBUNTU-CVE-2023-0286.json", UBUNTU_CVE_2023_0286)],
+        tmp.path(),
+    );
+    assert_eq!(
+        findings(&report),
+        [(
+            "CVE-2023-0286".to_string(),
+            "libssl3".to_string(),
+            "Ubuntu:22.04:LTS".to_string(),
+            "3.0.2-0ubuntu1.7".to_string(),
+        )]
+    );
 }

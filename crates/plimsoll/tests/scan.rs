@@ -5,22 +5,8 @@
 
 mod common;
 
-use common::root;
-use std::path::Path;
+use common::{root, scan_demo as scan};
 use std::process::Output;
-
-fn scan(extra: &[&str], cache: &Path) -> Output {
-    let root = root();
-    common::bin()
-        .arg("image")
-        .arg(root.join("demo/demo-image.tar"))
-        .arg("--db")
-        .arg(root.join("demo/osv"))
-        .args(extra)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .output()
-        .expect("run plimsoll")
-}
 
 fn stdout(out: &Output) -> String {
     assert!(

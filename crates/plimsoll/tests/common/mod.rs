@@ -44,6 +44,20 @@ pub fn plimsoll_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output
     c.output().expect("run plimsoll")
 }
 
+/// `plimsoll image demo/demo-image.tar --db demo/osv ARGS`: the bundled demo image against
+/// the bundled demo advisories.
+pub fn scan_demo(args: &[&str], cache: &Path) -> Output {
+    let root = root();
+    let mut c = bin();
+    c.arg("image")
+        .arg(root.join("demo/demo-image.tar"))
+        .arg("--db")
+        .arg(root.join("demo/osv"))
+        .args(args)
+        .env("PLIMSOLL_CACHE_DIR", cache);
+    c.output().expect("run plimsoll")
+}
+
 /// The workspace root (`demo/`, `crates/…` are below it).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
