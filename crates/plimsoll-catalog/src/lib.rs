@@ -23,6 +23,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod javascript;
+mod names;
 pub mod os;
 pub mod php;
 pub mod purl;
@@ -34,7 +35,7 @@ pub mod rust;
 pub use plimsoll_image::walker::Keep;
 use plimsoll_image::walker::{EntryKind, Interest};
 use plimsoll_image::{CapturedFile, ImageScan, WalkView};
-use plimsoll_model::{Location, OsInfo, Package};
+use plimsoll_model::{Location, Origin, OsInfo, Package};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -353,17 +354,13 @@ impl Catalog {
 /// the image says.
 fn merge_declared(packages: &mut Vec<Package>) {
     fn key(p: &Package) -> (String, String, String) {
-        let name = match p.ecosystem.as_str() {
-            // PEP 503: `PyYAML` in a lockfile is `pyyaml` installed.
-            "PyPI" => python::normalize(&p.name),
-            "NuGet" | "Packagist" => p.name.to_ascii_lowercase(),
-            _ => p.name.clone(),
-        };
+        // The ecosystem's name rule: PEP 503 makes `PyYAML` in a lockfile `pyyaml` installed.
+        let name = plimsoll_model::ecosystem::normalize_name(&p.ecosystem, &p.name);
         (p.ecosystem.clone(), name, p.version.clone())
     }
     let mut installed: HashMap<(String, String, String), usize> = HashMap::new();
     for (i, p) in packages.iter().enumerate() {
-        if p.origin == "installed" {
+        if p.origin == Origin::Installed {
             // Several installed copies: the lockfile goes with the earliest (layer, path).
             installed
                 .entry(key(p))
@@ -378,7 +375,7 @@ fn merge_declared(packages: &mut Vec<Package>) {
     let mut extra: Vec<(usize, Location)> = Vec::new();
     let mut drop = vec![false; packages.len()];
     for (i, p) in packages.iter().enumerate() {
-        if p.origin != "declared" {
+        if p.origin != Origin::Declared {
             continue;
         }
         if let Some(&j) = installed.get(&key(p)) {

@@ -7,13 +7,21 @@
 //! (control characters escaped for terminals); every field here is part of the native JSON
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
+pub mod ecosystem;
 pub mod findings;
 pub mod redact;
 pub mod text;
+pub mod time;
+pub mod vocab;
+pub mod vuln_id;
 
 pub use findings::{
     MalwareFinding, Misconfiguration, SecretFinding, SecretSource, SuppressedSecret,
 };
+
+pub use ecosystem::{Ecosystem, VersionScheme};
+pub use vocab::{DetectionPriority, Origin};
+pub use vuln_id::{IdKind, is_cve};
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -442,8 +450,8 @@ pub struct Package {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
     /// `installed` (found installed in the filesystem or a binary) or `declared` (a lockfile).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub origin: String,
+    #[serde(default, skip_serializing_if = "Origin::is_unknown")]
+    pub origin: Origin,
     /// Format-specific facts: epoch, release, modularity label, dependency scope…
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,

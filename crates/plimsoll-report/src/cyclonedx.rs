@@ -482,8 +482,8 @@ fn component(report: &Report, p: &Package, bom_ref: &str) -> Value {
     if let Some(o) = &p.owned_by {
         props.push(prop("plimsoll:owned_by", o));
     }
-    if !p.origin.is_empty() {
-        props.push(prop("plimsoll:origin", &p.origin));
+    if !p.origin.is_unknown() {
+        props.push(prop("plimsoll:origin", p.origin.as_str()));
     }
     for (k, v) in &p.metadata {
         props.push(prop(&format!("plimsoll:metadata:{k}"), v));

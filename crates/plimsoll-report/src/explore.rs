@@ -27,7 +27,7 @@ use crate::table::severity_cell;
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, Width};
 use plimsoll_model::{
     EpssScore, Finding, FixStatus, OLDEST_READABLE_SCHEMA_VERSION, Report, SCHEMA_VERSION, Scanner,
-    Severity,
+    Severity, is_cve,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -591,13 +591,6 @@ fn round1(x: f64) -> f64 {
 fn prefix_upper(id: &str) -> bool {
     let prefix = id.split('-').next().unwrap_or("");
     !prefix.chars().any(|c| c.is_ascii_lowercase())
-}
-
-/// Whether `id` is `CVE-…` in any case. Reports are untrusted input: `get`, not a slice,
-/// so an id with a multi-byte character across byte 4 (`CV€-1`) is not one rather than a
-/// panic.
-fn is_cve(id: &str) -> bool {
-    id.len() > 4 && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"))
 }
 
 /// The key (the vulnerability's display id) of every finding, by (image, finding) index.

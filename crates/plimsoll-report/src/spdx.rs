@@ -304,7 +304,7 @@ fn package(
     if let Some(o) = &p.owned_by {
         notes.push(format!("plimsoll:owned_by: {o}"));
     }
-    if !p.origin.is_empty() {
+    if !p.origin.is_unknown() {
         notes.push(format!("plimsoll:origin: {}", p.origin));
     }
     for (k, v) in &p.metadata {

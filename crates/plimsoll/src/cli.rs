@@ -2,7 +2,15 @@
 //! meaning is the same, so users can switch without relearning.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use plimsoll_model::DetectionPriority;
 use std::path::PathBuf;
+
+/// `--detection-priority`'s parser: the model's names, listed in `--help`.
+fn detection_priority() -> impl clap::builder::TypedValueParser<Value = DetectionPriority> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(DetectionPriority::NAMES)
+        .try_map(|s| s.parse::<DetectionPriority>())
+}
 
 #[derive(Parser)]
 #[command(
@@ -390,8 +398,8 @@ pub struct ScanDbArgs {
     pub feeds: FeedArgs,
     /// Also match language packages that an OS package installed against their upstream
     /// advisories (`comprehensive`); by default only the distribution's advisories apply.
-    #[arg(long, value_name = "PRIORITY", default_value = "precise", value_parser = ["precise", "comprehensive"])]
-    pub detection_priority: String,
+    #[arg(long, value_name = "PRIORITY", default_value = "precise", value_parser = detection_priority())]
+    pub detection_priority: DetectionPriority,
     /// Group the vulnerability table by package or by layer.
     #[arg(long, value_enum, default_value_t = GroupBy::Package)]
     pub group_by: GroupBy,

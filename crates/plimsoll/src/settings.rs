@@ -102,7 +102,7 @@ pub fn scan(
             epss_url: db.feeds.epss_url.clone(),
             allow_missing_data: db.allow_missing_data,
         },
-        comprehensive: db.detection_priority == "comprehensive",
+        comprehensive: db.detection_priority == plimsoll_model::DetectionPriority::Comprehensive,
         suppressions,
         exclude_base_image: db.exclude_base_image,
         policy,

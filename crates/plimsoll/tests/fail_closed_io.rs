@@ -6,12 +6,11 @@
 //! The demo image (`demo/demo-image.tar`) is scanned with `--db demo/osv` where a database is
 //! needed.
 
+mod common;
+
+use common::{root, s, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn demo_image() -> PathBuf {
     root().join("demo/demo-image.tar")
@@ -24,15 +23,9 @@ fn demo_osv() -> PathBuf {
 /// The binary, in `dir` (for default ignore files) with its own cache, no colour, and none
 /// of the environment that would change what it reads.
 fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_plimsoll"));
+    let mut c = common::bin();
     c.current_dir(dir)
-        .env("PLIMSOLL_CACHE_DIR", dir.join("cache"))
-        .env("NO_COLOR", "1")
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_POLICY")
-        .env_remove("PLIMSOLL_SCANNERS")
-        .env_remove("PLIMSOLL_USERNAME")
-        .env_remove("PLIMSOLL_PASSWORD");
+        .env("PLIMSOLL_CACHE_DIR", dir.join("cache"));
     c
 }
 
@@ -44,10 +37,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("run plimsoll")
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Asserts exit 2 with an error that contains every one of `needles`.
 fn assert_input_error(out: &Output, needles: &[&str]) {
     let err = stderr(out);
@@ -56,10 +45,6 @@ fn assert_input_error(out: &Output, needles: &[&str]) {
         assert!(err.contains(n), "stderr lacks {n:?}: {err}");
     }
     assert!(!err.contains("panicked"), "{err}");
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A database built from the demo advisories, at `dir/vuln.db`.
