@@ -770,6 +770,7 @@ impl Scanner {
                 Check::None | Check::PemKey => true,
                 Check::Jwt => jwt_header_ok(secret),
                 Check::Base64Colon => base64_colon(secret),
+                Check::GenericName if is_comment_line(hay, s0) => false,
                 Check::GenericName => {
                     let name = rule
                         .name_group
@@ -1002,6 +1003,20 @@ fn openssh_cipher(body: &[u8]) -> Option<Vec<u8>> {
     rest.get(4..4 + len).map(<[u8]>::to_vec)
 }
 
+/// Whether the line holding `at` is a comment (`#`, `;`, `//`, `<!--`, `--`, `REM`): config
+/// files document their options in commented-out assignments with sample values.
+fn is_comment_line(hay: &[u8], at: usize) -> bool {
+    let lo = at.saturating_sub(4096);
+    let start = hay[lo..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(lo, |p| lo + p + 1);
+    let line = hay[start..at].trim_ascii_start();
+    [&b"#"[..], b";", b"//", b"<!--", b"--", b"REM ", b"rem "]
+        .iter()
+        .any(|c| line.starts_with(c))
+}
+
 /// The generic rule's value and name checks beyond its allow list.
 fn generic_ok(name: &[u8], value: &[u8], not_secret: &Regex) -> bool {
     if not_secret.is_match(name) {
@@ -1050,13 +1065,12 @@ fn generic_ok(name: &[u8], value: &[u8], not_secret: &Regex) -> bool {
         return false;
     }
     // A call or an attribute: `getpass(`, `os.environ.get(`, `settings.SECRET_KEY`.
-    if let Some(p) = value.iter().position(|&b| b == b'(') {
-        if value[..p]
+    if let Some(p) = value.iter().position(|&b| b == b'(')
+        && value[..p]
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
-        {
-            return false;
-        }
+    {
+        return false;
     }
     true
 }
@@ -1125,6 +1139,7 @@ mod tests {
             !s.wants_path("usr/lib/python3/dist-packages/Crypto/SelfTest/PublicKey/test_RSA.py")
         );
         assert!(!s.wants_path("usr/share/doc/openssl/README"));
+        assert!(!s.wants_path("usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info/PKG-INFO"));
     }
 
     #[test]
