@@ -267,6 +267,7 @@ pub(crate) fn load(name: &str, yaml: &str) -> Result<Scanner, String> {
             description: a.description,
             path: a.path.map(|p| p.value),
             regex: a.regex.map(|r| r.value),
+            secret_only: false,
             fingerprint: a.fingerprint,
         });
     }

@@ -1009,6 +1009,9 @@ fn env_labels_and_history_texts() {
     let hits = s.scan_text("history:4", &hist);
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].rule_id, "github-pat");
+    // "EXAMPLE" in the name does not make the value an example.
+    let hits = s.scan_text("config:Env", &format!("EXAMPLE_APP_PASSWORD={pw}"));
+    assert_eq!(hits.len(), 1, "{hits:?}");
     // Ordinary Env entries of official images.
     for e in [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
