@@ -1228,6 +1228,13 @@ mod tests {
     }
 
     #[test]
+    fn scanner_is_shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Scanner>();
+        send_sync::<Hit>();
+    }
+
+    #[test]
     fn entropy_of_uniform_and_constant() {
         assert_eq!(entropy(b"aaaa"), 0.0);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
