@@ -172,8 +172,9 @@ fn scan_image(
     let walked = walked.map_err(ScanError::input)?;
     let mut report = Report::new(image::artifact(&img, &walked));
     report.warnings = walked.warnings.clone();
-    run_analyzers(&analyzers, &shares, &walked, Some(&img), &mut report);
+    // Analyzers mark what came with the base image: it is known before they run.
     report.artifact.base_image = base_image;
+    run_analyzers(&analyzers, &shares, &walked, Some(&img), &mut report);
     report.warnings.extend(base_warnings);
     Ok((report, layer_errors(&walked)))
 }

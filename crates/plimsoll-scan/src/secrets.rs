@@ -15,6 +15,9 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::Arc;
 
+/// Hits kept per file; the rest of a file's hits are dropped.
+pub const MAX_HITS_PER_FILE: usize = 100;
+
 /// Finds secrets; see the module docs.
 pub struct Secrets {
     rules: Arc<Rules>,
@@ -63,6 +66,9 @@ impl Inspector for FileInspector {
             .rules
             .scan_reader(path, data, self.max_file_size)?
             .into_iter()
+            // A file of key-shaped lines is one problem, not a million findings: the
+            // report, the cache and memory stay bounded whatever the image holds.
+            .take(MAX_HITS_PER_FILE)
             .map(|h| Hit {
                 rule: h.rule_id,
                 line: h.line,
@@ -215,6 +221,11 @@ impl Secrets {
             for hit in hits {
                 let mut f = self.finding(&hit, SecretSource::History, None);
                 f.layer = this_layer;
+                f.in_base_image = report
+                    .artifact
+                    .base_image
+                    .as_ref()
+                    .and_then(|b| b.holds(this_layer));
                 f.fingerprint = hit.fingerprint(&format!("history:{i}"));
                 found.push(f);
             }

@@ -98,7 +98,8 @@ pub struct FileScan {
 }
 
 /// A short prefix of `secret` then `****`: at most 4 characters, fewer for short secrets
-/// (20+ characters: 4; 12+: 3; 8+: 2; 4+: 1; shorter: none).
+/// (20+ characters: 4; 12+: 3; 8+: 2; 4+: 1; shorter: none), and only the printable
+/// ASCII characters it starts with.
 pub fn redact(secret: &str) -> String {
     let n = secret.chars().count();
     let keep = match n {
@@ -108,7 +109,13 @@ pub fn redact(secret: &str) -> String {
         4.. => 1,
         _ => 0,
     };
-    let mut out: String = secret.chars().take(keep).collect();
+    // Printable ASCII only: a match can start at a line break or a quote (a PEM body in a
+    // source string), and a raw control character must never reach an output.
+    let mut out: String = secret
+        .chars()
+        .take(keep)
+        .take_while(char::is_ascii_graphic)
+        .collect();
     out.push_str("****");
     out
 }
@@ -1163,7 +1170,9 @@ mod tests {
         assert_eq!(redact("AKIAZ7XQ3MPLW5RT6YUB"), "AKIA****");
         assert_eq!(redact("hunter2!"), "hu****");
         assert_eq!(redact("abc"), "****");
-        assert_eq!(redact("pässwörd-123"), "päs****");
+        // Printable ASCII only: no control character, no multi-byte text.
+        assert_eq!(redact("pässwörd-123"), "p****");
+        assert_eq!(redact("n\"\n MIIEvQIBADANBgkq"), "n\"****");
     }
 
     #[test]

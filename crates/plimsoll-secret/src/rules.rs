@@ -674,9 +674,9 @@ pub(crate) const BUILTIN_ALLOW: &[AllowDef] = &[
     },
     AllowDef {
         id: "package-test-data",
-        description: "test, fixture and example directories inside installed packages (node_modules, site-packages, dist-packages, gems, vendor, Go and Cargo caches): their keys are test vectors",
+        description: "test, fixture and example directories, and test files (`test_*.py`, `*_test.go`, `*.spec.js`…), inside installed packages (node_modules, site-packages, dist-packages, gems, vendor, Go and Cargo caches): their keys are test vectors",
         path: Some(
-            r"(?i)(?:^|/)(?:node_modules|site-packages|dist-packages|gems|vendor|\.cargo/registry|go/pkg/mod)/(?:.*/)?(?:tests?|__tests__|testdata|test_data|test-data|fixtures?|__fixtures__|specs?|examples?|samples?|selftest|testing|test_utils|mocks?|__mocks__)/",
+            r"(?i)(?:^|/)(?:node_modules|site-packages|dist-packages|gems|vendor|\.cargo/registry|go/pkg/mod)/(?:.*/)?(?:tests?|__tests__|testdata|test_data|test-data|fixtures?|__fixtures__|specs?|examples?|samples?|selftest|testing|test_utils|mocks?|__mocks__)/|(?i)(?:^|/)(?:node_modules|site-packages|dist-packages|gems|vendor|\.cargo/registry|go/pkg/mod)/(?:.*/)?(?:test_[^/]*\.py|[^/]*_tests?\.(?:py|go|rb)|[^/]*\.(?:test|spec)\.[cm]?[jt]sx?|[^/]*_spec\.rb)$",
         ),
         regex: None,
     },

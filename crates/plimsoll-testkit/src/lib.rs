@@ -11,6 +11,7 @@
 pub mod bucket;
 pub mod demo;
 pub mod registry;
+pub mod secrets;
 
 use sha2::{Digest as _, Sha256};
 use std::io::Write;
