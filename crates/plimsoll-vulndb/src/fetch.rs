@@ -34,14 +34,18 @@
 //!
 //! # Transport
 //!
-//! `ureq` over rustls. TLS is verified against the platform's roots unless `insecure`;
-//! plain `http://` is refused except to loopback or with `insecure`, since whoever can
-//! change vulnerability data in transit can hide vulnerabilities. Requests are retried on
-//! 429, 5xx, connection failures and bodies cut short, with exponential backoff (a
-//! `Retry-After` wins, up to 30 s). Sizes are bounded; the zip is streamed to a temporary
-//! file that is removed if anything fails and when the returned [`tempfile::TempPath`] is
-//! dropped.
+//! The agent, the retry loop and the deadline are `plimsoll-http`'s, shared with the
+//! registry client. Plain `http://` is refused except to loopback or with `insecure`, since
+//! whoever can change vulnerability data in transit can hide vulnerabilities. Requests are
+//! retried on 429, 5xx, transient transport failures and bodies cut short, with jittered
+//! exponential backoff (a `Retry-After`, seconds or HTTP-date, wins, up to 30 s), all within
+//! one `timeout` deadline per request: each attempt gets only the time left. Sizes are
+//! bounded; the zip is streamed to a temporary file that is removed if anything fails and
+//! when the returned [`tempfile::TempPath`] is dropped.
 
+pub use plimsoll_http::encode_segment;
+use plimsoll_http::url_is_loopback;
+use plimsoll_http::{BodyKind, Deadline, GaveUp, RetryPolicy, header, parse_http_date, redact};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -60,8 +64,6 @@ pub const DEFAULT_EPSS_URL: &str = "https://epss.empiricalsecurity.com/epss_scor
 
 /// Longest line accepted in `modified_id.csv` or `ecosystems.txt`.
 const MAX_LINE: usize = 4096;
-/// Longest wait honoured from a `Retry-After`, and the longest backoff.
-const MAX_DELAY: Duration = Duration::from_secs(30);
 
 /// What plimsoll remembers about one source between updates (stored in the database).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,9 +123,11 @@ pub struct FetchOptions {
     pub insecure: bool,
     /// Attempts per request on 429, 5xx and transport failures (at least 1).
     pub attempts: u32,
-    /// First backoff delay; doubles each retry.
+    /// First backoff delay; doubles each retry, with jitter.
     pub backoff: Duration,
-    /// Timeout for connecting, for the response head, and for each read (a stalled body).
+    /// Deadline of each request, retries and backoff included: each attempt's connection
+    /// and response head get only the time left. A body may take longer as long as it
+    /// keeps coming: a read that waits this long fails.
     pub timeout: Duration,
     /// Largest `all.zip` accepted.
     pub max_zip_bytes: u64,
@@ -271,6 +275,17 @@ pub enum FetchError {
         "{what}: refusing plain HTTP to {url}: whoever can alter vulnerability data in transit can hide vulnerabilities (use https, or --insecure)"
     )]
     InsecureUrl { what: String, url: String },
+    /// The last failure before the deadline left no time for another attempt.
+    #[error(
+        "{last} (gave up at the --timeout deadline of {}s after {attempts} attempt{})",
+        .timeout.as_secs_f64(),
+        if *.attempts == 1 { "" } else { "s" }
+    )]
+    Deadline {
+        last: Box<FetchError>,
+        timeout: Duration,
+        attempts: u32,
+    },
     #[error("{what}: {}: {source}", .path.display())]
     Io {
         what: String,
@@ -286,6 +301,7 @@ impl FetchError {
         match self {
             FetchError::Status { status, .. } => Some(*status),
             FetchError::NotFound { .. } => Some(404),
+            FetchError::Deadline { last, .. } => last.status(),
             _ => None,
         }
     }
@@ -318,23 +334,10 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     pub fn new(options: FetchOptions) -> Client {
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if options.insecure {
-            tls = tls.disable_verification(true);
-        } else {
-            tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier);
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls.build())
-            .user_agent(concat!("plimsoll/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(options.timeout))
-            .timeout_recv_response(Some(options.timeout))
-            .timeout_per_read(Some(options.timeout))
-            // EPSS's "current" file is a redirect to the dated one.
-            .max_redirects(5)
-            .build()
-            .new_agent();
+        let agent = plimsoll_http::agent(plimsoll_http::AgentOptions {
+            insecure: options.insecure,
+            timeout: options.timeout,
+        });
         Client {
             agent,
             options,
@@ -387,29 +390,26 @@ impl Client {
         })
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or the attempts are used up. No
-    /// retry starts past `timeout` from the first attempt: `--timeout` bounds the request,
-    /// retries and backoff included, not each attempt of it.
-    fn retry<T>(&self, mut attempt: impl FnMut() -> Result<T, Failure>) -> Result<T, FetchError> {
-        let attempts = self.options.attempts.max(1);
-        let deadline = std::time::Instant::now() + self.options.timeout;
-        let mut delay = self.options.backoff;
-        let mut n = 1;
-        loop {
-            match attempt() {
-                Ok(v) => return Ok(v),
-                Err(Failure::Fatal(e)) => return Err(e),
-                Err(Failure::Retry { error, after }) => {
-                    let wait = after.unwrap_or(delay).min(MAX_DELAY);
-                    if n >= attempts || std::time::Instant::now() + wait >= deadline {
-                        return Err(error);
-                    }
-                    std::thread::sleep(wait);
-                    delay = (delay * 2).min(MAX_DELAY);
-                    n += 1;
-                }
-            }
-        }
+    /// Runs `attempt` until it succeeds, fails for good, or the attempts are used up. One
+    /// deadline, `timeout` from the first attempt, bounds them all: each attempt is given
+    /// the time left, and no retry starts that could not begin before it.
+    fn retry<T>(
+        &self,
+        mut attempt: impl FnMut(&Deadline) -> Result<T, Failure>,
+    ) -> Result<T, FetchError> {
+        let policy = RetryPolicy {
+            attempts: self.options.attempts,
+            backoff: self.options.backoff,
+        };
+        let deadline = Deadline::after(self.options.timeout);
+        plimsoll_http::retry(policy, &deadline, |_| attempt(&deadline)).map_err(|g| match g {
+            GaveUp::Deadline { last, attempts } => FetchError::Deadline {
+                last: Box::new(last),
+                timeout: deadline.timeout(),
+                attempts,
+            },
+            g => g.into_last(),
+        })
     }
 
     /// One GET. 2xx, 304 and 404 are answers; 429 and 5xx are retryable; other statuses
@@ -419,8 +419,9 @@ impl Client {
         what: &str,
         url: &str,
         cond: Option<&SourceState>,
+        deadline: &Deadline,
     ) -> Result<Answer, Failure> {
-        let mut req = self.agent.get(url);
+        let mut req = deadline.configure(self.agent.get(url), BodyKind::Stream);
         if let Some(c) = cond {
             if let Some(etag) = &c.etag {
                 req = req.header("If-None-Match", etag.as_str());
@@ -432,17 +433,9 @@ impl Client {
         let resp = match req.call() {
             Ok(r) => r,
             Err(e) => {
-                let retryable = matches!(
-                    e,
-                    ureq::Error::Io(_)
-                        | ureq::Error::Timeout(_)
-                        | ureq::Error::ConnectionFailed
-                        | ureq::Error::HostNotFound
-                        | ureq::Error::Protocol(_)
-                );
+                let retryable = plimsoll_http::is_transient(&e);
                 let mut message = e.to_string();
-                let tls = matches!(e, ureq::Error::Tls(_) | ureq::Error::Rustls(_))
-                    || message.to_ascii_lowercase().contains("certificate");
+                let tls = plimsoll_http::is_tls(&e);
                 if tls && !self.options.insecure {
                     message.push_str(
                         " (TLS verification failed; for a mirror with a private CA add it to the system's trust store, or pass --insecure)",
@@ -476,7 +469,7 @@ impl Client {
                     url: redact(url),
                     status,
                 },
-                after: header(&resp, "retry-after").and_then(|v| retry_after(&v)),
+                after: plimsoll_http::retry_after_of(&resp),
             }),
             _ => Err(Failure::Fatal(FetchError::Status {
                 what: what.to_string(),
@@ -566,7 +559,7 @@ impl Client {
         limit: u64,
     ) -> Result<Fetched<Vec<u8>>, FetchError> {
         self.check_url(what, url)?;
-        self.retry(|| match self.get_once(what, url, cond)? {
+        self.retry(|deadline| match self.get_once(what, url, cond, deadline)? {
             Answer::NotModified => Ok(Fetched::NotModified),
             Answer::NotFound => Ok(Fetched::NotFound),
             Answer::Body(resp) => {
@@ -602,13 +595,7 @@ enum Fetched<T> {
     NotFound,
 }
 
-enum Failure {
-    Retry {
-        error: FetchError,
-        after: Option<Duration>,
-    },
-    Fatal(FetchError),
-}
+type Failure = plimsoll_http::Failure<FetchError>;
 
 impl From<FetchError> for Failure {
     fn from(e: FetchError) -> Self {
@@ -616,26 +603,8 @@ impl From<FetchError> for Failure {
     }
 }
 
-fn header(resp: &Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
 fn content_length(resp: &Response) -> Option<u64> {
     header(resp, "content-length").and_then(|v| v.parse().ok())
-}
-
-/// `Retry-After` is either seconds or an HTTP date (RFC 9110 §10.2.3).
-fn retry_after(value: &str) -> Option<Duration> {
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = parse_http_date(value)?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-    Some(Duration::from_secs(at.saturating_sub(now).max(0) as u64))
 }
 
 /// Downloads what changed in one ecosystem since `prev` (see the module doc for the
@@ -806,8 +775,8 @@ fn full(
     let what = format!("OSV {ecosystem} all.zip");
     client.check_url(&what, &zip_url)?;
     let cond = prev.filter(|p| p.etag.is_some() || p.last_modified.is_some());
-    let fetched = client.retry(|| {
-        let resp = match client.get_once(&what, &zip_url, cond)? {
+    let fetched = client.retry(|deadline| {
+        let resp = match client.get_once(&what, &zip_url, cond, deadline)? {
             Answer::NotModified => return Ok(Fetched::NotModified),
             Answer::NotFound => return Ok(Fetched::NotFound),
             Answer::Body(resp) => resp,
@@ -930,8 +899,8 @@ fn read_modified(
     stop: Stop,
 ) -> Result<Option<Listing>, FetchError> {
     client.check_url(what, url)?;
-    client.retry(|| {
-        let resp = match client.get_once(what, url, None)? {
+    client.retry(|deadline| {
+        let resp = match client.get_once(what, url, None, deadline)? {
             Answer::Body(r) => r,
             Answer::NotFound | Answer::NotModified => return Ok(None),
         };
@@ -1132,47 +1101,6 @@ pub fn list_ecosystems(client: &Client) -> Result<Vec<String>, FetchError> {
         .collect())
 }
 
-/// Percent-encodes one path segment: everything but RFC 3986 unreserved characters.
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The URL without `user:password@`, for messages.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
-/// True when an `http(s)://` URL's host is this machine.
-fn url_is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// An instant; `jiff`'s, ordered as time is.
 type Timestamp = jiff::Timestamp;
 
@@ -1202,15 +1130,6 @@ pub fn format_rfc3339(t: SystemTime) -> String {
     Timestamp::from_second(secs)
         .map(|t| t.to_string())
         .unwrap_or_default()
-}
-
-/// HTTP IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7) to epoch seconds.
-/// The obsolete RFC 850 and asctime forms are not parsed: callers treat `None` as unknown.
-fn parse_http_date(s: &str) -> Option<i64> {
-    jiff::fmt::rfc2822::DateTimeParser::new()
-        .parse_timestamp(s.trim())
-        .ok()
-        .map(|t| t.as_second())
 }
 
 #[cfg(test)]
@@ -1269,41 +1188,6 @@ mod tests {
         let back = ts(&s).as_second();
         let want = now.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
         assert_eq!(back, want);
-    }
-
-    #[test]
-    fn http_dates() {
-        assert_eq!(
-            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
-        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), None);
-        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(Duration::ZERO)
-        );
-    }
-
-    #[test]
-    fn encodes_segments() {
-        assert_eq!(encode_segment("Red Hat"), "Red%20Hat");
-        assert_eq!(encode_segment("Rocky Linux"), "Rocky%20Linux");
-        assert_eq!(encode_segment("Ubuntu:22.04:LTS"), "Ubuntu%3A22.04%3ALTS");
-        assert_eq!(encode_segment("crates.io"), "crates.io");
-        assert_eq!(encode_segment("RHSA-2024:1234"), "RHSA-2024%3A1234");
-    }
-
-    #[test]
-    fn redacts_credentials() {
-        assert_eq!(
-            redact("https://user:secret@mirror.example/osv/x?y=z@w"),
-            "https://mirror.example/osv/x?y=z@w"
-        );
-        assert_eq!(
-            redact("https://mirror.example/a@b"),
-            "https://mirror.example/a@b"
-        );
     }
 
     #[test]
