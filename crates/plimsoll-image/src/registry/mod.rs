@@ -284,7 +284,7 @@ impl Client {
                     if status == 429 || (500..600).contains(&status) {
                         let after = plimsoll_http::retry_after_of(&resp);
                         Err(Failure::Retry {
-                            error: Last::Status(resp),
+                            error: Last::Status(Box::new(resp)),
                             after,
                         })
                     } else {
@@ -305,7 +305,7 @@ impl Client {
                 attempts,
             }) => Err(self.timed_out(path, attempts, Some(e))),
             Err(gave_up) => match gave_up.into_last() {
-                Last::Status(resp) => Ok(resp),
+                Last::Status(resp) => Ok(*resp),
                 Last::Transport(e) => Err(e),
             },
         }
@@ -522,7 +522,7 @@ struct SendError {
 /// The last failure of a request, as the retry loop hands it back.
 enum Last {
     /// A 429 or 5xx answer: reported by the caller, with the registry's explanation.
-    Status(ureq::http::Response<ureq::Body>),
+    Status(Box<ureq::http::Response<ureq::Body>>),
     Transport(Error),
 }
 
