@@ -574,25 +574,41 @@ fn now_secs() -> u64 {
         .as_secs()
 }
 
-/// `Retry-After` in delay-seconds (RFC 9110 §10.2.3): a wait longer than what is left of
-/// the timeout is not slept through: one attempt, and the error names the deadline.
-#[test]
-fn retry_after_seconds_beyond_the_deadline_stops_at_once() {
+/// The Maven bucket with `fault` queued once for `all.zip`, fetched with five attempts and
+/// `backoff`: the result, the statuses `all.zip` was answered with, and the download
+/// directory (a full download's zip is in it).
+type Outcome = (
+    Result<EcosystemUpdate, FetchError>,
+    Vec<u16>,
+    tempfile::TempDir,
+);
+
+fn fetch_through(fault: Fault, backoff: Duration) -> Outcome {
     let bucket = Bucket::start();
     let tmp = tempfile::tempdir().unwrap();
     bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
+    bucket.fail("Maven/all.zip", fault, 1);
+    let c = Client::new(FetchOptions {
+        attempts: 5,
+        backoff,
+        ..options(&bucket)
+    });
+    let got = update_ecosystem(&c, "Maven", None, tmp.path());
+    (got, statuses(&bucket, "Maven/all.zip"), tmp)
+}
+
+/// `Retry-After` in delay-seconds (RFC 9110 §10.2.3): a wait longer than what is left of
+/// the timeout is not slept through: one attempt, and the error names the deadline. Had the
+/// header been ignored, the 10 ms backoff would have allowed a second attempt.
+#[test]
+fn retry_after_seconds_beyond_the_deadline_stops_at_once() {
     let fault = Fault::Status {
         status: 503,
         retry_after: Some(20),
     };
-    bucket.fail("Maven/all.zip", fault, 1);
-    let c = Client::new(FetchOptions {
-        attempts: 5,
-        ..options(&bucket)
-    });
-    let err = update_ecosystem(&c, "Maven", None, tmp.path()).unwrap_err();
-    // Had the header been ignored, the 10 ms backoff would have allowed a second attempt.
-    assert_eq!(statuses(&bucket, "Maven/all.zip"), [503]);
+    let (got, statuses, _tmp) = fetch_through(fault, Duration::from_millis(10));
+    let err = got.unwrap_err();
+    assert_eq!(statuses, [503]);
     assert!(
         matches!(err, FetchError::Deadline { attempts: 1, .. }),
         "{err:?}"
@@ -608,44 +624,31 @@ fn retry_after_seconds_beyond_the_deadline_stops_at_once() {
 }
 
 /// `Retry-After` as an HTTP-date: an hour ahead is capped at 30 s, still past the deadline
-/// (one attempt); a date already past means "now" (retried at once, then served).
+/// (one attempt); a date already past means "now": with a backoff longer than the whole
+/// timeout, only the honoured date allows the retry.
 #[test]
 fn retry_after_http_date_is_honoured() {
-    let bucket = Bucket::start();
-    let tmp = tempfile::tempdir().unwrap();
-    bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
     let later = Fault::RetryAfter {
         status: 429,
         value: plimsoll_testkit::bucket::http_date(now_secs() + 3600),
     };
-    bucket.fail("Maven/all.zip", later, 1);
-    let c = Client::new(FetchOptions {
-        attempts: 5,
-        ..options(&bucket)
-    });
-    let err = update_ecosystem(&c, "Maven", None, tmp.path()).unwrap_err();
-    assert_eq!(statuses(&bucket, "Maven/all.zip"), [429]);
+    let (got, statuses, _tmp) = fetch_through(later, Duration::from_millis(10));
+    let err = got.unwrap_err();
+    assert_eq!(statuses, [429]);
     assert!(
         matches!(err, FetchError::Deadline { attempts: 1, .. }),
         "{err:?}"
     );
     assert!(err.to_string().contains("deadline"), "{err}");
 
-    let bucket = Bucket::start();
-    bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
     let past = Fault::RetryAfter {
         status: 503,
         value: "Sun, 06 Nov 1994 08:49:37 GMT".to_string(),
     };
-    bucket.fail("Maven/all.zip", past, 2);
-    let c = Client::new(FetchOptions {
-        // A backoff longer than the deadline: only an honoured past date allows a retry.
-        backoff: Duration::from_secs(60),
-        ..options(&bucket)
-    });
-    let (zip, _) = full(update_ecosystem(&c, "Maven", None, tmp.path()).unwrap());
+    let (got, statuses, _tmp) = fetch_through(past, Duration::from_secs(60));
+    let (zip, _) = full(got.unwrap());
     assert_eq!(zip_names(&zip).len(), 1);
-    assert_eq!(statuses(&bucket, "Maven/all.zip"), [503, 503, 200]);
+    assert_eq!(statuses, [503, 200]);
 }
 
 /// The deadline bounds the whole request: an attempt that starts late gets only the time
