@@ -778,6 +778,42 @@ fn retry_after_as_an_http_date() {
     assert_eq!(proxy.requests().len(), 1, "{:#?}", proxy.requests());
 }
 
+/// One deadline bounds the whole request: after a 503 that asks for 2 s and a dropped
+/// connection, the next wait (a backoff of at least 2 s) would reach the 3 s deadline, so no
+/// third attempt is made and the error names the deadline and the attempts.
+#[test]
+fn no_retry_starts_that_the_deadline_would_cut() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    reg.push("flaky/app", "v1", &sample().build());
+    let first = Mutex::new(true);
+    let proxy = Proxy::start(reg.addr(), move |_| {
+        if std::mem::replace(&mut *first.lock().unwrap(), false) {
+            Action::Respond {
+                status: 503,
+                headers: vec![("Retry-After".into(), "2".into())],
+                body: Vec::new(),
+            }
+        } else {
+            Action::Hangup
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.attempts = 5;
+    opts.registry.backoff = Duration::from_secs(4);
+    opts.registry.timeout = Duration::from_secs(3);
+    let err = open(&format!("{}/flaky/app:v1", proxy.host()), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("flaky/app/manifests/v1 not answered within --timeout 3s (2 attempts)"),
+        "{err}"
+    );
+    assert_eq!(proxy.requests().len(), 2, "{:#?}", proxy.requests());
+}
+
 #[test]
 fn expired_token_is_renewed() {
     let Some(reg) = Registry::anonymous() else {
