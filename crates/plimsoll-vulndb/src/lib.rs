@@ -20,6 +20,7 @@ mod db;
 mod feeds;
 pub mod fetch;
 mod import;
+pub mod managed;
 pub mod osv;
 mod schema;
 pub mod update;

@@ -4,6 +4,7 @@
 use crate::build::{Builder, ImportSummary};
 use crate::fetch::SourceState;
 use crate::{Error, Result, SqlCtx};
+use plimsoll_model::is_cve;
 use rusqlite::params;
 use std::io::BufRead;
 
@@ -78,7 +79,7 @@ impl Builder {
             let pct = get(pi).parse::<f64>();
             match (score, pct) {
                 (Ok(s), Ok(p))
-                    if cve.starts_with("CVE-")
+                    if is_cve(cve)
                         && cve.len() < 64
                         && (0.0..=1.0).contains(&s)
                         && (0.0..=1.0).contains(&p) =>

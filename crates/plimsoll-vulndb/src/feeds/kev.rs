@@ -5,6 +5,7 @@
 use crate::build::{Builder, ImportSummary};
 use crate::fetch::SourceState;
 use crate::{Error, Result, SqlCtx};
+use plimsoll_model::is_cve;
 use rusqlite::params;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -58,7 +59,7 @@ impl Builder {
         let mut rows = Vec::with_capacity(feed.vulnerabilities.len());
         for (i, raw) in feed.vulnerabilities.iter().enumerate() {
             match serde_json::from_str::<Entry>(raw.get()) {
-                Ok(e) if e.cve_id.starts_with("CVE-") => rows.push(e),
+                Ok(e) if is_cve(&e.cve_id) => rows.push(e),
                 Ok(e) => summary.skip(
                     &format!("{input}: vulnerabilities[{i}]"),
                     Some(e.cve_id),
