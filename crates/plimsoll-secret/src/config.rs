@@ -250,23 +250,24 @@ pub(crate) fn load(name: &str, yaml: &str) -> Result<Scanner, String> {
                 })?;
             }
         }
-        if let Some(f) = &a.fingerprint {
-            if !valid_fingerprint(f) {
-                return Err(at(
-                    name,
-                    &loc,
-                    format!(
-                        "allow rule {}: fingerprint {f:?} is not path:rule-id:line",
-                        a.id
-                    ),
-                ));
-            }
+        if let Some(f) = &a.fingerprint
+            && !valid_fingerprint(f)
+        {
+            return Err(at(
+                name,
+                &loc,
+                format!(
+                    "allow rule {}: fingerprint {f:?} is not path:rule-id:line",
+                    a.id
+                ),
+            ));
         }
         allows.push(AllowSpec {
             id: a.id,
             description: a.description,
             path: a.path.map(|p| p.value),
             regex: a.regex.map(|r| r.value),
+            secret_only: false,
             fingerprint: a.fingerprint,
         });
     }

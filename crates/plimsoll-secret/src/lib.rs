@@ -140,6 +140,8 @@ struct Allow {
     id: String,
     path: Option<Regex>,
     regex: Option<Regex>,
+    /// The regex is tried on the secret only, not on the context matched around it.
+    secret_only: bool,
     fingerprint: Option<String>,
     enabled: bool,
     canonical: String,
@@ -216,6 +218,7 @@ pub(crate) struct AllowSpec {
     pub description: String,
     pub path: Option<String>,
     pub regex: Option<String>,
+    pub secret_only: bool,
     pub fingerprint: Option<String>,
 }
 
@@ -337,13 +340,14 @@ impl AllowSpec {
             .map_err(|e| format!("path: {e}"))?;
         let regex = self.regex.as_deref().map(compile).transpose()?;
         let canonical = format!(
-            "allow\0{}\0{}\0{:?}\0{:?}\0{:?}",
-            self.id, self.description, self.path, self.regex, self.fingerprint
+            "allow\0{}\0{}\0{:?}\0{:?}\0{}\0{:?}",
+            self.id, self.description, self.path, self.regex, self.secret_only, self.fingerprint
         );
         Ok(Allow {
             id: self.id,
             path,
             regex,
+            secret_only: self.secret_only,
             fingerprint: self
                 .fingerprint
                 .map(|f| f.trim_start_matches('/').to_string()),
@@ -742,21 +746,37 @@ impl Scanner {
         cands: &mut Vec<Cand>,
     ) {
         let rule = &self.rules[i];
+        let generic = rule.check == Check::GenericName;
         let mut locs = re.capture_locations();
         let mut pos = from;
         while pos <= hay.len() {
-            let Some(whole) = re.captures_read_at(&mut locs, hay, pos) else {
-                break;
-            };
-            pos = if whole.end() > whole.start() {
-                whole.end()
+            // The generic rule's groups are read from its match by hand: capture groups
+            // would cost a backtracking pass per match, and it matches on most config lines.
+            let (whole, secret_at, name_at) = if generic {
+                let Some(m) = re.find_at(hay, pos) else { break };
+                let split = generic_split(m.as_bytes());
+                (m.range(), split.map(|(_, s)| s), split.map(|(n, _)| n))
             } else {
-                whole.end() + 1
+                let Some(m) = re.captures_read_at(&mut locs, hay, pos) else {
+                    break;
+                };
+                let secret_at = rule.secret_groups.iter().find_map(|&g| locs.get(g));
+                let name_at = rule.name_group.and_then(|g| locs.get(g));
+                (
+                    m.range(),
+                    secret_at.map(|(a, b)| (a - m.start(), b - m.start())),
+                    name_at.map(|(a, b)| (a - m.start(), b - m.start())),
+                )
             };
-            if whole.start() >= report_end {
+            pos = if whole.end > whole.start {
+                whole.end
+            } else {
+                whole.end + 1
+            };
+            if whole.start >= report_end {
                 break;
             }
-            let Some((s0, s1)) = rule.secret_groups.iter().find_map(|&g| locs.get(g)) else {
+            let Some((s0, s1)) = secret_at.map(|(a, b)| (whole.start + a, whole.start + b)) else {
                 continue;
             };
             let secret = &hay[s0..s1];
@@ -770,11 +790,10 @@ impl Scanner {
                 Check::None | Check::PemKey => true,
                 Check::Jwt => jwt_header_ok(secret),
                 Check::Base64Colon => base64_colon(secret),
+                Check::GenericName if is_comment_line(hay, s0) => false,
                 Check::GenericName => {
-                    let name = rule
-                        .name_group
-                        .and_then(|g| locs.get(g))
-                        .map_or(&b""[..], |(a, b)| &hay[a..b]);
+                    let name =
+                        name_at.map_or(&b""[..], |(a, b)| &hay[whole.start + a..whole.start + b]);
                     generic_ok(name, secret, &self.generic_name_not_secret)
                 }
             };
@@ -782,7 +801,7 @@ impl Scanner {
                 cands.push(Cand {
                     rule: i,
                     secret: (s0, s1),
-                    matched: (whole.start(), whole.end()),
+                    matched: (whole.start, whole.end),
                     line_at: s0,
                 });
             }
@@ -903,7 +922,7 @@ impl Scanner {
             let allowed = allows.iter().any(|a| {
                 a.regex
                     .as_ref()
-                    .is_none_or(|r| r.is_match(matched) || r.is_match(secret))
+                    .is_none_or(|r| r.is_match(secret) || (!a.secret_only && r.is_match(matched)))
                     && a.fingerprint.as_ref().is_none_or(|f| {
                         *f == format!("{}:{}:{}", path.trim_start_matches('/'), id, line)
                     })
@@ -1002,6 +1021,55 @@ fn openssh_cipher(body: &[u8]) -> Option<Vec<u8>> {
     rest.get(4..4 + len).map(<[u8]>::to_vec)
 }
 
+/// The name and the value of a generic assignment match (offsets in it), as the rule's
+/// regex reads them: an optional separator byte, the name (a run of `[A-Za-z0-9_.-]`), an
+/// optional quote, blanks, `:=`, `=>`, `:` or `=`, blanks, an optional quote, the value.
+fn generic_split(m: &[u8]) -> Option<((usize, usize), (usize, usize))> {
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let mut i = usize::from(!is_name(*m.first()?));
+    let n0 = i;
+    while i < m.len() && is_name(m[i]) {
+        i += 1;
+    }
+    let n1 = i;
+    let blanks = |i: &mut usize| {
+        while *i < m.len() && matches!(m[*i], b' ' | b'\t') {
+            *i += 1;
+        }
+    };
+    if i < m.len() && matches!(m[i], b'"' | b'\'') {
+        i += 1;
+    }
+    blanks(&mut i);
+    let rest = &m[i..];
+    i += if rest.starts_with(b":=") || rest.starts_with(b"=>") {
+        2
+    } else if rest.starts_with(b":") || rest.starts_with(b"=") {
+        1
+    } else {
+        return None;
+    };
+    blanks(&mut i);
+    if i < m.len() && matches!(m[i], b'"' | b'\'') {
+        i += 1;
+    }
+    (i < m.len()).then_some(((n0, n1), (i, m.len())))
+}
+
+/// Whether the line holding `at` is a comment (`#`, `;`, `//`, `<!--`, `--`, `REM`): config
+/// files document their options in commented-out assignments with sample values.
+fn is_comment_line(hay: &[u8], at: usize) -> bool {
+    let lo = at.saturating_sub(4096);
+    let start = hay[lo..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(lo, |p| lo + p + 1);
+    let line = hay[start..at].trim_ascii_start();
+    [&b"#"[..], b";", b"//", b"<!--", b"--", b"REM ", b"rem "]
+        .iter()
+        .any(|c| line.starts_with(c))
+}
+
 /// The generic rule's value and name checks beyond its allow list.
 fn generic_ok(name: &[u8], value: &[u8], not_secret: &Regex) -> bool {
     if not_secret.is_match(name) {
@@ -1050,13 +1118,12 @@ fn generic_ok(name: &[u8], value: &[u8], not_secret: &Regex) -> bool {
         return false;
     }
     // A call or an attribute: `getpass(`, `os.environ.get(`, `settings.SECRET_KEY`.
-    if let Some(p) = value.iter().position(|&b| b == b'(') {
-        if value[..p]
+    if let Some(p) = value.iter().position(|&b| b == b'(')
+        && value[..p]
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
-        {
-            return false;
-        }
+    {
+        return false;
     }
     true
 }
@@ -1077,6 +1144,7 @@ fn builtin_allow_specs() -> Vec<AllowSpec> {
             description: a.description.into(),
             path: a.path.map(str::to_string),
             regex: a.regex.map(str::to_string),
+            secret_only: true,
             fingerprint: None,
         })
         .collect()
@@ -1125,6 +1193,45 @@ mod tests {
             !s.wants_path("usr/lib/python3/dist-packages/Crypto/SelfTest/PublicKey/test_RSA.py")
         );
         assert!(!s.wants_path("usr/share/doc/openssl/README"));
+        assert!(!s.wants_path("usr/lib/python3/dist-packages/PyJWT-2.6.0.egg-info/PKG-INFO"));
+    }
+
+    #[test]
+    fn generic_split_reads_what_the_regex_captures() {
+        let def = rules::BUILTIN
+            .iter()
+            .find(|d| d.id == "generic-secret")
+            .unwrap();
+        let re = compile(def.regex).unwrap();
+        let corpus = include_str!("../tests/data/not-secrets.txt");
+        let extra = "DB_PASSWORD=Xk29!fQ0zLm7\n\"api_key\" : 'Zk8Qm2Xv7Rt4'\nx token:=abc12345678\n\
+                     secret => \"v4lue-with=eq\"\n  password:\t\tQw3rty!!99\n";
+        let mut n = 0;
+        for text in [corpus, extra] {
+            for caps in re.captures_iter(text.as_bytes()) {
+                let m = caps.get(0).unwrap();
+                let (name, secret) = generic_split(m.as_bytes()).expect("split");
+                let off = |g: &str| {
+                    let c = caps.name(g).unwrap();
+                    (c.start() - m.start(), c.end() - m.start())
+                };
+                assert_eq!(
+                    (name, secret),
+                    (off("name"), off("secret")),
+                    "{:?}",
+                    m.as_bytes()
+                );
+                n += 1;
+            }
+        }
+        assert!(n > 20, "{n}");
+    }
+
+    #[test]
+    fn scanner_is_shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Scanner>();
+        send_sync::<Hit>();
     }
 
     #[test]

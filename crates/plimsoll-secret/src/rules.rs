@@ -682,13 +682,13 @@ pub(crate) const BUILTIN_ALLOW: &[AllowDef] = &[
     },
     AllowDef {
         id: "package-docs",
-        description: "documentation shipped by packages: /usr/share/doc, man and info pages, and Markdown/reStructuredText files inside installed packages",
+        description: "documentation shipped by packages: /usr/share/doc, man and info pages, Markdown/reStructuredText files inside installed packages, and Python packages' METADATA/PKG-INFO (their README)",
         path: Some(
-            r"(?i)(?:^|/)usr/share/(?:doc|man|info|help)/|(?:^|/)(?:node_modules|site-packages|dist-packages|gems)/.*\.(?:md|markdown|rst|txt)$",
+            r"(?i)(?:^|/)usr/share/(?:doc|man|info|help)/|(?:^|/)(?:node_modules|site-packages|dist-packages|gems)/.*\.(?:md|markdown|rst|txt)$|(?:^|/)[^/]+\.(?:dist|egg)-info/(?:METADATA|PKG-INFO|DESCRIPTION\.rst)$",
         ),
         regex: None,
     },
 ];
 
 /// The non-secret endings of an assignment's name for the generic rule.
-pub(crate) const GENERIC_NAME_NOT_SECRET: &str = r"(?i)(?:^|[_.-])(?:file|path|dir|url|uri|endpoint|name|id|length|len|size|type|env|var|field|prompt|hint|policy|regex|pattern|header|param|mode|method|min|max|count|format|algorithm|alg|hash|expires?|expiry|ttl|timeout|enabled|required|rule|rules|store|storage|manager|provider|class|handler|ref|version|label|title|description|placeholder|input|reset|confirm|confirmation|change|changed|policy|strength|complexity|validation|validator|hint)$|^(?:keyword|keywords|bypass|compass|passenger|passthrough|password_hash|passwd_file)$";
+pub(crate) const GENERIC_NAME_NOT_SECRET: &str = r"(?i)(?:^|[_.-])(?:file|path|dir|url|uri|endpoint|name|id|length|len|size|type|env|var|field|prompt|hint|policy|regex|pattern|header|param|mode|method|min|max|count|format|algorithm|alg|hash|expires?|expiry|ttl|timeout|enabled|required|rule|rules|store|storage|manager|provider|class|handler|ref|version|label|title|description|placeholder|input|reset|confirm|confirmation|change|changed|policy|strength|complexity|validation|validator|hint|encryption|hashes|tohashes|cipher|digest)$|^(?:keyword|keywords|bypass|compass|passenger|passthrough|password_hash|passwd_file)$";

@@ -1009,6 +1009,15 @@ fn env_labels_and_history_texts() {
     let hits = s.scan_text("history:4", &hist);
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].rule_id, "github-pat");
+    // The classic builder's ENV history line (it holds `#(nop)`, yet is not a comment).
+    let hits = s.scan_text(
+        "history:2",
+        &format!("/bin/sh -c #(nop)  ENV DB_PASSWORD={pw}"),
+    );
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    // "EXAMPLE" in the name does not make the value an example.
+    let hits = s.scan_text("config:Env", &format!("EXAMPLE_APP_PASSWORD={pw}"));
+    assert_eq!(hits.len(), 1, "{hits:?}");
     // Ordinary Env entries of official images.
     for e in [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
