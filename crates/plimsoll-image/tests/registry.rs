@@ -722,6 +722,98 @@ fn retries_dropped_connections_and_429() {
     );
 }
 
+/// `Retry-After` as an HTTP-date (RFC 9110 §10.2.3). A date already past means "now": with
+/// a backoff longer than the whole timeout, only the honoured header allows the retry. A
+/// date an hour ahead (capped at 30 s) is past the deadline: the registry's answer is
+/// reported after one request, not five.
+#[test]
+fn retry_after_as_an_http_date() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    let built = sample().build();
+    reg.push("flaky/app", "v1", &built);
+    let manifest = "/v2/flaky/app/manifests/v1";
+    let seen = Mutex::new(false);
+    let proxy = Proxy::start(reg.addr(), move |req| {
+        let mut seen = seen.lock().unwrap();
+        if req.target == manifest && !*seen {
+            *seen = true;
+            return Action::Respond {
+                status: 503,
+                headers: vec![("Retry-After".into(), "Sun, 06 Nov 1994 08:49:37 GMT".into())],
+                body: Vec::new(),
+            };
+        }
+        Action::Forward
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.backoff = Duration::from_secs(60);
+    let img = open(&format!("{}/flaky/app:v1", proxy.host()), &opts).unwrap();
+    assert_matches_built(&img, &built);
+    let tries = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.target == manifest)
+        .count();
+    assert_eq!(tries, 2, "a 503, then the answer");
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let later = plimsoll_testkit::bucket::http_date(now + 3600);
+    let proxy = Proxy::start(reg.addr(), move |_| Action::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), later.clone())],
+        body: Vec::new(),
+    });
+    let mut opts = options(cache.path());
+    opts.registry.attempts = 5;
+    let err = open(&format!("{}/flaky/app:v1", proxy.host()), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("429 Too Many Requests"), "{err}");
+    assert_eq!(proxy.requests().len(), 1, "{:#?}", proxy.requests());
+}
+
+/// One deadline bounds the whole request: after a 503 that asks for 2 s and a dropped
+/// connection, the next wait (a backoff of at least 2 s) would reach the 3 s deadline, so no
+/// third attempt is made and the error names the deadline and the attempts.
+#[test]
+fn no_retry_starts_that_the_deadline_would_cut() {
+    let Some(reg) = Registry::anonymous() else {
+        return;
+    };
+    reg.push("flaky/app", "v1", &sample().build());
+    let first = Mutex::new(true);
+    let proxy = Proxy::start(reg.addr(), move |_| {
+        if std::mem::replace(&mut *first.lock().unwrap(), false) {
+            Action::Respond {
+                status: 503,
+                headers: vec![("Retry-After".into(), "2".into())],
+                body: Vec::new(),
+            }
+        } else {
+            Action::Hangup
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut opts = options(cache.path());
+    opts.registry.attempts = 5;
+    opts.registry.backoff = Duration::from_secs(4);
+    opts.registry.timeout = Duration::from_secs(3);
+    let err = open(&format!("{}/flaky/app:v1", proxy.host()), &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("flaky/app/manifests/v1 not answered within --timeout 3s (2 attempts)"),
+        "{err}"
+    );
+    assert_eq!(proxy.requests().len(), 2, "{:#?}", proxy.requests());
+}
+
 #[test]
 fn expired_token_is_renewed() {
     let Some(reg) = Registry::anonymous() else {

@@ -14,7 +14,8 @@
 //!   [`to_junit`] (JUnit XML), and [`to_cyclonedx`] again, which is a VDR when the report has
 //!   findings. The native JSON report is the model serialized; its JSON Schema is
 //!   `docs/report.schema.json`;
-//! - [`explore`]: many native reports read back into the fleet view (`plimsoll explore`).
+//! - [`explore`]: the fleet view's table (`plimsoll explore`); the fleet itself, many native
+//!   reports read back and folded, is `plimsoll-explore`'s.
 //!
 //! Every vulnerability format states the scanner version and the database's build time and
 //! age, where the format has a place for them: a clean result from a stale database is not

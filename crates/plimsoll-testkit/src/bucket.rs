@@ -44,6 +44,9 @@ pub enum Fault {
         status: u16,
         retry_after: Option<u64>,
     },
+    /// Answer with this status and `Retry-After: <value>` as given: an HTTP-date
+    /// ([`http_date`]), or anything a server might send.
+    RetryAfter { status: u16, value: String },
     /// Send the headers (with the full `Content-Length`) and this many body bytes, then
     /// close the connection.
     DropAfter(usize),
@@ -349,6 +352,13 @@ fn serve(mut conn: TcpStream, inner: &Mutex<Inner>) {
         let extra = retry_after
             .map(|s| format!("Retry-After: {s}\r\n"))
             .unwrap_or_default();
+        respond(&mut conn, *status, &extra, b"injected failure\n", &method);
+        return;
+    }
+    if let Some(Fault::RetryAfter { status, value }) = &fault {
+        req.status = *status;
+        log(req);
+        let extra = format!("Retry-After: {value}\r\n");
         respond(&mut conn, *status, &extra, b"injected failure\n", &method);
         return;
     }

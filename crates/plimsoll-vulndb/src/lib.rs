@@ -17,6 +17,7 @@
 
 mod build;
 mod db;
+mod feeds;
 pub mod fetch;
 mod import;
 pub mod managed;

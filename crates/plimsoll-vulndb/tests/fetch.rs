@@ -557,6 +557,137 @@ fn a_stalled_server_times_out_and_is_retried_within_the_timeout() {
     let (_zip, _) = full(update_ecosystem(&c, "Maven", None, tmp.path()).unwrap());
 }
 
+/// Requests the bucket answered for `path`, by status.
+fn statuses(bucket: &Bucket, path: &str) -> Vec<u16> {
+    bucket
+        .requests()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.status)
+        .collect()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The Maven bucket with `fault` queued once for `all.zip`, fetched with five attempts and
+/// `backoff`: the result, the statuses `all.zip` was answered with, and the download
+/// directory (a full download's zip is in it).
+type Outcome = (
+    Result<EcosystemUpdate, FetchError>,
+    Vec<u16>,
+    tempfile::TempDir,
+);
+
+fn fetch_through(fault: Fault, backoff: Duration) -> Outcome {
+    let bucket = Bucket::start();
+    let tmp = tempfile::tempdir().unwrap();
+    bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
+    bucket.fail("Maven/all.zip", fault, 1);
+    let c = Client::new(FetchOptions {
+        attempts: 5,
+        backoff,
+        ..options(&bucket)
+    });
+    let got = update_ecosystem(&c, "Maven", None, tmp.path());
+    (got, statuses(&bucket, "Maven/all.zip"), tmp)
+}
+
+/// `Retry-After` in delay-seconds (RFC 9110 §10.2.3): a wait longer than what is left of
+/// the timeout is not slept through: one attempt, and the error names the deadline. Had the
+/// header been ignored, the 10 ms backoff would have allowed a second attempt.
+#[test]
+fn retry_after_seconds_beyond_the_deadline_stops_at_once() {
+    let fault = Fault::Status {
+        status: 503,
+        retry_after: Some(20),
+    };
+    let (got, statuses, _tmp) = fetch_through(fault, Duration::from_millis(10));
+    let err = got.unwrap_err();
+    assert_eq!(statuses, [503]);
+    assert!(
+        matches!(err, FetchError::Deadline { attempts: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), Some(503));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Maven all.zip")
+            && msg.contains("HTTP 503")
+            && msg.contains("--timeout deadline of 5s after 1 attempt"),
+        "{msg}"
+    );
+}
+
+/// `Retry-After` as an HTTP-date: an hour ahead is capped at 30 s, still past the deadline
+/// (one attempt); a date already past means "now": with a backoff longer than the whole
+/// timeout, only the honoured date allows the retry.
+#[test]
+fn retry_after_http_date_is_honoured() {
+    let later = Fault::RetryAfter {
+        status: 429,
+        value: plimsoll_testkit::bucket::http_date(now_secs() + 3600),
+    };
+    let (got, statuses, _tmp) = fetch_through(later, Duration::from_millis(10));
+    let err = got.unwrap_err();
+    assert_eq!(statuses, [429]);
+    assert!(
+        matches!(err, FetchError::Deadline { attempts: 1, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("deadline"), "{err}");
+
+    let past = Fault::RetryAfter {
+        status: 503,
+        value: "Sun, 06 Nov 1994 08:49:37 GMT".to_string(),
+    };
+    let (got, statuses, _tmp) = fetch_through(past, Duration::from_secs(60));
+    let (zip, _) = full(got.unwrap());
+    assert_eq!(zip_names(&zip).len(), 1);
+    assert_eq!(statuses, [503, 200]);
+}
+
+/// The deadline bounds the whole request: an attempt that starts late gets only the time
+/// left, not a fresh full timeout. Here the first attempt is told to wait a second and the
+/// second one meets a server that stalls far past the timeout: it is cut at the deadline,
+/// and no third attempt is made.
+#[test]
+fn a_late_attempt_gets_only_the_time_left() {
+    let bucket = Bucket::start();
+    let tmp = tempfile::tempdir().unwrap();
+    bucket.publish("Maven", &[log4shell("2021-12-10T00:40:56Z")]);
+    bucket.fail(
+        "Maven/all.zip",
+        Fault::Status {
+            status: 503,
+            retry_after: Some(1),
+        },
+        1,
+    );
+    bucket.fail("Maven/all.zip", Fault::Stall(Duration::from_secs(30)), 1);
+    let c = Client::new(FetchOptions {
+        attempts: 5,
+        timeout: Duration::from_secs(3),
+        ..options(&bucket)
+    });
+    let err = update_ecosystem(&c, "Maven", None, tmp.path()).unwrap_err();
+    assert!(
+        matches!(err, FetchError::Deadline { attempts: 2, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("Maven all.zip") && msg.contains("--timeout deadline of 3s after 2 attempts"),
+        "{msg}"
+    );
+    // The stalled request is logged only once the stall ends: the 503 is all there is yet.
+    assert_eq!(statuses(&bucket, "Maven/all.zip"), [503]);
+}
+
 #[test]
 fn unknown_ecosystem_is_a_clear_error() {
     let bucket = Bucket::start();

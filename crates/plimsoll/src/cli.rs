@@ -102,7 +102,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::parse_severity)]
     pub severity: Vec<plimsoll_model::Severity>,
     /// Largest report file read, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = plimsoll_report::explore::MAX_REPORT_SIZE)]
+    #[arg(long, value_name = "BYTES", default_value_t = plimsoll_explore::MAX_REPORT_SIZE)]
     pub max_report_size: u64,
 }
 

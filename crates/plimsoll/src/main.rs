@@ -262,7 +262,8 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
 /// is named in a warning (and in the output's `unreadable`), and makes the exit code 2 after
 /// the output is written.
 fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
-    use plimsoll_report::explore;
+    use plimsoll_explore as explore;
+    use plimsoll_report::explore::{ExploreTableOptions, explore_table};
     if !matches!(args.output.format, Format::Table | Format::Json) {
         return Err(input_err(format!(
             "explore writes table or json, not {}: the other formats describe one image",
@@ -307,9 +308,9 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
         _ => {
             use std::io::IsTerminal;
             let to_terminal = dest.is_stdout() && std::io::stdout().is_terminal();
-            explore::explore_table(
+            explore_table(
                 &fleet,
-                &explore::ExploreTableOptions {
+                &ExploreTableOptions {
                     color: plimsoll_report::color_wanted(to_terminal),
                     ..Default::default()
                 },

@@ -18,9 +18,12 @@ use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::source::RegistryRef;
 use auth::{Challenge, Credential};
+use plimsoll_http::{
+    BodyKind, Deadline, Failure, GaveUp, RetryPolicy, encode_segment, url_is_loopback,
+};
 use std::io::Read;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Media types accepted for manifests, most specific first.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -40,7 +43,8 @@ pub struct RegistryOptions {
     pub insecure: bool,
     /// Attempts per request on 429, 5xx and transport errors (at least 1).
     pub attempts: u32,
-    /// First backoff delay; doubles each retry (a `Retry-After` header wins, up to 30 s).
+    /// First backoff delay; doubles each retry, with jitter (a `Retry-After` header wins, up
+    /// to 30 s).
     pub backoff: Duration,
     /// Deadline of each registry operation (a manifest, a blob, with their authentication
     /// round trip), retries and backoff included: no attempt starts past it, and each
@@ -100,24 +104,10 @@ struct State {
 
 impl Client {
     pub fn new(reference: RegistryRef, options: RegistryOptions) -> Client {
-        let mut tls = ureq::tls::TlsConfig::builder();
-        if options.insecure {
-            tls = tls.disable_verification(true);
-        } else {
-            tls = tls.root_certs(ureq::tls::RootCerts::PlatformVerifier);
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(tls.build())
-            .user_agent(concat!("plimsoll/", env!("CARGO_PKG_VERSION")))
-            .timeout_per_read(Some(options.timeout))
-            .max_redirects(5)
-            // Registries may redirect blob requests to another path on the same host, which
-            // needs the credentials again; a redirect to another host (a CDN, S3) must not
-            // get them (S3 rejects a second authorization mechanism anyway).
-            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
-            .build()
-            .new_agent();
+        let agent = plimsoll_http::agent(plimsoll_http::AgentOptions {
+            insecure: options.insecure,
+            timeout: options.timeout,
+        });
         Client {
             reference,
             agent,
@@ -141,7 +131,7 @@ impl Client {
     /// verified against it.
     pub fn manifest(&self, reference: &str) -> Result<Fetched> {
         let path = format!("/v2/{}/manifests/{reference}", self.reference.repository);
-        let resp = self.get(&path, Some(MANIFEST_ACCEPT), Body::Small)?;
+        let resp = self.get(&path, Some(MANIFEST_ACCEPT), BodyKind::Whole)?;
         let media_type = resp
             .headers()
             .get("content-type")
@@ -179,7 +169,7 @@ impl Client {
     /// Opens a blob for streaming. The caller verifies the digest while reading.
     pub fn blob(&self, digest: &Digest) -> Result<Box<dyn Read + Send>> {
         let path = format!("/v2/{}/blobs/{digest}", self.reference.repository);
-        let resp = self.get(&path, None, Body::Stream)?;
+        let resp = self.get(&path, None, BodyKind::Stream)?;
         Ok(Box::new(resp.into_body().into_reader()))
     }
 
@@ -190,10 +180,10 @@ impl Client {
         &self,
         path: &str,
         accept: Option<&str>,
-        body: Body,
+        body: BodyKind,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let call = Call {
-            deadline: Instant::now() + self.options.timeout,
+            deadline: Deadline::after(self.options.timeout),
             body,
         };
         let mut tried_auth = false;
@@ -274,47 +264,51 @@ impl Client {
         }
     }
 
+    /// Sends with retries on 429, 5xx and transient transport errors. A retryable status
+    /// that is not retried (attempts used up, or no time left) is returned for the caller
+    /// to report; a transport error cut short by the deadline says so.
     fn send_with_retries(
         &self,
         path: &str,
         accept: Option<&str>,
         call: &Call,
     ) -> Result<ureq::http::Response<ureq::Body>> {
-        let attempts = self.options.attempts.max(1);
-        let mut delay = self.options.backoff;
-        let mut last_err = None;
-        for attempt in 1..=attempts {
+        let policy = RetryPolicy {
+            attempts: self.options.attempts,
+            backoff: self.options.backoff,
+        };
+        let outcome = plimsoll_http::retry(policy, &call.deadline, |_| {
             match self.send_once(path, accept, call) {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
-                    let retryable = status == 429 || (500..600).contains(&status);
-                    if !retryable || attempt == attempts {
-                        return Ok(resp);
-                    }
-                    if let Some(secs) = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                    {
-                        delay = Duration::from_secs(secs.min(30));
-                    }
-                    // No time left to wait and retry: the caller reports this answer.
-                    if call.remaining() <= delay {
-                        return Ok(resp);
+                    if status == 429 || (500..600).contains(&status) {
+                        let after = plimsoll_http::retry_after_of(&resp);
+                        Err(Failure::Retry {
+                            error: Last::Status(Box::new(resp)),
+                            after,
+                        })
+                    } else {
+                        Ok(resp)
                     }
                 }
-                Err(e) if e.retryable && attempt < attempts => last_err = Some(e.error),
-                Err(e) => return Err(e.error),
+                Err(e) if e.retryable => Err(Failure::Retry {
+                    error: Last::Transport(e.error),
+                    after: None,
+                }),
+                Err(e) => Err(Failure::Fatal(Last::Transport(e.error))),
             }
-            // No retry is started that could not finish before the deadline.
-            if call.remaining() <= delay {
-                return Err(self.timed_out(path, attempt, last_err));
-            }
-            std::thread::sleep(delay);
-            delay = (delay * 2).min(Duration::from_secs(30));
+        });
+        match outcome {
+            Ok(resp) => Ok(resp),
+            Err(GaveUp::Deadline {
+                last: Last::Transport(e),
+                attempts,
+            }) => Err(self.timed_out(path, attempts, Some(e))),
+            Err(gave_up) => match gave_up.into_last() {
+                Last::Status(resp) => Ok(*resp),
+                Last::Transport(e) => Err(e),
+            },
         }
-        Err(last_err.unwrap_or_else(|| self.err("request failed")))
     }
 
     fn timed_out(&self, path: &str, attempts: u32, last: Option<Error>) -> Error {
@@ -367,7 +361,7 @@ impl Client {
                 ));
                 break;
             }
-            let mut req = call.configure(self.agent.get(&url));
+            let mut req = call.deadline.configure(self.agent.get(&url), call.body);
             if let Some(a) = accept {
                 req = req.header("Accept", a);
             }
@@ -381,8 +375,7 @@ impl Client {
                 }
                 Err(e) => {
                     let text = e.to_string();
-                    let cert = text.contains("certificate") || text.contains("Certificate");
-                    if cert && !self.options.insecure {
+                    if plimsoll_http::is_tls(&e) && !self.options.insecure {
                         return Err(SendError {
                             retryable: false,
                             error: self.err(format!(
@@ -390,12 +383,7 @@ impl Client {
                             )),
                         });
                     }
-                    let retryable = matches!(
-                        e,
-                        ureq::Error::Io(_)
-                            | ureq::Error::Timeout(_)
-                            | ureq::Error::ConnectionFailed
-                    );
+                    let retryable = plimsoll_http::is_transient(&e);
                     // Every scheme tried is reported: on loopback the https probe of a
                     // plain-HTTP registry fails first, and its error alone would hide the
                     // real one.
@@ -454,7 +442,7 @@ impl Client {
         // The token is small: its whole exchange must fit in what is left of the deadline.
         let call = &Call {
             deadline: call.deadline,
-            body: Body::Small,
+            body: BodyKind::Whole,
         };
         let realm = c
             .param("realm")
@@ -474,7 +462,8 @@ impl Client {
         let service = c.param("service").unwrap_or("");
         let resp = match cred {
             Some(Credential::IdentityToken(tok)) => call
-                .configure(self.agent.post(realm))
+                .deadline
+                .configure(self.agent.post(realm), call.body)
                 .content_type("application/x-www-form-urlencoded")
                 .send(form(&[
                     ("grant_type", "refresh_token"),
@@ -487,10 +476,10 @@ impl Client {
                 let url = format!(
                     "{realm}{}service={}&scope={}",
                     if realm.contains('?') { "&" } else { "?" },
-                    urlencode(service),
-                    urlencode(&scope)
+                    encode_segment(service),
+                    encode_segment(&scope)
                 );
-                let mut req = call.configure(self.agent.get(&url));
+                let mut req = call.deadline.configure(self.agent.get(&url), call.body);
                 if let Some(h) = cred.and_then(Credential::basic_header) {
                     req = req.header("Authorization", h);
                 }
@@ -530,103 +519,31 @@ struct SendError {
     error: Error,
 }
 
-/// What the response body of a request is.
-#[derive(Clone, Copy)]
-enum Body {
-    /// A manifest or a token: read whole before the operation ends, within the deadline.
-    Small,
-    /// A blob, handed on as a stream: only the response head must come before the deadline.
-    Stream,
+/// The last failure of a request, as the retry loop hands it back.
+enum Last {
+    /// A 429 or 5xx answer: reported by the caller, with the registry's explanation.
+    Status(Box<ureq::http::Response<ureq::Body>>),
+    Transport(Error),
 }
 
-/// One registry operation: its deadline, computed once, bounds every attempt.
+/// One registry operation: its deadline, computed once, bounds every attempt; `body` says
+/// whether the body must also come within it (a manifest, a token) or only the response
+/// head (a blob, streamed; bounded per read).
 struct Call {
-    deadline: Instant,
-    body: Body,
+    deadline: Deadline,
+    body: BodyKind,
 }
 
 impl Call {
     fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+        self.deadline.remaining()
     }
-
-    /// Gives a request what is left of the deadline.
-    fn configure<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        let left = Some(self.remaining());
-        let cfg = req.config();
-        match self.body {
-            Body::Small => cfg.timeout_global(left),
-            // Each phase before the response head gets what is left when the attempt starts;
-            // the body is bounded per read (the agent's `timeout_per_read`).
-            Body::Stream => cfg
-                .timeout_resolve(left)
-                .timeout_connect(left)
-                .timeout_send_request(left)
-                .timeout_recv_response(left),
-        }
-        .build()
-    }
-}
-
-/// True when an `http(s)://` URL points at this machine: the only place where plain HTTP
-/// may carry credentials without `--insecure` (what the registry's host is does not matter:
-/// a loopback registry may name a token realm anywhere).
-fn url_is_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = match host_port.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => host_port.rsplit_once(':').map_or(host_port, |(h, _)| h),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .map(|(k, v)| format!("{}={}", encode_segment(k), encode_segment(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_urls() {
-        assert!(url_is_loopback("http://127.0.0.1:5000/token"));
-        assert!(url_is_loopback("http://localhost/token?x=1"));
-        assert!(url_is_loopback("http://[::1]:8080/token"));
-        assert!(url_is_loopback("http://user@127.0.0.1/token"));
-        assert!(!url_is_loopback("http://auth.example.com/token"));
-        assert!(!url_is_loopback("http://127.0.0.1.example.com/token"));
-        assert!(!url_is_loopback("http://evil.example/127.0.0.1"));
-        assert!(!url_is_loopback("http://127.0.0.1@evil.example/"));
-    }
-
-    #[test]
-    fn encodes_scope() {
-        assert_eq!(
-            urlencode("repository:library/debian:pull"),
-            "repository%3Alibrary%2Fdebian%3Apull"
-        );
-    }
 }

@@ -1,0 +1,13 @@
+//! One importer per feed, each an `impl Builder` block that turns the feed's bytes into rows
+//! (the builder owns the connection, the transaction and the source bookkeeping):
+//!
+//! - `osv`: OSV records (every ecosystem, whether from a file, a directory, a zip or the
+//!   bucket);
+//! - `kev`: CISA KEV;
+//! - `epss`: FIRST EPSS.
+//!
+//! A new feed is a new file here, its table in `schema.rs`, and its sniffing in `import.rs`.
+
+mod epss;
+mod kev;
+mod osv;
