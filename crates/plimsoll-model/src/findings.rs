@@ -2,7 +2,7 @@
 //! the analyzers that will write them. Each kind has its own list in the report
 //! (`secrets`, `misconfigurations`, `malware`) and every output format renders it.
 
-use crate::Severity;
+use crate::{Severity, SuppressedBy};
 use serde::{Deserialize, Serialize};
 
 /// Where a secret was found.
@@ -73,7 +73,8 @@ pub struct SecretFinding {
 pub struct SuppressedSecret {
     #[serde(flatten)]
     pub secret: SecretFinding,
-    pub suppressed_by: String,
+    /// `ignorefile` (the only suppression that applies to secrets).
+    pub suppressed_by: SuppressedBy,
     pub reason: String,
 }
 

@@ -7,10 +7,12 @@
 //! (control characters escaped for terminals); every field here is part of the native JSON
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
+pub mod decision;
 pub mod findings;
 pub mod redact;
 pub mod text;
 
+pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
     MalwareFinding, Misconfiguration, SecretFinding, SecretSource, SuppressedSecret,
 };
@@ -120,7 +122,7 @@ impl Report {
             );
             self.suppressed.push(Suppressed {
                 finding: f,
-                suppressed_by: "exclude-base-image".into(),
+                suppressed_by: SuppressedBy::ExcludeBaseImage,
                 reason,
             });
         }
@@ -659,8 +661,8 @@ pub struct RiskFactor {
 pub struct Suppressed {
     #[serde(flatten)]
     pub finding: Finding,
-    /// `ignore-unfixed`, `ignorefile`, `vex`.
-    pub suppressed_by: String,
+    /// `ignore-unfixed`, `ignorefile`, `vex`, `exclude-base-image`.
+    pub suppressed_by: SuppressedBy,
     /// The statement or rule: `.plimsollignore:3: CVE-2023-1234 (expires 2027-01-01)`.
     pub reason: String,
 }
@@ -669,7 +671,7 @@ pub struct Suppressed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Gate {
     /// `pass` or `fail`.
-    pub result: String,
+    pub result: GateResult,
     /// Why it failed (or what it checked), one sentence each.
     #[serde(default)]
     pub reasons: Vec<String>,
@@ -694,7 +696,7 @@ pub struct Violation {
     pub rule: String,
     pub at: String,
     /// `block` or `alert`.
-    pub action: String,
+    pub action: Action,
     /// The rule's conditions, for people: `severity >= HIGH and fix available`.
     pub condition: String,
     /// The findings that violated it.
@@ -773,7 +775,7 @@ mod tests {
         ];
         r.suppressed.push(Suppressed {
             finding: finding("CVE-5", Some(0)),
-            suppressed_by: "vex".into(),
+            suppressed_by: SuppressedBy::Vex,
             reason: "x".into(),
         });
         // No base image: nothing marked, nothing excluded.
@@ -798,8 +800,8 @@ mod tests {
         assert_eq!(left, ["CVE-3", "CVE-4"]);
         let s = &r.suppressed[1];
         assert_eq!(
-            (s.finding.id.as_str(), s.suppressed_by.as_str()),
-            ("CVE-1", "exclude-base-image")
+            (s.finding.id.as_str(), s.suppressed_by),
+            ("CVE-1", SuppressedBy::ExcludeBaseImage)
         );
         assert_eq!(
             s.reason,

@@ -18,7 +18,7 @@ pub mod vex;
 pub use purl::Purl;
 pub use suppress::{DEFAULT_IGNORE_FILES, SuppressOptions, Suppressions, today_utc};
 
-use plimsoll_model::{FixStatus, Gate, Report, Severity, Suppressed};
+use plimsoll_model::{FixStatus, Gate, GateResult, Report, Severity, Suppressed, SuppressedBy};
 
 /// Moves every finding without a released fix (`affected`, `will_not_fix`, `unknown`) to
 /// `report.suppressed`, as `--ignore-unfixed` asks.
@@ -39,7 +39,7 @@ pub fn suppress_unfixed(report: &mut Report) {
                     _ => "status unknown",
                 }
             ),
-            suppressed_by: "ignore-unfixed".into(),
+            suppressed_by: SuppressedBy::IgnoreUnfixed,
             finding: f,
         }));
 }
@@ -103,7 +103,7 @@ pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
 pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
     let mut g = findings_gate(report, severities);
     if missing_data_verdict(report).lead(&mut g.reasons) {
-        g.result = "fail".into();
+        g.result = GateResult::Fail;
     }
     g
 }
@@ -125,7 +125,7 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
     };
     if failing.is_empty() {
         return Gate {
-            result: "pass".into(),
+            result: GateResult::Pass,
             reasons: vec![format!(
                 "no unsuppressed vulnerability of {scope} ({} suppressed)",
                 report.suppressed.len()
@@ -155,7 +155,7 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         )
     }));
     Gate {
-        result: "fail".into(),
+        result: GateResult::Fail,
         reasons,
         ..Gate::default()
     }
@@ -390,7 +390,7 @@ mod tests {
             finding("CVE-2024-0727", Severity::Medium, FixStatus::Affected, &[]),
         ]);
         let g = gate(&r, &[]);
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         assert_eq!(g.reasons.len(), 3);
         assert!(
             g.reasons[2].contains("MEDIUM CVE-2024-0727 in openssl"),
@@ -398,14 +398,14 @@ mod tests {
         );
         assert!(g.reasons[2].contains("no fix released"), "{g:?}");
         let g = gate(&r, &[Severity::High, Severity::Critical]);
-        assert_eq!(g.result, "pass", "{g:?}");
+        assert_eq!(g.result, GateResult::Pass, "{g:?}");
         assert!(g.reasons[0].contains("CRITICAL, HIGH"), "{g:?}");
         let g = gate(&r, &[Severity::Low]);
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         assert!(
             g.reasons[1].contains("fixed in 3.0.13-1~deb12u1, layer 0"),
             "{g:?}"
         );
-        assert_eq!(gate(&report(vec![]), &[]).result, "pass");
+        assert_eq!(gate(&report(vec![]), &[]).result, GateResult::Pass);
     }
 }

@@ -23,7 +23,8 @@ use crate::risk::is_root;
 use globset::{GlobBuilder, GlobMatcher};
 use jiff::civil::Date;
 use plimsoll_model::{
-    ExceptionUse, Finding, FindingRef, FixStatus, Gate, Package, Report, Severity, Violation,
+    ExceptionUse, Finding, FindingRef, FixStatus, Gate, GateResult, Package, Report, Severity,
+    Violation,
 };
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -41,20 +42,7 @@ pub struct Policy {
     exceptions: Vec<Exception>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Alert,
-    Block,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Alert => "alert",
-            Action::Block => "block",
-        }
-    }
-}
+pub use plimsoll_model::Action;
 
 #[derive(Debug, Clone)]
 struct Rule {
@@ -1203,7 +1191,7 @@ impl Policy {
             let mut v = Violation {
                 rule: rule.name.clone(),
                 at: self.at(rule.line),
-                action: rule.action.as_str().into(),
+                action: rule.action,
                 condition: describe(&rule.when),
                 findings: Vec::new(),
                 packages: Vec::new(),
@@ -1284,7 +1272,10 @@ impl Policy {
                 )),
             }
         }
-        let blocked: Vec<&Violation> = violations.iter().filter(|v| v.action == "block").collect();
+        let blocked: Vec<&Violation> = violations
+            .iter()
+            .filter(|v| v.action == Action::Block)
+            .collect();
         let alerts = violations.len() - blocked.len();
         let mut reasons = vec![format!(
             "policy {}: {} of {} rules violated ({} block, {alerts} alert), {} exceptions applied",
@@ -1300,7 +1291,7 @@ impl Policy {
         let missing_fails = crate::missing_data_verdict(report).lead(&mut reasons);
         let fail = !blocked.is_empty() || missing_fails;
         Gate {
-            result: if fail { "fail" } else { "pass" }.into(),
+            result: GateResult::failing_if(fail),
             reasons,
             policy: Some(self.file.clone()),
             violations,
@@ -1318,7 +1309,7 @@ impl Policy {
             let mut t = RuleTrace {
                 rule: rule.name.clone(),
                 at: self.at(rule.line),
-                action: rule.action.as_str(),
+                action: rule.action,
                 outcome: Outcome::Skipped,
                 reasons: Vec::new(),
             };
@@ -1381,7 +1372,7 @@ enum Item<'a> {
 pub struct RuleTrace {
     pub rule: String,
     pub at: String,
-    pub action: &'static str,
+    pub action: Action,
     pub outcome: Outcome,
     pub reasons: Vec<String>,
 }
@@ -1769,7 +1760,7 @@ mod tests {
         let p = parse("starter", STARTER).unwrap();
         assert_eq!(p.rule_count(), 8);
         let g = p.evaluate(&report(), date("2026-12-02"));
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         assert_eq!(hits(&g, "known-exploited"), ["CVE-2023-4863"]);
         assert_eq!(
             hits(&g, "copyleft"),
@@ -1794,12 +1785,16 @@ mod tests {
         assert_eq!(hits(&g, "cvss"), ["CVE-2024-35195"]);
         assert_eq!(hits(&g, "unfixed"), ["CVE-2024-0727"]);
         assert_eq!(hits(&g, "epss"), ["CVE-2023-4863"]);
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         let alerts = run(
             "rules:\n  - {name: a, action: alert, when: {kev: true}}\n",
             "2026-12-02",
         );
-        assert_eq!(alerts.result, "pass", "alert rules never fail the gate");
+        assert_eq!(
+            alerts.result,
+            GateResult::Pass,
+            "alert rules never fail the gate"
+        );
         assert_eq!(alerts.violations.len(), 1);
     }
 
@@ -1819,7 +1814,7 @@ mod tests {
         );
         let g = run(p, "2024-06-20");
         assert_eq!(hits(&g, "slo"), ["CVE-2024-35195"]);
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         let g = run(p, "2024-06-14");
         assert!(
             g.warnings.iter().any(|w| w.contains("due in 5 days")),
@@ -1828,7 +1823,7 @@ mod tests {
         );
         let g = run(p, "2024-06-13");
         assert!(g.warnings.is_empty(), "{:?}", g.warnings);
-        assert_eq!(g.result, "pass");
+        assert_eq!(g.result, GateResult::Pass);
         // The unfixed MEDIUM libssl3 CVE never starts the clock.
         let g = run(p, "2026-12-02");
         assert_eq!(hits(&g, "slo"), ["CVE-2024-35195"]);
@@ -1871,7 +1866,7 @@ exceptions:
   - {vulnerability: CVE-1999-0001, expires: 2027-01-01, justification: old}
 ";
         let g = run(p, "2026-12-31");
-        assert_eq!(g.result, "pass", "{g:?}");
+        assert_eq!(g.result, GateResult::Pass, "{g:?}");
         assert_eq!(g.exceptions.len(), 1);
         assert!(!g.exceptions[0].expired);
         assert_eq!(g.exceptions[0].at, "p.yaml:4");
@@ -1882,7 +1877,7 @@ exceptions:
                 .any(|w| w.starts_with("p.yaml:9:") && w.contains("matches nothing"))
         );
         let g = run(p, "2027-01-01");
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         assert_eq!(hits(&g, "kev"), ["CVE-2023-4863"]);
         assert!(g.exceptions[0].expired);
         assert!(
@@ -2052,7 +2047,7 @@ exceptions:
         .unwrap();
         let (r, today) = (report(), date("2026-12-02"));
         let g = p.evaluate(&r, today);
-        assert_eq!(g.result, "pass");
+        assert_eq!(g.result, GateResult::Pass);
         assert_eq!(
             g.exceptions.iter().map(|x| x.expired).collect::<Vec<_>>(),
             [false, true]

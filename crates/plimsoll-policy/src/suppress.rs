@@ -10,7 +10,7 @@ use crate::purl::Purl;
 use crate::vex::{self, Product, ProductId, VexDocument, VexStatement};
 use crate::{FileError, suppress_unfixed};
 use jiff::civil::Date;
-use plimsoll_model::{Artifact, ArtifactKind, Finding, Report, Suppressed};
+use plimsoll_model::{Artifact, ArtifactKind, Finding, Report, Suppressed, SuppressedBy};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -146,7 +146,7 @@ impl Suppressions {
             match vex.or(ignored) {
                 Some((by, reason)) => suppressed.push(Suppressed {
                     finding: f,
-                    suppressed_by: by.into(),
+                    suppressed_by: by,
                     reason,
                 }),
                 None => kept.push(f),
@@ -193,7 +193,7 @@ impl Suppressions {
     /// The reason the winning VEX statement gives, when it suppresses. Of the statements
     /// that apply to the finding, the latest wins: by timestamp when every one has one, else
     /// the last in document order (files in the order given).
-    fn vex_reason(&self, s: &Subject, ctx: &Context) -> Option<(&'static str, String)> {
+    fn vex_reason(&self, s: &Subject, ctx: &Context) -> Option<(SuppressedBy, String)> {
         let applicable: Vec<(&VexDocument, &VexStatement)> = self
             .vex
             .iter()
@@ -217,7 +217,7 @@ impl Suppressions {
         if let Some(t) = &st.text {
             reason.push_str(&format!(": {t}"));
         }
-        Some(("vex", reason))
+        Some((SuppressedBy::Vex, reason))
     }
 
     /// The reason the first applicable ignore entry gives; marks every entry that matches.
@@ -226,7 +226,7 @@ impl Suppressions {
         s: &Subject,
         today: Date,
         used: &mut [Vec<bool>],
-    ) -> Option<(&'static str, String)> {
+    ) -> Option<(SuppressedBy, String)> {
         let mut first = None;
         for (file, used) in self.ignore.iter().zip(used.iter_mut()) {
             for (rule, used) in file.rules.iter().zip(used.iter_mut()) {
@@ -242,7 +242,7 @@ impl Suppressions {
                     if let Some(t) = &rule.statement {
                         reason.push_str(&format!(": {t}"));
                     }
-                    first = Some(("ignorefile", reason));
+                    first = Some((SuppressedBy::Ignorefile, reason));
                 }
             }
         }
@@ -495,7 +495,7 @@ mod tests {
         s.apply(&mut r, date("2026-12-02"));
         assert_eq!(kept(&r), ["CVE-2023-5678"]);
         assert_eq!(r.suppressed.len(), 1);
-        assert_eq!(r.suppressed[0].suppressed_by, "ignorefile");
+        assert_eq!(r.suppressed[0].suppressed_by, SuppressedBy::Ignorefile);
         assert_eq!(
             r.suppressed[0].reason,
             ".plimsollignore:2: GHSA-9wx4-h78v-vm56 (expires 2027-01-01)"
@@ -559,7 +559,7 @@ mod tests {
         let mut r = report();
         with(&[], &[("vex.openvex.json", &doc)]).apply(&mut r, date("2026-12-02"));
         assert_eq!(kept(&r), ["CVE-2023-5678"]);
-        assert_eq!(r.suppressed[0].suppressed_by, "vex");
+        assert_eq!(r.suppressed[0].suppressed_by, SuppressedBy::Vex);
         assert_eq!(
             r.suppressed[0].reason,
             "vex.openvex.json: not_affected (vulnerable_code_not_in_execute_path): verify=False is never used"
