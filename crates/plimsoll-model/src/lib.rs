@@ -14,7 +14,7 @@ pub mod text;
 
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
-    MalwareFinding, Misconfiguration, SecretFinding, SecretSource, SuppressedSecret,
+    MalwareFinding, Misconfiguration, SecretFinding, SecretRef, SecretSource, SuppressedSecret,
 };
 
 use serde::{Deserialize, Serialize};
@@ -705,6 +705,9 @@ pub struct Violation {
     /// The packages that violated it (`packages[].id`), for package and license rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    /// The secrets that violated it, for secret rules (`kind: secret`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretRef>,
     /// What the image itself violated, for image-fact rules (`runs as root`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image: Vec<String>,
@@ -740,6 +743,8 @@ pub struct ExceptionUse {
     pub findings: Vec<FindingRef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretRef>,
     /// True when it excused an image-fact violation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,

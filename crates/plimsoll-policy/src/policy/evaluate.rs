@@ -204,6 +204,7 @@ impl Policy {
                     rules: Vec::new(),
                     findings: Vec::new(),
                     packages: Vec::new(),
+                    secrets: Vec::new(),
                     image: false,
                 });
                 if !u.rules.contains(&rule.name) {
@@ -244,6 +245,7 @@ impl Policy {
                 condition: describe(&rule.when),
                 findings: Vec::new(),
                 packages: Vec::new(),
+                secrets: Vec::new(),
                 image: Vec::new(),
             };
             let judges = rule.when.judges();
