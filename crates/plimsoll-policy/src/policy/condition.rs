@@ -3,17 +3,20 @@
 //! description for people ([`Condition::describe`]). Adding a condition is a variant here,
 //! its arm in both, and its key in `parse.rs`.
 //!
-//! A condition is about one [`Subject`]: a vulnerability finding, a package or the image.
-//! A rule judges the first subject its conditions name in that order (see
-//! [`super::schema::When::judges`]); package conditions narrow a finding rule to some
-//! packages' findings, and image conditions are a precondition of any rule.
+//! A condition is about one [`Subject`]: a finding, a package or the image. A rule judges
+//! the first subject its conditions name in that order (see
+//! [`super::schema::When::judges`]); package conditions narrow a vulnerability rule to some
+//! packages' findings, and image conditions are a precondition of any rule. A finding is
+//! of one [`Kind`], a vulnerability or a secret; each finding condition says which kinds
+//! it can judge ([`Condition::kinds`]), and a rule judges the kinds its `kind` names, else
+//! secrets when it has a secret-only condition, else vulnerabilities (as before secrets).
 
 use super::evaluate::{Cx, days_since};
 use super::schema::{Lists, PackagePattern, Pattern, Slo};
 use crate::purl::Purl;
 use crate::risk::is_root;
 use jiff::civil::Date;
-use plimsoll_model::{Finding, FixStatus, Package, Severity};
+use plimsoll_model::{Finding, FixStatus, Package, SecretFinding, Severity};
 
 /// What a condition reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,10 +26,40 @@ pub(super) enum Subject {
     Image,
 }
 
+/// A kind of finding a rule can judge (`kind:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Vulnerability,
+    Secret,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Vulnerability, Kind::Secret];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vulnerability => "vulnerability",
+            Kind::Secret => "secret",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Vulnerability => "vulnerabilities",
+            Kind::Secret => "secrets",
+        }
+    }
+}
+
+const BOTH: &[Kind] = &Kind::ALL;
+const VULNERABILITIES: &[Kind] = &[Kind::Vulnerability];
+const SECRETS: &[Kind] = &[Kind::Secret];
+
 /// What a rule can be violated by.
 #[derive(Clone, Copy)]
 pub(super) enum Item<'a> {
     Finding(&'a Finding),
+    Secret(&'a SecretFinding),
     Package(&'a Package, Option<&'a Purl>),
     Image,
 }
@@ -37,8 +70,12 @@ pub(super) type Verdict = Result<String, String>;
 /// One condition of a rule, in the order they are checked and described.
 #[derive(Debug, Clone)]
 pub(super) enum Condition {
+    /// `kind: secret` (or a list): the kinds of finding the rule judges.
+    Kind(Vec<Kind>),
     /// `severity: HIGH`: at or above.
     Severity(Severity),
+    /// `severity: [LOW, MEDIUM]`: one of those listed.
+    SeverityIn(Vec<Severity>),
     /// `cvss: 7.0`: base score at or above.
     Cvss(f64),
     /// `status: [affected, will_not_fix]`.
@@ -53,6 +90,11 @@ pub(super) enum Condition {
     InBaseImage(bool),
     /// `slo: {critical: 7, …}`: a fix older than the days allowed.
     Slo(Slo),
+    /// `rule_ids: [aws-*]`: the secret rule that matched (globs, any case).
+    RuleIds(Vec<Pattern>),
+    /// `paths: [app/**]`: where the secret is (globs over the file's root-relative path,
+    /// or the Env variable's name or label's key).
+    Paths(Vec<Pattern>),
     /// `packages: {allow, deny}`: names, globs or purls.
     Packages(Lists<PackagePattern>),
     /// `ecosystems: {allow, deny}`: globs over `Debian:12`, or its family `Debian`.
@@ -71,10 +113,46 @@ impl Condition {
     pub fn subject(&self) -> Subject {
         use Condition::*;
         match self {
-            Severity(_) | Cvss(_) | Status(_) | FixAvailable(_) | Kev(_) | Epss(_)
-            | InBaseImage(_) | Slo(_) => Subject::Finding,
+            Kind(_) | Severity(_) | SeverityIn(_) | Cvss(_) | Status(_) | FixAvailable(_)
+            | Kev(_) | Epss(_) | InBaseImage(_) | Slo(_) | RuleIds(_) | Paths(_) => {
+                Subject::Finding
+            }
             Packages(_) | Ecosystems(_) | Licenses(_) => Subject::Package,
             RunsAsRoot(_) | CreatedMoreThanDays(_) | LayersMoreThan(_) => Subject::Image,
+        }
+    }
+
+    /// The kinds of finding a finding condition can judge.
+    pub fn kinds(&self) -> &'static [Kind] {
+        use Condition::*;
+        match self {
+            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) => BOTH,
+            RuleIds(_) | Paths(_) => SECRETS,
+            _ => VULNERABILITIES,
+        }
+    }
+
+    /// The key that writes it under `when`, for messages.
+    pub fn key(&self) -> &'static str {
+        use Condition::*;
+        match self {
+            Kind(_) => "kind",
+            Severity(_) | SeverityIn(_) => "severity",
+            Cvss(_) => "cvss",
+            Status(_) => "status",
+            FixAvailable(_) => "fix_available",
+            Kev(_) => "kev",
+            Epss(_) => "epss",
+            InBaseImage(_) => "in_base_image",
+            Slo(_) => "slo",
+            RuleIds(_) => "rule_ids",
+            Paths(_) => "paths",
+            Packages(_) => "packages",
+            Ecosystems(_) => "ecosystems",
+            Licenses(_) => "licenses",
+            RunsAsRoot(_) => "image.runs_as_root",
+            CreatedMoreThanDays(_) => "image.created_more_than_days",
+            LayersMoreThan(_) => "image.layers_more_than",
         }
     }
 
@@ -88,11 +166,13 @@ impl Condition {
                     Some((p, purl)) => self.check_package(p, purl.as_ref()),
                     None => Err(format!("package {} is not in the report", f.package_id)),
                 },
+                Item::Secret(_) => Err("a secret has no package".into()),
                 Item::Image => Err("judges packages, not the image".into()),
             },
             Subject::Finding => match item {
                 Item::Finding(f) => self.check_finding(f, cx.today),
-                _ => Err("judges vulnerabilities".into()),
+                Item::Secret(s) => self.check_secret(s),
+                _ => Err("judges findings".into()),
             },
         }
     }
@@ -100,11 +180,9 @@ impl Condition {
     fn check_finding(&self, f: &Finding, today: Date) -> Verdict {
         let held = |ok: bool, yes: String, no: String| if ok { Ok(yes) } else { Err(no) };
         match self {
-            Condition::Severity(s) => held(
-                f.severity >= *s,
-                format!("severity {} >= {s}", f.severity),
-                format!("severity {} is below {s}", f.severity),
-            ),
+            Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
+                self.check_common(Kind::Vulnerability, f.severity)
+            }
             Condition::Cvss(min) => match &f.cvss {
                 Some(c) if c.score >= *min => Ok(format!("CVSS {} >= {min}", c.score)),
                 Some(c) => Err(format!("CVSS {} is below {min}", c.score)),
@@ -173,7 +251,72 @@ impl Condition {
                 )),
                 SloState::NotJudged(why) => Err(why),
             },
+            Condition::RuleIds(_) | Condition::Paths(_) => Err(format!(
+                "{} judges secrets, not vulnerabilities",
+                self.key()
+            )),
             _ => unreachable!("not a finding condition"),
+        }
+    }
+
+    /// The conditions on every kind of finding: its kind and severity.
+    fn check_common(&self, kind: Kind, severity: Severity) -> Verdict {
+        match self {
+            Condition::Kind(kinds) => {
+                if kinds.contains(&kind) {
+                    Ok(format!("a {}", kind.as_str()))
+                } else {
+                    Err(format!("a {}, not {}", kind.as_str(), kinds_text(kinds)))
+                }
+            }
+            Condition::Severity(s) if severity >= *s => Ok(format!("severity {severity} >= {s}")),
+            Condition::Severity(s) => Err(format!("severity {severity} is below {s}")),
+            Condition::SeverityIn(list) if list.contains(&severity) => {
+                Ok(format!("severity {severity}"))
+            }
+            Condition::SeverityIn(_) => {
+                Err(format!("severity {severity} is not one of those listed"))
+            }
+            _ => unreachable!("not a common condition"),
+        }
+    }
+
+    fn check_secret(&self, s: &SecretFinding) -> Verdict {
+        match self {
+            Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
+                self.check_common(Kind::Secret, s.severity)
+            }
+            Condition::InBaseImage(want) => {
+                let base = s.in_base_image.unwrap_or(false);
+                let fact = if base {
+                    "in the base image"
+                } else {
+                    "not in the base image"
+                };
+                if base == *want {
+                    Ok(fact.into())
+                } else {
+                    Err(fact.into())
+                }
+            }
+            Condition::RuleIds(ids) => match ids.iter().find(|p| p.is_match(&s.rule_id)) {
+                Some(p) => Ok(format!("rule {} ({})", s.rule_id, p.text)),
+                None => Err(format!("rule {} is not one of those listed", s.rule_id)),
+            },
+            Condition::Paths(paths) => {
+                let Some(path) = s.path.as_deref() else {
+                    return Err(format!("a secret in the {} has no path", s.source.as_str()));
+                };
+                let path = path.trim_start_matches('/');
+                match paths.iter().find(|p| p.is_match(path)) {
+                    Some(p) => Ok(format!("path {path} ({})", p.text)),
+                    None => Err(format!("path {path} matches none of those listed")),
+                }
+            }
+            _ => Err(format!(
+                "{} judges vulnerabilities, not secrets",
+                self.key()
+            )),
         }
     }
 
@@ -259,7 +402,12 @@ impl Condition {
                 .join(", ")
         };
         match self {
+            Condition::Kind(k) => format!("kind {}", kinds_text(k)),
             Condition::Severity(s) => format!("severity >= {s}"),
+            Condition::SeverityIn(s) => format!(
+                "severity in [{}]",
+                s.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+            ),
             Condition::Cvss(c) => format!("CVSS >= {c}"),
             Condition::Status(s) => format!(
                 "status in [{}]",
@@ -278,6 +426,8 @@ impl Condition {
                     .collect();
                 format!("fix older than the SLO ({})", days.join(", "))
             }
+            Condition::RuleIds(l) => format!("rule id in [{}]", texts(l)),
+            Condition::Paths(l) => format!("path in [{}]", texts(l)),
             Condition::Packages(l) => lists_text(
                 "package",
                 &l.allow.iter().map(|x| x.text()).collect::<Vec<_>>(),
@@ -296,6 +446,24 @@ impl Condition {
             Condition::LayersMoreThan(n) => format!("image has more than {n} layers"),
         }
     }
+}
+
+/// `secret`, `vulnerability or secret`.
+pub(super) fn kinds_text(kinds: &[Kind]) -> String {
+    kinds
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// `secrets`, `vulnerabilities and secrets`.
+pub(super) fn kinds_plural(kinds: &[Kind]) -> String {
+    kinds
+        .iter()
+        .map(|k| k.plural())
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 /// `package in [deny…] and package not in [allow…]` (each part when its list is given).

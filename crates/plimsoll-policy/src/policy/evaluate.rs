@@ -1,12 +1,13 @@
 //! Evaluating a policy over a report: every rule in order, each over the items it judges,
 //! exceptions applied, and the gate's verdict with its reasons.
 
-use super::condition::{Condition, Item, SloState, Subject, Verdict, slo_state};
+use super::condition::{Condition, Item, Kind, SloState, Subject, Verdict, slo_state};
 use super::schema::{Exception, Policy, Rule, When};
 use crate::purl::Purl;
 use jiff::civil::Date;
 use plimsoll_model::{
-    Action, ExceptionUse, Finding, FindingRef, Gate, GateResult, Package, Report, Violation,
+    Action, ExceptionUse, Finding, FindingRef, Gate, GateResult, Package, Report, SecretRef,
+    Violation,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -158,7 +159,24 @@ impl Policy {
         {
             return false;
         }
+        if x.about_secrets() != matches!(item, Item::Secret(_))
+            && (x.about_secrets() || x.vulnerability.is_some() || x.package.is_some())
+        {
+            // Named a secret and this is not one, or named a vulnerability or package and
+            // this is a secret.
+            return false;
+        }
         match item {
+            Item::Secret(s) => {
+                x.secret
+                    .as_deref()
+                    .is_none_or(|id| s.rule_id.eq_ignore_ascii_case(id) || s.fingerprint == id)
+                    && x.path.as_ref().is_none_or(|p| {
+                        s.path
+                            .as_deref()
+                            .is_some_and(|path| p.is_match(path.trim_start_matches('/')))
+                    })
+            }
             Item::Finding(f) => {
                 if x.vulnerability.as_deref().is_some_and(|v| !f.is_named(v)) {
                     return false;
@@ -225,6 +243,11 @@ impl Policy {
                             u.packages.push(p.id.clone());
                         }
                     }
+                    Item::Secret(s) => {
+                        if !u.secrets.iter().any(|r| r.fingerprint == s.fingerprint) {
+                            u.secrets.push(SecretRef::of(s));
+                        }
+                    }
                     Item::Image => u.image = true,
                 }
                 excused |= !x.expired(today);
@@ -257,7 +280,22 @@ impl Policy {
                         c.subject() != Subject::Image && !matches!(c, Condition::Slo(_))
                     })
                 };
-                for f in &report.vulnerabilities {
+                let kinds = rule.when.kinds();
+                let vulnerabilities: &[Finding] = if kinds.contains(&Kind::Vulnerability) {
+                    &report.vulnerabilities
+                } else {
+                    &[]
+                };
+                if kinds.contains(&Kind::Secret) {
+                    for s in &report.secrets {
+                        if verdicts(rest(), Item::Secret(s), &cx).is_ok()
+                            && !excuse(rule, Item::Secret(s), &mut uses)
+                        {
+                            v.secrets.push(SecretRef::of(s));
+                        }
+                    }
+                }
+                for f in vulnerabilities {
                     if verdicts(rest(), Item::Finding(f), &cx).is_err() {
                         continue;
                     }
@@ -304,7 +342,11 @@ impl Policy {
             } else if !excuse(rule, Item::Image, &mut uses) {
                 v.image = image_held;
             }
-            if !v.findings.is_empty() || !v.packages.is_empty() || !v.image.is_empty() {
+            if !v.findings.is_empty()
+                || !v.secrets.is_empty()
+                || !v.packages.is_empty()
+                || !v.image.is_empty()
+            {
                 violations.push(v);
             }
         }
@@ -377,6 +419,11 @@ fn what_excused(u: &ExceptionUse) -> String {
     if !u.packages.is_empty() {
         parts.push(format!("{} packages", u.packages.len()));
     }
+    parts.extend(
+        u.secrets
+            .iter()
+            .map(|s| format!("secret {}", s.fingerprint)),
+    );
     if u.image {
         parts.push("the image".into());
     }
@@ -406,9 +453,26 @@ fn violation_line(v: &Violation, cx: &Cx) -> String {
         pk.push(format!("{} more", v.packages.len() - 5));
     }
     what.extend(pk);
+    what.extend(
+        v.secrets
+            .iter()
+            .take(5)
+            .map(|s| format!("{} secret {}", s.severity, s.fingerprint)),
+    );
+    if v.secrets.len() > 5 {
+        what.push(format!("{} more", v.secrets.len() - 5));
+    }
     what.extend(v.image.iter().cloned());
-    let count = if !v.findings.is_empty() {
+    let count = if !v.findings.is_empty() && !v.secrets.is_empty() {
+        format!(
+            "{} and {}",
+            plural(v.findings.len(), "finding"),
+            plural(v.secrets.len(), "secret")
+        )
+    } else if !v.findings.is_empty() {
         plural(v.findings.len(), "finding")
+    } else if !v.secrets.is_empty() {
+        plural(v.secrets.len(), "secret")
     } else if !v.packages.is_empty() {
         plural(v.packages.len(), "package")
     } else {
@@ -432,6 +496,116 @@ fn plural(n: usize, what: &str) -> String {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+
+    const KEY: &str = "app/.env:aws-access-key-id:3";
+    const SSH: &str = "root/.ssh/id_rsa:private-key:1";
+    const JWT: &str = "app/tests/fixtures/token.txt:jwt:2";
+    const ENV: &str = "env:DB_PASSWORD:generic-password:0";
+
+    #[test]
+    fn secret_rules_block_serious_secrets_and_alert_on_the_rest() {
+        let g = run_secrets(
+            "rules:
+  - {name: fixable-high, action: block, when: {severity: HIGH, fix_available: true}}
+  - {name: secrets-high, action: block, when: {kind: secret, severity: HIGH}}
+  - {name: secrets-other, action: alert, when: {kind: secret, severity: [MEDIUM, LOW, UNKNOWN]}}
+",
+            "2026-12-02",
+        );
+        // A rule without `kind` judges vulnerabilities, as before secrets.
+        assert_eq!(hits(&g, "fixable-high"), ["CVE-2023-4863"]);
+        assert_eq!(hits(&g, "secrets-high"), [KEY, SSH]);
+        assert_eq!(hits(&g, "secrets-other"), [JWT, ENV]);
+        assert_eq!(g.result, GateResult::Fail);
+        let v = &g.violations[1];
+        assert_eq!(v.condition, "kind secret and severity >= HIGH");
+        assert_eq!(
+            (v.secrets[0].rule_id.as_str(), v.secrets[0].severity),
+            ("aws-access-key-id", plimsoll_model::Severity::Critical)
+        );
+        assert_eq!(
+            g.reasons[2],
+            "block rule secrets-high (p.yaml:3): kind secret and severity >= HIGH: 2 secrets: \
+             CRITICAL secret app/.env:aws-access-key-id:3; HIGH secret root/.ssh/id_rsa:private-key:1"
+        );
+        assert!(
+            !g.reasons.iter().any(|r| r.contains("AKIA")),
+            "no value in the reasons, not even redacted"
+        );
+        // The alert rule alone passes the gate.
+        let g = run_secrets(
+            "rules:\n  - {name: s, action: alert, when: {kind: secret}}\n",
+            "2026-12-02",
+        );
+        assert_eq!(g.result, GateResult::Pass);
+        assert_eq!(hits(&g, "s"), [KEY, SSH, JWT, ENV]);
+    }
+
+    #[test]
+    fn secret_conditions_on_rule_id_path_base_image_and_both_kinds() {
+        let g = run_secrets(
+            "rules:
+  - {name: cloud, action: block, when: {rule_ids: ['aws-*', 'gcp-*']}}
+  - {name: app, action: block, when: {paths: ['app/**'], severity: MEDIUM}}
+  - {name: own, action: alert, when: {kind: secret, in_base_image: false}}
+  - {name: all-high, action: block, when: {kind: [vulnerability, secret], severity: HIGH}}
+  - {name: env, action: alert, when: {paths: ['DB_*']}}
+",
+            "2026-12-02",
+        );
+        // rule_ids and paths judge secrets without saying `kind`.
+        assert_eq!(hits(&g, "cloud"), [KEY]);
+        assert_eq!(hits(&g, "app"), [KEY, JWT]);
+        // No base image told apart: every layer is the image's own.
+        assert_eq!(hits(&g, "own"), [KEY, SSH, JWT, ENV]);
+        assert_eq!(hits(&g, "all-high"), ["CVE-2023-4863", KEY, SSH]);
+        assert!(
+            g.reasons
+                .iter()
+                .any(|r| r.contains("all-high") && r.contains("1 finding and 2 secrets")),
+            "{:?}",
+            g.reasons
+        );
+        assert_eq!(hits(&g, "env"), [ENV], "an Env secret's path is its name");
+    }
+
+    #[test]
+    fn exceptions_excuse_secrets_by_rule_id_fingerprint_or_path() {
+        let rules = "rules:\n  - {name: secrets, action: block, when: {kind: secret}}\n";
+        let with = |x: &str| run_secrets(&format!("{rules}exceptions:\n{x}"), "2026-12-02");
+        let g = with(
+            "  - {secret: JWT, expires: 2027-01-01, justification: fixture}
+  - {secret: 'root/.ssh/id_rsa:private-key:1', expires: 2027-01-01, justification: 'build key, removed'}
+  - {path: 'DB_*', rules: [secrets], expires: 2027-01-01, justification: dev database}
+  - {vulnerability: CVE-2023-4863, expires: 2027-01-01, justification: not a secret}
+",
+        );
+        assert_eq!(hits(&g, "secrets"), [KEY]);
+        let excused: Vec<Vec<&str>> = g
+            .exceptions
+            .iter()
+            .map(|u| u.secrets.iter().map(|s| s.fingerprint.as_str()).collect())
+            .collect();
+        assert_eq!(excused, [vec![JWT], vec![SSH], vec![ENV]]);
+        assert!(
+            g.warnings
+                .iter()
+                .any(|w| w.starts_with("p.yaml:7:") && w.contains("matches nothing")),
+            "a vulnerability exception excuses no secret: {:?}",
+            g.warnings
+        );
+        // An exception naming only rules excuses that rule's secrets; expired, it says so.
+        let g = with("  - {rules: [secrets], expires: 2026-12-01, justification: old}\n");
+        assert_eq!(hits(&g, "secrets"), [KEY, SSH, JWT, ENV]);
+        assert!(
+            g.warnings
+                .iter()
+                .any(|w| w.contains("expired on 2026-12-01")
+                    && w.contains("secret app/.env:aws-access-key-id:3")),
+            "{:?}",
+            g.warnings
+        );
+    }
 
     #[test]
     fn vulnerability_conditions_combine_with_and() {

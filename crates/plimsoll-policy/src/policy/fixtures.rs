@@ -189,6 +189,7 @@ pub(super) fn hits(g: &Gate, rule: &str) -> Vec<String> {
         return vec![];
     };
     let mut out: Vec<String> = v.findings.iter().map(|f| f.id.clone()).collect();
+    out.extend(v.secrets.iter().map(|s| s.fingerprint.clone()));
     out.extend(v.packages.iter().cloned());
     out.extend(v.image.iter().cloned());
     out
@@ -196,4 +197,36 @@ pub(super) fn hits(g: &Gate, rule: &str) -> Vec<String> {
 
 pub(super) fn policy(yaml: &str) -> Policy {
     parse("p.yaml", yaml).unwrap()
+}
+
+/// The same image with what the secret analyzer finds in it: an AWS key in the app's
+/// .env, an SSH private key the build copied in, a JWT in a test fixture, and a database
+/// password in an Env variable.
+pub(super) fn report_with_secrets() -> Report {
+    use crate::secret::finding as secret;
+    let mut r = report();
+    let mut env = secret("generic-password", Severity::Low, "DB_PASSWORD", 0, 1);
+    env.source = plimsoll_model::SecretSource::Env;
+    env.line = None;
+    env.layer = None;
+    env.fingerprint = "env:DB_PASSWORD:generic-password:0".into();
+    let mut key = secret("aws-access-key-id", Severity::Critical, "app/.env", 3, 1);
+    key.in_base_image = Some(false);
+    r.secrets = vec![
+        key,
+        secret("private-key", Severity::High, "root/.ssh/id_rsa", 1, 1),
+        secret(
+            "jwt",
+            Severity::Medium,
+            "app/tests/fixtures/token.txt",
+            2,
+            1,
+        ),
+        env,
+    ];
+    r
+}
+
+pub(super) fn run_secrets(yaml: &str, today: &str) -> Gate {
+    policy(yaml).evaluate(&report_with_secrets(), date(today))
 }

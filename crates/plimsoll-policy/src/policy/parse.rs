@@ -1,7 +1,7 @@
 //! Reading a policy file: YAML into [`Policy`], every value checked, and every error
 //! pointing at the line and column of the value at fault (`policy.yaml:4:21: …`).
 
-use super::condition::Condition;
+use super::condition::{Condition, Kind, Subject, kinds_plural};
 use super::schema::{Exception, Lists, PackagePattern, Pattern, Policy, Rule, Scope, Slo, When};
 use crate::FileError;
 use crate::purl::Purl;
@@ -50,7 +50,9 @@ struct RawScope {
 #[serde(deny_unknown_fields)]
 struct RawWhen {
     #[serde(default)]
-    severity: Option<Spanned<String>>,
+    kind: Option<Spanned<OneOrMany>>,
+    #[serde(default)]
+    severity: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     cvss: Option<Spanned<f64>>,
     #[serde(default)]
@@ -65,6 +67,10 @@ struct RawWhen {
     in_base_image: Option<bool>,
     #[serde(default)]
     slo: Option<Spanned<RawSlo>>,
+    #[serde(default)]
+    rule_ids: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    paths: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     packages: Option<Spanned<RawLists>>,
     #[serde(default)]
@@ -124,6 +130,10 @@ struct RawException {
     #[serde(default)]
     vulnerability: Option<Spanned<String>>,
     #[serde(default)]
+    secret: Option<Spanned<String>>,
+    #[serde(default)]
+    path: Option<Spanned<String>>,
+    #[serde(default)]
     package: Option<Spanned<String>>,
     #[serde(default)]
     images: Vec<Spanned<String>>,
@@ -133,6 +143,38 @@ struct RawException {
     expires: Option<Spanned<String>>,
     #[serde(default)]
     justification: Option<String>,
+}
+
+/// A string, or a list of strings (`kind: secret`, `severity: [LOW, MEDIUM]`).
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(s.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                Ok(OneOrMany::Many(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Reads and validates a policy file. A file without rules is refused: it would be a gate
@@ -347,6 +389,28 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
             .as_ref()
             .map(|p| package_pattern(file, p))
             .transpose()?;
+        let secret = match x.secret {
+            Some(v) if v.value.trim().is_empty() => {
+                return Err(err(
+                    file,
+                    &v.referenced,
+                    "empty secret rule id or fingerprint",
+                ));
+            }
+            v => v.map(|v| v.value.trim().to_string()),
+        };
+        let path = x
+            .path
+            .as_ref()
+            .map(|p| glob(file, p, "path pattern", true))
+            .transpose()?;
+        if (secret.is_some() || path.is_some()) && (vulnerability.is_some() || package.is_some()) {
+            return Err(err(
+                file,
+                &at,
+                "an exception names a vulnerability or package, or a secret (secret, path), not both",
+            ));
+        }
         let mut images = Vec::new();
         for i in &x.images {
             images.push(glob(file, i, "image pattern", false)?);
@@ -359,17 +423,25 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
             }
             names.push(n.to_string());
         }
-        if vulnerability.is_none() && package.is_none() && images.is_empty() && names.is_empty() {
+        if vulnerability.is_none()
+            && package.is_none()
+            && secret.is_none()
+            && path.is_none()
+            && images.is_empty()
+            && names.is_empty()
+        {
             return Err(err(
                 file,
                 &at,
-                "an exception needs at least one of vulnerability, package, images, rules",
+                "an exception needs at least one of vulnerability, package, secret, path, images, rules",
             ));
         }
         exceptions.push(Exception {
             line: at.line(),
             vulnerability,
             package,
+            secret,
+            path,
             images,
             rules: names,
             expires,
@@ -388,10 +460,36 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
     let at = w.referenced;
     let w = w.value;
     let mut out = Vec::new();
+    if let Some(k) = &w.kind {
+        let mut kinds = Vec::new();
+        for name in one_or_many(file, k, "kind")? {
+            let Some(kind) = Kind::ALL.into_iter().find(|x| x.as_str() == name.trim()) else {
+                return Err(err(
+                    file,
+                    &k.referenced,
+                    format!("kind {name:?}: expected vulnerability or secret"),
+                ));
+            };
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+        out.push(Condition::Kind(kinds));
+    }
     if let Some(s) = &w.severity {
-        out.push(Condition::Severity(s.value.parse().map_err(
-            |m: String| err(file, &s.referenced, format!("severity: {m}")),
-        )?));
+        let severity = |t: &str| {
+            t.parse()
+                .map_err(|m: String| err(file, &s.referenced, format!("severity: {m}")))
+        };
+        out.push(match &s.value {
+            OneOrMany::One(t) => Condition::Severity(severity(t)?),
+            OneOrMany::Many(_) => Condition::SeverityIn(
+                one_or_many(file, s, "severity")?
+                    .iter()
+                    .map(|t| severity(t))
+                    .collect::<Result<_, _>>()?,
+            ),
+        });
     }
     if let Some(c) = &w.cvss {
         if !(0.0..=10.0).contains(&c.value) {
@@ -439,6 +537,24 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
     }
     if let Some(s) = &w.slo {
         out.push(Condition::Slo(parse_slo(file, s)?));
+    }
+    if let Some(list) = &w.rule_ids {
+        out.push(Condition::RuleIds(globs(
+            file,
+            list,
+            &at,
+            "rule_ids",
+            "rule id pattern",
+        )?));
+    }
+    if let Some(list) = &w.paths {
+        out.push(Condition::Paths(globs(
+            file,
+            list,
+            &at,
+            "paths",
+            "path pattern",
+        )?));
     }
     if let Some(l) = &w.packages {
         out.push(Condition::Packages(lists(file, "packages", l, |s| {
@@ -493,7 +609,76 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
             "a rule needs at least one condition under `when` (severity: UNKNOWN matches every vulnerability)",
         ));
     }
-    Ok(When { conditions: out })
+    let when = When { conditions: out };
+    check_kinds(file, &at, &when)?;
+    Ok(when)
+}
+
+/// Refuses a finding rule whose conditions cannot all judge the kinds it judges
+/// (`kind: secret` with `kev`, `rule_ids` with `cvss`): it would never fire.
+fn check_kinds(file: &str, at: &serde_saphyr::Location, when: &When) -> Result<(), FileError> {
+    if when.judges() != Subject::Finding {
+        return Ok(());
+    }
+    let kinds = when.kinds();
+    let explicit = when
+        .conditions
+        .iter()
+        .any(|c| matches!(c, Condition::Kind(_)));
+    for c in &when.conditions {
+        let judges = |k: &Kind| match c.subject() {
+            Subject::Finding => c.kinds().contains(k),
+            Subject::Package => *k == Kind::Vulnerability,
+            Subject::Image => true,
+        };
+        if let Some(k) = kinds.iter().find(|k| !judges(k)) {
+            let about = match c.subject() {
+                Subject::Package => "packages (a secret has none)".to_string(),
+                _ => kinds_plural(c.kinds()),
+            };
+            return Err(err(
+                file,
+                at,
+                format!(
+                    "{} is about {about}, and this rule judges {}{}",
+                    c.key(),
+                    k.plural(),
+                    if explicit {
+                        ""
+                    } else {
+                        " (its other conditions say so; set kind: to say which)"
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A list that may also be written as one string; an empty list is refused.
+fn one_or_many(file: &str, v: &Spanned<OneOrMany>, key: &str) -> Result<Vec<String>, FileError> {
+    let list = match &v.value {
+        OneOrMany::One(s) => vec![s.clone()],
+        OneOrMany::Many(l) => l.clone(),
+    };
+    if list.is_empty() {
+        return Err(err(file, &v.referenced, format!("{key} is an empty list")));
+    }
+    Ok(list)
+}
+
+/// A non-empty list of globs (case-insensitive, `*` stops at `/`).
+fn globs(
+    file: &str,
+    list: &[Spanned<String>],
+    at: &serde_saphyr::Location,
+    key: &str,
+    what: &str,
+) -> Result<Vec<Pattern>, FileError> {
+    if list.is_empty() {
+        return Err(err(file, at, format!("{key} is an empty list")));
+    }
+    list.iter().map(|s| glob(file, s, what, true)).collect()
 }
 
 fn parse_slo(file: &str, s: &Spanned<RawSlo>) -> Result<Slo, FileError> {
@@ -538,7 +723,27 @@ mod tests {
     #[test]
     fn the_starter_policy_is_valid() {
         let p = parse("starter", STARTER).unwrap();
-        assert_eq!(p.rule_count(), 8);
+        assert_eq!(p.rule_count(), 10);
+        let g = p.evaluate(&report_with_secrets(), date("2026-12-02"));
+        assert_eq!(
+            hits(&g, "secrets-critical-high"),
+            [
+                "app/.env:aws-access-key-id:3",
+                "root/.ssh/id_rsa:private-key:1"
+            ]
+        );
+        assert_eq!(
+            hits(&g, "secrets-other"),
+            [
+                "app/tests/fixtures/token.txt:jwt:2",
+                "env:DB_PASSWORD:generic-password:0"
+            ]
+        );
+        assert_eq!(
+            hits(&g, "fixable-critical-high"),
+            ["CVE-2023-4863"],
+            "vulnerability rules judge no secret"
+        );
         let g = p.evaluate(&report(), date("2026-12-02"));
         assert_eq!(g.result, GateResult::Fail);
         assert_eq!(hits(&g, "known-exploited"), ["CVE-2023-4863"]);
@@ -612,6 +817,41 @@ mod tests {
                 "rules:\n  - {name: a, action: block, when: {epss: 10}}\n",
                 2,
                 "0 to 1",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {kind: secret, kev: true}\n",
+                4,
+                "kev is about vulnerabilities, and this rule judges secrets",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {rule_ids: [aws-*], cvss: 7}\n",
+                4,
+                "cvss is about vulnerabilities, and this rule judges secrets (its other conditions say so",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {kind: [secret], packages: {deny: [x]}}\n",
+                4,
+                "packages is about packages (a secret has none)",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {kind: secrets}\n",
+                4,
+                "expected vulnerability or secret",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {kind: secret, severity: []}\n",
+                4,
+                "severity is an empty list",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when:\n      paths: ['app/[x']\n",
+                5,
+                "bad path pattern",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {kind: secret}}\nexceptions:\n  - {secret: jwt, vulnerability: CVE-1, expires: 2027-01-01, justification: x}\n",
+                4,
+                "not both",
             ),
         ] {
             let e = parse("p.yaml", yaml).unwrap_err();

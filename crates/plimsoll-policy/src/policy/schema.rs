@@ -1,7 +1,7 @@
 //! A policy as evaluated: rules with their conditions, and exceptions. The YAML the user
 //! writes is read into these by [`super::parse`]; nothing here reads text.
 
-use super::condition::{Condition, Subject};
+use super::condition::{Condition, Kind, Subject};
 use crate::purl::Purl;
 use globset::GlobMatcher;
 use jiff::civil::Date;
@@ -67,6 +67,19 @@ impl When {
             Subject::Package
         } else {
             Subject::Image
+        }
+    }
+
+    /// The kinds of finding a finding rule judges: those its `kind` names, else secrets
+    /// when a condition judges only secrets (`rule_ids`, `paths`), else vulnerabilities.
+    pub fn kinds(&self) -> Vec<Kind> {
+        if let Some(Condition::Kind(k)) = self.conditions.first() {
+            return k.clone();
+        }
+        if self.conditions.iter().any(|c| c.kinds() == [Kind::Secret]) {
+            vec![Kind::Secret]
+        } else {
+            vec![Kind::Vulnerability]
         }
     }
 
@@ -140,6 +153,10 @@ pub(super) struct Exception {
     pub line: u64,
     pub vulnerability: Option<String>,
     pub package: Option<PackagePattern>,
+    /// A secret rule id (any case) or one secret's fingerprint.
+    pub secret: Option<String>,
+    /// A glob over a secret's path.
+    pub path: Option<Pattern>,
     pub images: Vec<Pattern>,
     pub rules: Vec<String>,
     pub expires: Date,
@@ -147,6 +164,11 @@ pub(super) struct Exception {
 }
 
 impl Exception {
+    /// Whether it names secrets (and so excuses nothing else).
+    pub fn about_secrets(&self) -> bool {
+        self.secret.is_some() || self.path.is_some()
+    }
+
     pub fn expired(&self, today: Date) -> bool {
         self.expires <= today
     }
