@@ -272,7 +272,7 @@ fn parse_plain(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
             match tok.strip_prefix("exp:") {
                 Some(date) if expires.is_none() => {
                     expires =
-                        Some(parse_date(date).map_err(|m| {
+                        Some(crate::utc_date(date).map_err(|m| {
                             err(name, line, column + 4, format!("exp:{date}: {m}"))
                         })?);
                 }
@@ -315,22 +315,6 @@ fn tokens(s: &str) -> impl Iterator<Item = (usize, &str)> {
             Some((at, tok))
         })
         .filter(|(_, t)| !t.is_empty())
-}
-
-/// `YYYY-MM-DD`, or an RFC 3339 time (Trivy's YAML accepts both), taken as its UTC date.
-fn parse_date(s: &str) -> Result<Date, String> {
-    let s = s.trim();
-    if s.len() > 10 {
-        return s
-            .parse::<jiff::Timestamp>()
-            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
-            .map_err(|e| format!("not a date (YYYY-MM-DD) or RFC 3339 time: {e}"));
-    }
-    if !crate::is_ymd(s) {
-        return Err("not a date (YYYY-MM-DD)".into());
-    }
-    s.parse::<Date>()
-        .map_err(|e| format!("not a date (YYYY-MM-DD): {e}"))
 }
 
 #[derive(Deserialize)]
@@ -607,7 +591,7 @@ fn path_globs(
 /// `expired_at`, read as a date.
 fn expiry(name: &str, d: Option<Spanned<String>>) -> Result<Option<Date>, FileError> {
     d.map(|d| {
-        parse_date(&d.value).map_err(|m| {
+        crate::utc_date(&d.value).map_err(|m| {
             err(
                 name,
                 d.referenced.line(),

@@ -272,6 +272,23 @@ impl FileError {
     }
 }
 
+/// The UTC date of an RFC 3339 time, or a `YYYY-MM-DD` date: how this crate reads a date
+/// from a report (`published`, `created`), a policy or an ignore file.
+pub(crate) fn utc_date(s: &str) -> Result<jiff::civil::Date, String> {
+    let s = s.trim();
+    if s.len() > 10 {
+        return s
+            .parse::<jiff::Timestamp>()
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+            .map_err(|e| format!("not a date (YYYY-MM-DD) or RFC 3339 time: {e}"));
+    }
+    if !is_ymd(s) {
+        return Err("not a date (YYYY-MM-DD)".into());
+    }
+    s.parse()
+        .map_err(|e| format!("not a date (YYYY-MM-DD): {e}"))
+}
+
 /// Whether `s` has the shape `YYYY-MM-DD` (jiff also reads other forms; these files take
 /// only this one).
 pub(crate) fn is_ymd(s: &str) -> bool {

@@ -56,14 +56,7 @@ impl<'a> Cx<'a> {
 
 /// Days from an RFC 3339 time (or date) to `today`; `None` when unreadable.
 pub(super) fn days_since(when: &str, today: Date) -> Option<i64> {
-    let date = if when.len() > 10 {
-        when.parse::<jiff::Timestamp>()
-            .ok()?
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-    } else {
-        when.parse::<Date>().ok()?
-    };
+    let date = crate::utc_date(when).ok()?;
     let span = date.until((jiff::Unit::Day, today)).ok()?;
     Some(i64::from(span.get_days()))
 }
