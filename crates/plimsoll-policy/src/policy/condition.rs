@@ -178,7 +178,15 @@ impl Condition {
     }
 
     fn check_finding(&self, f: &Finding, today: Date) -> Verdict {
-        let held = |ok: bool, yes: String, no: String| if ok { Ok(yes) } else { Err(no) };
+        // Each verdict's text is built only for the side that is returned: a rule is
+        // checked against every finding of the image.
+        let fact = |ok: bool, text: &str| -> Verdict {
+            if ok {
+                Ok(text.to_string())
+            } else {
+                Err(text.to_string())
+            }
+        };
         match self {
             Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
                 self.check_common(Kind::Vulnerability, f.severity)
@@ -190,36 +198,29 @@ impl Condition {
             },
             Condition::Status(list) => {
                 let name = f.status.as_str();
-                held(
-                    list.contains(&f.status),
-                    format!("status {name}"),
-                    format!("status {name} is not one of those listed"),
-                )
+                if list.contains(&f.status) {
+                    Ok(format!("status {name}"))
+                } else {
+                    Err(format!("status {name} is not one of those listed"))
+                }
             }
             Condition::FixAvailable(want) => {
                 let has = f.status == FixStatus::Fixed;
                 let fixed = || f.fixed_versions.join(", ");
-                held(
-                    has == *want,
-                    if has {
-                        format!("fix available ({})", fixed())
-                    } else {
-                        "no fix available".into()
-                    },
-                    if has {
-                        format!("a fix is available ({})", fixed())
-                    } else {
-                        "no fix is available".into()
-                    },
-                )
+                match (has == *want, has) {
+                    (true, true) => Ok(format!("fix available ({})", fixed())),
+                    (true, false) => Ok("no fix available".into()),
+                    (false, true) => Err(format!("a fix is available ({})", fixed())),
+                    (false, false) => Err("no fix is available".into()),
+                }
             }
             Condition::Kev(want) => {
-                let fact = if f.kev {
+                let text = if f.kev {
                     "in CISA KEV"
                 } else {
                     "not in CISA KEV"
                 };
-                held(f.kev == *want, fact.into(), fact.into())
+                fact(f.kev == *want, text)
             }
             Condition::Epss(min) => match &f.epss {
                 Some(e) if e.score >= *min => Ok(format!("EPSS {:.3} >= {min}", e.score)),
@@ -229,12 +230,12 @@ impl Condition {
             Condition::InBaseImage(want) => {
                 // No base image told apart: every layer is the image's own.
                 let base = f.in_base_image.unwrap_or(false);
-                let fact = if base {
+                let text = if base {
                     "in the base image"
                 } else {
                     "not in the base image"
                 };
-                held(base == *want, fact.into(), fact.into())
+                fact(base == *want, text)
             }
             Condition::Slo(slo) => match slo_state(slo, f, today) {
                 SloState::Breached { age, days } => Ok(format!(
