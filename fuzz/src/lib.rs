@@ -66,6 +66,7 @@ pub fn walk_options() -> WalkOptions {
             max_layer_size: 256 << 20,
             ..Limits::default()
         },
+        inspectors: Vec::new(),
         progress: None,
     }
 }

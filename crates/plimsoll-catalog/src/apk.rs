@@ -8,7 +8,7 @@
 //! `F`+`R` pair (and every `F`) is a path owned by the package.
 
 use crate::{Cataloger, Context, MAX_FIELD, Parsed, valid_token};
-use plimsoll_model::{Package, SourcePackage};
+use plimsoll_model::{Origin, Package, SourcePackage};
 use std::collections::BTreeMap;
 
 pub struct Apk;
@@ -169,7 +169,7 @@ fn to_package(r: Record, ctx: &Context, out: &mut Parsed) {
         version,
         purl,
         arch,
-        origin: "installed".to_string(),
+        origin: Origin::Installed,
         metadata,
         ..Package::default()
     });

@@ -4,33 +4,29 @@
 //! Only NuGet packages are reported: `project` and `reference` libraries of `deps.json`, and
 //! `Project` dependencies of `packages.lock.json`, are the application's own code.
 
+use crate::names::{alnum_or, valid_token};
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use serde_json::Value;
 use std::collections::HashSet;
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 200
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    valid_token(n, 200, alnum_or(b"-_."))
 }
 
 fn valid_version(v: &str) -> bool {
-    !v.is_empty()
-        && v.len() <= 200
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'))
+    valid_token(v, 200, alnum_or(b".-+"))
 }
 
-fn package(name: &str, version: &str, origin: &str) -> Package {
+fn package(name: &str, version: &str, origin: Origin) -> Package {
     Package {
         kind: "nuget".into(),
-        ecosystem: "NuGet".into(),
-        purl: crate::purl::purl("nuget", None, name, version, &[]),
+        ecosystem: Ecosystem::NuGet.osv_name().into(),
+        purl: crate::purl::purl(Ecosystem::NuGet.purl_type(), None, name, version, &[]),
         name: name.into(),
         version: version.into(),
-        origin: origin.into(),
+        origin,
         ..Package::default()
     }
 }
@@ -84,7 +80,7 @@ pub fn parse_deps_json(data: &[u8]) -> Result<Vec<Package>, String> {
         if !valid_name(name) || !valid_version(version) || !seen.insert((name, version)) {
             continue;
         }
-        let mut p = package(name, version, "installed");
+        let mut p = package(name, version, Origin::Installed);
         if let Some(s) = lib
             .get("sha512")
             .and_then(Value::as_str)
@@ -131,7 +127,7 @@ pub fn parse_packages_lock(data: &[u8]) -> Result<Vec<Package>, String> {
                 }
                 continue;
             }
-            let mut p = package(name, version, "declared");
+            let mut p = package(name, version, Origin::Declared);
             p.metadata.insert(
                 "dependency".into(),
                 if direct { "direct" } else { "transitive" }.into(),

@@ -15,7 +15,7 @@
 //! when it differs from the binary version (binNMUs, renamed binaries).
 
 use crate::{Cataloger, Context, MAX_FIELD, Parsed, valid_token};
-use plimsoll_model::{Package, SourcePackage};
+use plimsoll_model::{Origin, Package, SourcePackage};
 use std::collections::BTreeMap;
 
 pub const STATUS: &str = "var/lib/dpkg/status";
@@ -288,7 +288,7 @@ fn to_package(s: Stanza, ctx: &Context, need_status: bool) -> Option<Package> {
         purl,
         source: Some(source),
         arch,
-        origin: "installed".to_string(),
+        origin: Origin::Installed,
         metadata,
         ..Package::default()
     })
@@ -423,7 +423,7 @@ Description: GNU Bourne Again SHell
             "Debian OpenSSL Team <pkg-openssl-devel@alioth-lists.debian.net>"
         );
         assert!(ssl.licenses.is_empty());
-        assert_eq!(ssl.origin, "installed");
+        assert_eq!(ssl.origin, Origin::Installed);
         assert_eq!(p[1].source.as_ref().unwrap().name, "gcc-12");
         assert_eq!(p[1].source.as_ref().unwrap().version, "12.2.0-14");
         assert_eq!(

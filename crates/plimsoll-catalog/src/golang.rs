@@ -16,7 +16,8 @@
 
 use crate::purl::purl;
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use std::collections::{BTreeMap, HashMap};
 
 /// The magic that starts a build info header.
@@ -339,19 +340,19 @@ pub fn stdlib_version(go: &str) -> Option<String> {
 /// Splits a module path into purl namespace and name at its last `/`.
 pub fn go_purl(path: &str, version: &str) -> String {
     match path.rsplit_once('/') {
-        Some((ns, name)) => purl("golang", Some(ns), name, version, &[]),
-        None => purl("golang", None, path, version, &[]),
+        Some((ns, name)) => purl(Ecosystem::Go.purl_type(), Some(ns), name, version, &[]),
+        None => purl(Ecosystem::Go.purl_type(), None, path, version, &[]),
     }
 }
 
-fn go_package(path: &str, version: &str, origin: &str) -> Package {
+fn go_package(path: &str, version: &str, origin: Origin) -> Package {
     Package {
         kind: "go-module".into(),
-        ecosystem: "Go".into(),
+        ecosystem: Ecosystem::Go.osv_name().into(),
         name: path.to_string(),
         version: version.to_string(),
         purl: go_purl(path, version),
-        origin: origin.into(),
+        origin,
         ..Default::default()
     }
 }
@@ -368,7 +369,7 @@ fn is_local(path: &str) -> bool {
 /// One module as a package: a module replacement takes the replacement's path and version,
 /// the original kept in metadata; a local directory replacement keeps the original path and
 /// version (there is nothing else to name it by) and records the directory.
-fn module_package(m: &Module, origin: &str) -> Package {
+fn module_package(m: &Module, origin: Origin) -> Package {
     match m.replace.as_deref() {
         Some(r) if !is_local(&r.path) && !r.path.is_empty() => {
             let mut p = go_package(&r.path, &r.version, origin);
@@ -416,7 +417,7 @@ pub fn buildinfo_packages(info: &BuildInfo) -> Vec<Package> {
     if let Some(m) = &info.main {
         let devel = m.version.is_empty() || m.version == "(devel)";
         if !devel || m.replace.is_some() {
-            let mut p = module_package(m, "installed");
+            let mut p = module_package(m, Origin::Installed);
             p.metadata.insert("main".into(), "true".into());
             if p.version.is_empty() || p.version == "(devel)" {
                 // A `(devel)` main module replaced by a directory: nothing to match on.
@@ -426,10 +427,10 @@ pub fn buildinfo_packages(info: &BuildInfo) -> Vec<Package> {
         }
     }
     for d in &info.deps {
-        out.push(module_package(d, "installed"));
+        out.push(module_package(d, Origin::Installed));
     }
     if let Some(v) = stdlib_version(&info.go_version) {
-        let mut p = go_package("stdlib", &v, "installed");
+        let mut p = go_package("stdlib", &v, Origin::Installed);
         p.metadata
             .insert("go_version".into(), info.go_version.clone());
         out.push(p);
@@ -667,7 +668,7 @@ pub fn go_mod_packages(m: &GoMod) -> Vec<Package> {
                 })
             }),
         };
-        let mut p = module_package(&module, "declared");
+        let mut p = module_package(&module, Origin::Declared);
         if *indirect {
             p.metadata.insert("indirect".into(), "true".into());
         }

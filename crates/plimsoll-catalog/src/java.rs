@@ -17,7 +17,8 @@
 //! unbounded memory.
 
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read};
 
@@ -379,11 +380,17 @@ fn package(group: &str, artifact: &str, version: &str) -> Package {
     };
     Package {
         kind: "maven".into(),
-        ecosystem: "Maven".into(),
-        purl: crate::purl::purl("maven", Some(group), artifact, version, &[]),
+        ecosystem: Ecosystem::Maven.osv_name().into(),
+        purl: crate::purl::purl(
+            Ecosystem::Maven.purl_type(),
+            Some(group),
+            artifact,
+            version,
+            &[],
+        ),
         name,
         version: version.into(),
-        origin: "installed".into(),
+        origin: Origin::Installed,
         ..Package::default()
     }
 }
@@ -429,7 +436,7 @@ mod tests {
             .map(|p| {
                 assert_eq!(p.kind, "maven");
                 assert_eq!(p.ecosystem, "Maven");
-                assert_eq!(p.origin, "installed");
+                assert_eq!(p.origin, Origin::Installed);
                 (
                     p.name.clone(),
                     p.version.clone(),

@@ -6,8 +6,10 @@
 //! a fixed layout (entries as keys at one indentation, fields one level below), and only keys
 //! and scalar fields are needed.
 
+use crate::names::valid_token;
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -25,12 +27,11 @@ fn split_scope(name: &str) -> (Option<&str>, &str) {
 fn valid_name(n: &str) -> bool {
     let (scope, base) = split_scope(n);
     !base.is_empty()
-        && n.len() <= 214
         && !base.contains('/')
         && scope.is_none_or(|s| s.len() > 1)
-        && !n
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        && valid_token(n, 214, |b| {
+            !b.is_ascii_whitespace() && !b.is_ascii_control()
+        })
 }
 
 /// A registry version: starts with a digit (not a URL, path, git or alias spec).
@@ -38,15 +39,15 @@ fn valid_version(v: &str) -> bool {
     v.len() <= 256 && v.starts_with(|c: char| c.is_ascii_digit()) && !v.contains([':', '/', ' '])
 }
 
-fn package(name: &str, version: &str, origin: &str) -> Package {
+fn package(name: &str, version: &str, origin: Origin) -> Package {
     let (scope, base) = split_scope(name);
     Package {
         kind: "npm".into(),
-        ecosystem: "npm".into(),
-        purl: crate::purl::purl("npm", scope, base, version, &[]),
+        ecosystem: Ecosystem::Npm.osv_name().into(),
+        purl: crate::purl::purl(Ecosystem::Npm.purl_type(), scope, base, version, &[]),
         name: name.to_string(),
         version: version.to_string(),
-        origin: origin.into(),
+        origin,
         ..Package::default()
     }
 }
@@ -70,7 +71,7 @@ impl Collector {
             }
             return;
         }
-        let mut p = package(name, version, "declared");
+        let mut p = package(name, version, Origin::Declared);
         if dev {
             p.metadata.insert("scope".into(), "dev".into());
         }
@@ -143,7 +144,7 @@ pub fn parse_package_json(data: &[u8]) -> Result<Option<Package>, String> {
     if !valid_name(name) || version.is_empty() || version.len() > 256 {
         return Ok(None);
     }
-    let mut p = package(name, version, "installed");
+    let mut p = package(name, version, Origin::Installed);
     let take = |v: &Value| -> Option<String> {
         let s = match v {
             Value::String(s) => s,
@@ -613,7 +614,7 @@ mod tests {
                 .unwrap();
             assert_eq!(p.packages.len(), 1, "{path}");
             assert_eq!(p.packages[0].licenses, vec!["MIT".to_string()], "{path}");
-            assert_eq!(p.packages[0].origin, "installed");
+            assert_eq!(p.packages[0].origin, Origin::Installed);
             assert_eq!(p.packages[0].kind, "npm");
             assert_eq!(p.packages[0].ecosystem, "npm");
             all.extend(p.packages);

@@ -23,6 +23,7 @@ pub mod dpkg;
 pub mod golang;
 pub mod java;
 pub mod javascript;
+mod names;
 pub mod os;
 pub mod php;
 pub mod purl;
@@ -33,8 +34,8 @@ pub mod rust;
 
 pub use plimsoll_image::walker::Keep;
 use plimsoll_image::walker::{EntryKind, Interest};
-use plimsoll_image::{CapturedFile, ImageScan};
-use plimsoll_model::{Location, OsInfo, Package};
+use plimsoll_image::{CapturedFile, ImageScan, WalkView};
+use plimsoll_model::{Location, Origin, OsInfo, Package};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -104,6 +105,20 @@ pub trait Cataloger: Sync {
     }
     /// Parses one file. Errors become warnings naming the layer and path.
     fn parse(&self, path: &str, data: &[u8], ctx: &Context) -> Result<Parsed, String>;
+}
+
+/// A captured file of the catalog's share of a walk, with its interests numbered in
+/// [`Catalog::interests`]' list.
+struct Mine<'a> {
+    file: &'a CapturedFile,
+    interests: Vec<usize>,
+}
+
+impl std::ops::Deref for Mine<'_> {
+    type Target = CapturedFile;
+    fn deref(&self) -> &CapturedFile {
+        self.file
+    }
 }
 
 /// The result of inventory.
@@ -188,16 +203,25 @@ impl Catalog {
         v
     }
 
-    /// Builds the inventory from a walk made with [`Catalog::interests`].
+    /// Builds the inventory from a walk made with [`Catalog::interests`] alone.
     pub fn inventory(&self, scan: &ImageScan) -> Inventory {
+        self.inventory_of(&scan.view())
+    }
+
+    /// Builds the inventory from this catalog's share of a walk whose interests began with
+    /// [`Catalog::interests`] (in that order).
+    pub fn inventory_of(&self, scan: &WalkView<'_>) -> Inventory {
         let owners = self.owners();
         let mut inv = Inventory::default();
 
         // A path written twice in one layer (two tar entries) is the later entry, as
         // extraction would leave it: keep the last captured version per (path, layer).
         let mut seen: HashSet<(&str, usize)> = HashSet::new();
-        let mut current: Vec<&CapturedFile> = scan
-            .captured
+        let all: Vec<Mine<'_>> = scan
+            .captured()
+            .map(|(file, interests)| Mine { file, interests })
+            .collect();
+        let mut current: Vec<&Mine<'_>> = all
             .iter()
             .rev()
             .filter(|c| seen.insert((c.path.as_str(), c.layer)))
@@ -206,7 +230,7 @@ impl Catalog {
         // Every captured version of each path, in layer order.
         let mut by_path: BTreeMap<&str, Vec<&CapturedFile>> = BTreeMap::new();
         for c in &current {
-            by_path.entry(c.path.as_str()).or_default().push(c);
+            by_path.entry(c.path.as_str()).or_default().push(c.file);
         }
         for v in by_path.values_mut() {
             v.sort_by_key(|c| c.layer);
@@ -215,7 +239,7 @@ impl Catalog {
         // Captured files still in the final image, as the layer that last wrote them has
         // them (and still files: a later entry of the same layer may have made the path a
         // link or a directory).
-        let finals: Vec<&CapturedFile> = current
+        let finals: Vec<&Mine<'_>> = current
             .iter()
             .copied()
             .filter(|c| {
@@ -238,7 +262,7 @@ impl Catalog {
 
         // (file, cataloger) pairs, language catalogers first: the OS catalogers then keep
         // only owned files that can own one of the packages found (see Context::owned_names).
-        let mut jobs: Vec<(&CapturedFile, usize)> = Vec::new();
+        let mut jobs: Vec<(&Mine<'_>, usize)> = Vec::new();
         for file in &finals {
             let mut seen = Vec::new();
             for &i in &file.interests {
@@ -302,7 +326,7 @@ impl Catalog {
             owned.extend(parsed.owned_files);
         }
         assign_ids(&mut inv.packages);
-        mark_owned(&mut inv.packages, &os_packages, &owned, &scan.tree);
+        mark_owned(&mut inv.packages, &os_packages, &owned, scan.tree);
         merge_declared(&mut inv.packages);
         inv.packages.sort_by(|a, b| {
             (
@@ -330,17 +354,13 @@ impl Catalog {
 /// the image says.
 fn merge_declared(packages: &mut Vec<Package>) {
     fn key(p: &Package) -> (String, String, String) {
-        let name = match p.ecosystem.as_str() {
-            // PEP 503: `PyYAML` in a lockfile is `pyyaml` installed.
-            "PyPI" => python::normalize(&p.name),
-            "NuGet" | "Packagist" => p.name.to_ascii_lowercase(),
-            _ => p.name.clone(),
-        };
+        // The ecosystem's name rule: PEP 503 makes `PyYAML` in a lockfile `pyyaml` installed.
+        let name = plimsoll_model::ecosystem::normalize_name(&p.ecosystem, &p.name);
         (p.ecosystem.clone(), name, p.version.clone())
     }
     let mut installed: HashMap<(String, String, String), usize> = HashMap::new();
     for (i, p) in packages.iter().enumerate() {
-        if p.origin == "installed" {
+        if p.origin == Origin::Installed {
             // Several installed copies: the lockfile goes with the earliest (layer, path).
             installed
                 .entry(key(p))
@@ -355,7 +375,7 @@ fn merge_declared(packages: &mut Vec<Package>) {
     let mut extra: Vec<(usize, Location)> = Vec::new();
     let mut drop = vec![false; packages.len()];
     for (i, p) in packages.iter().enumerate() {
-        if p.origin != "declared" {
+        if p.origin != Origin::Declared {
             continue;
         }
         if let Some(&j) = installed.get(&key(p)) {
@@ -395,7 +415,7 @@ fn key(p: &Package) -> (&str, &str, Option<&str>) {
 
 /// For each package of the final file, the first layer from which it is present unchanged.
 fn attribute(
-    scan: &ImageScan,
+    scan: &WalkView<'_>,
     cat: &dyn Cataloger,
     ctx: &Context,
     path: &str,
@@ -453,7 +473,7 @@ fn attribute(
 
 /// Did a layer strictly after `older` and up to `newer` delete `path` (or a parent) before
 /// `newer` wrote it again? Whiteouts in `newer` itself apply to lower layers, so they count.
-fn deleted_between(scan: &ImageScan, path: &str, older: usize, newer: usize) -> bool {
+fn deleted_between(scan: &WalkView<'_>, path: &str, older: usize, newer: usize) -> bool {
     let hits = |p: &str| path == p || path.starts_with(&format!("{p}/"));
     scan.layers
         .iter()

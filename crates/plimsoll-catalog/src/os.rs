@@ -3,10 +3,11 @@
 //! `os-release(5)` (`etc/os-release`, else `usr/lib/os-release`) is read first; distro files
 //! (`etc/alpine-release`, `etc/debian_version`, `etc/redhat-release`…) fill in what it lacks
 //! (older images have no os-release; `debian_version` gives the point release).
-//! OSV ecosystem names follow <https://ossf.github.io/osv-schema/#affectedpackage-field>:
-//! `Debian:12`, `Ubuntu:22.04:LTS`, `Alpine:v3.19` (the `v` is required), `Rocky Linux:9`…
+//! The OSV ecosystem of a distribution (`Debian:12`, `Ubuntu:22.04:LTS`, `Alpine:v3.19`…)
+//! comes from the ecosystem table in plimsoll-model, shared with the SBOM reader.
 
 use plimsoll_model::OsInfo;
+use plimsoll_model::ecosystem::distro_ecosystem;
 use std::collections::BTreeMap;
 
 /// Release files the walker must capture.
@@ -41,55 +42,10 @@ impl Distro {
         }
     }
 
-    fn major(&self) -> &str {
-        self.version_id.split('.').next().unwrap_or("")
-    }
-
-    fn major_minor(&self) -> String {
-        self.version_id
-            .split('.')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(".")
-    }
-
-    /// OSV ecosystem for this distribution's packages, if OSV has one.
+    /// OSV ecosystem for this distribution's packages, if OSV has one (the table in
+    /// [`plimsoll_model::ecosystem::distro_ecosystem`]).
     pub fn osv_ecosystem(&self) -> Option<String> {
-        let v = &self.version_id;
-        Some(match self.id.as_str() {
-            "debian" => {
-                if v.is_empty() {
-                    "Debian".into()
-                } else {
-                    format!("Debian:{}", self.major())
-                }
-            }
-            "ubuntu" => {
-                let lts =
-                    v.ends_with(".04") && self.major().parse::<u32>().is_ok_and(|y| y % 2 == 0);
-                if lts {
-                    format!("Ubuntu:{v}:LTS")
-                } else {
-                    format!("Ubuntu:{v}")
-                }
-            }
-            "alpine" => format!("Alpine:v{}", self.major_minor()),
-            "wolfi" => "Wolfi".into(),
-            "chainguard" => "Chainguard".into(),
-            "rhel" => "Red Hat".into(),
-            "rocky" => format!("Rocky Linux:{}", self.major()),
-            "almalinux" => format!("AlmaLinux:{}", self.major()),
-            "opensuse-leap" | "opensuse-tumbleweed" | "opensuse" => {
-                format!("openSUSE:{}", self.pretty_name.clone().unwrap_or_default())
-            }
-            "sles" | "sle-micro" | "sled" => {
-                format!("SUSE:{}", self.pretty_name.clone().unwrap_or_default())
-            }
-            "photon" => format!("Photon OS:{}", self.major_minor()),
-            "azurelinux" => format!("Azure Linux:{}", self.major()),
-            "mariner" => format!("Mariner:{}", self.major_minor()),
-            _ => return None,
-        })
+        distro_ecosystem(&self.id, &self.version_id, self.pretty_name.as_deref())
     }
 
     /// Namespace used in `pkg:deb/<ns>/…`, `pkg:rpm/<ns>/…`, `pkg:apk/<ns>/…` purls.
@@ -232,15 +188,16 @@ mod tests {
             ("ID=\"almalinux\"\nVERSION_ID=\"8.9\"\n", "AlmaLinux:8"),
             (
                 "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\nPRETTY_NAME=\"openSUSE Leap 15.5\"\n",
-                "openSUSE:openSUSE Leap 15.5",
+                "openSUSE:Leap 15.5",
             ),
             (
                 "ID=\"sles\"\nVERSION_ID=\"15.5\"\nPRETTY_NAME=\"SUSE Linux Enterprise Server 15 SP5\"\n",
-                "SUSE:SUSE Linux Enterprise Server 15 SP5",
+                "SUSE:Linux Enterprise Server 15 SP5",
             ),
             ("ID=photon\nVERSION_ID=5.0\n", "Photon OS:5.0"),
             ("ID=azurelinux\nVERSION_ID=\"3.0\"\n", "Azure Linux:3"),
-            ("ID=mariner\nVERSION_ID=\"2.0\"\n", "Mariner:2.0"),
+            // OSV files CBL-Mariner 2.0 under the product's new name.
+            ("ID=mariner\nVERSION_ID=\"2.0\"\n", "Azure Linux:2"),
         ];
         for (text, eco) in cases {
             assert_eq!(

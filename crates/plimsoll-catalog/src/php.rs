@@ -5,8 +5,10 @@
 //! and in the purl alike: OSV's Packagist ecosystem and Packagist itself name versions by the
 //! tag as written, and a purl whose version differs from the package's would not round-trip.
 
+use crate::names::{alnum_or, valid_token};
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -14,11 +16,7 @@ fn valid_name(n: &str) -> bool {
     let Some((vendor, name)) = n.split_once('/') else {
         return false;
     };
-    let part = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    };
+    let part = |s: &str| valid_token(s, 214, alnum_or(b"-_."));
     n.len() <= 214 && part(vendor) && part(name)
 }
 
@@ -26,15 +24,21 @@ fn valid_version(v: &str) -> bool {
     !v.is_empty() && v.len() <= 200 && !v.chars().any(|c| c.is_control() || c == ' ')
 }
 
-fn package(name: &str, version: &str, origin: &str) -> Package {
+fn package(name: &str, version: &str, origin: Origin) -> Package {
     let (vendor, short) = name.split_once('/').unwrap_or(("", name));
     Package {
         kind: "composer".into(),
-        ecosystem: "Packagist".into(),
-        purl: crate::purl::purl("composer", Some(vendor), short, version, &[]),
+        ecosystem: Ecosystem::Packagist.osv_name().into(),
+        purl: crate::purl::purl(
+            Ecosystem::Packagist.purl_type(),
+            Some(vendor),
+            short,
+            version,
+            &[],
+        ),
         name: name.into(),
         version: version.into(),
-        origin: origin.into(),
+        origin,
         ..Package::default()
     }
 }
@@ -70,7 +74,7 @@ fn json(data: &[u8]) -> Result<Value, String> {
 }
 
 /// One entry of a `packages` array; None when it has no usable name and version.
-fn entry(v: &Value, origin: &str, dev: bool) -> Option<Package> {
+fn entry(v: &Value, origin: Origin, dev: bool) -> Option<Package> {
     let name = v.get("name")?.as_str()?.trim();
     let version = v.get("version")?.as_str()?.trim();
     if !valid_name(name) || !valid_version(version) {
@@ -121,7 +125,7 @@ pub fn parse_composer_lock(data: &[u8]) -> Result<Vec<Package>, String> {
         match obj.get(key) {
             Some(Value::Array(a)) => {
                 for e in a {
-                    if let Some(p) = entry(e, "declared", dev) {
+                    if let Some(p) = entry(e, Origin::Declared, dev) {
                         push(&mut out, &mut seen, p);
                     }
                 }
@@ -164,7 +168,7 @@ pub fn parse_installed_json(data: &[u8]) -> Result<Vec<Package>, String> {
             .get("name")
             .and_then(Value::as_str)
             .is_some_and(|n| dev_names.contains_key(n));
-        if let Some(p) = entry(e, "installed", dev) {
+        if let Some(p) = entry(e, Origin::Installed, dev) {
             push(&mut out, &mut seen, p);
         }
     }

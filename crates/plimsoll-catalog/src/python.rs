@@ -5,39 +5,23 @@
 //! Names are normalized per PEP 503 (lower case, runs of `-`, `_`, `.` become one `-`), which
 //! is also how OSV's PyPI ecosystem and the purl spec name them.
 
+use crate::names::{alnum_or, valid_token};
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::{Ecosystem, pep503};
+use plimsoll_model::{Origin, Package};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 
-/// PEP 503 normalized name.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
-fn package(name: &str, version: &str, origin: &str) -> Package {
-    let name = normalize(name);
+fn package(name: &str, version: &str, origin: Origin) -> Package {
+    let name = pep503(name);
     let version = version.trim().to_string();
     Package {
         kind: "python".into(),
-        ecosystem: "PyPI".into(),
-        purl: crate::purl::purl("pypi", None, &name, &version, &[]),
+        ecosystem: Ecosystem::PyPI.osv_name().into(),
+        purl: crate::purl::purl(Ecosystem::PyPI.purl_type(), None, &name, &version, &[]),
         name,
         version,
-        origin: origin.into(),
+        origin,
         ..Package::default()
     }
 }
@@ -64,17 +48,11 @@ fn dedupe(pkgs: Vec<Package>) -> Vec<Package> {
 }
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 200
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    valid_token(n, 200, alnum_or(b"-_."))
 }
 
 fn valid_version(v: &str) -> bool {
-    !v.is_empty()
-        && v.len() <= 200
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+' | b'!'))
+    valid_token(v, 200, alnum_or(b".-_+!"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,7 +140,7 @@ pub fn parse_metadata(data: &[u8]) -> Result<Package, String> {
     let version = version
         .filter(|v| !v.is_empty())
         .ok_or("no `Version:` header")?;
-    let mut p = package(&name, &version, "installed");
+    let mut p = package(&name, &version, Origin::Installed);
     p.licenses = if let Some(e) = expression.filter(|e| !e.is_empty()) {
         vec![e]
     } else if let Some(l) = license.filter(|l| {
@@ -245,7 +223,7 @@ pub fn parse_poetry_lock(data: &[u8]) -> Result<Vec<Package>, String> {
         let Some(v) = p.version.filter(|v| !v.is_empty()) else {
             continue;
         };
-        let mut pkg = package(&p.name, &v, "declared");
+        let mut pkg = package(&p.name, &v, Origin::Declared);
         if p.category.as_deref() == Some("dev") {
             pkg.metadata.insert("scope".into(), "dev".into());
         }
@@ -271,7 +249,7 @@ pub fn parse_uv_lock(data: &[u8]) -> Result<Vec<Package>, String> {
         let Some(v) = p.version.filter(|v| !v.is_empty()) else {
             continue;
         };
-        out.push(package(&p.name, &v, "declared"));
+        out.push(package(&p.name, &v, Origin::Declared));
     }
     Ok(dedupe(out))
 }
@@ -298,7 +276,7 @@ pub fn parse_pipfile_lock(data: &[u8]) -> Result<Vec<Package>, String> {
             let Some(v) = e.version.as_deref().and_then(|v| v.strip_prefix("==")) else {
                 continue;
             };
-            let mut pkg = package(name, v, "declared");
+            let mut pkg = package(name, v, Origin::Declared);
             if dev {
                 pkg.metadata.insert("scope".into(), "dev".into());
             }
@@ -340,7 +318,7 @@ pub fn parse_requirements(data: &[u8]) -> Result<Vec<Package>, String> {
         if let Some((name, version)) = pinned(&logical)
             && seen.insert((name.clone(), version.to_string()))
         {
-            out.push(package(&name, version, "declared"));
+            out.push(package(&name, version, Origin::Declared));
         }
     }
     Ok(out)
@@ -389,10 +367,15 @@ mod tests {
     use crate::Catalog;
 
     #[test]
-    fn pep503() {
-        assert_eq!(normalize("Foo.Bar__baz-_.Qux"), "foo-bar-baz-qux");
-        assert_eq!(normalize("PyYAML"), "pyyaml");
-        assert_eq!(normalize("zope.interface"), "zope-interface");
+    fn names_are_pep503() {
+        assert_eq!(
+            package("Foo.Bar__baz-_.Qux", "1", Origin::Declared).name,
+            "foo-bar-baz-qux"
+        );
+        assert_eq!(
+            package("PyYAML", "6.0", Origin::Declared).purl,
+            "pkg:pypi/pyyaml@6.0"
+        );
     }
 
     #[test]
@@ -486,7 +469,7 @@ mod tests {
             assert_eq!(summary(&p.packages), vec![s(name, version, licenses, "")]);
             assert_eq!(p.packages[0].kind, "python");
             assert_eq!(p.packages[0].ecosystem, "PyPI");
-            assert_eq!(p.packages[0].origin, "installed");
+            assert_eq!(p.packages[0].origin, Origin::Installed);
         }
     }
 

@@ -5,29 +5,25 @@
 //! (`s.name = "rack".freeze`, `s.version = "3.0.8"`, `s.licenses = ["MIT".freeze]`) are read
 //! by hand, and anything else (heredocs, `eval`, interpolation, method calls) is not read.
 
+use crate::names::{alnum_or, valid_token};
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use std::collections::HashSet;
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty()
-        && n.len() <= 200
-        && n.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    valid_token(n, 200, alnum_or(b"-_."))
 }
 
 fn valid_version(v: &str) -> bool {
-    !v.is_empty()
-        && v.len() <= 200
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'))
+    valid_token(v, 200, alnum_or(b".-_+"))
 }
 
-fn package(name: &str, version: &str, platform: Option<&str>, origin: &str) -> Package {
+fn package(name: &str, version: &str, platform: Option<&str>, origin: Origin) -> Package {
     let platform = platform.filter(|p| !p.is_empty() && *p != "ruby");
     let mut p = Package {
         kind: "gem".into(),
-        ecosystem: "RubyGems".into(),
+        ecosystem: Ecosystem::RubyGems.osv_name().into(),
         purl: crate::purl::purl(
             "gem",
             None,
@@ -37,7 +33,7 @@ fn package(name: &str, version: &str, platform: Option<&str>, origin: &str) -> P
         ),
         name: name.into(),
         version: version.into(),
-        origin: origin.into(),
+        origin,
         ..Package::default()
     };
     if let Some(pl) = platform {
@@ -163,7 +159,7 @@ pub fn parse_gemspec(data: &[u8]) -> Result<Package, String> {
     let version = version
         .filter(|v| valid_version(v))
         .ok_or("no literal `version` assignment")?;
-    let mut p = package(&name, &version, platform.as_deref(), "installed");
+    let mut p = package(&name, &version, platform.as_deref(), Origin::Installed);
     p.licenses = licenses
         .unwrap_or_default()
         .into_iter()
@@ -275,7 +271,7 @@ pub fn parse_gemfile_lock(data: &[u8]) -> Result<Vec<Package>, String> {
         if !seen.insert((name, version, platform, kind)) {
             continue;
         }
-        let mut p = package(name, version, platform, "declared");
+        let mut p = package(name, version, platform, Origin::Declared);
         p.metadata.insert("source".into(), kind.into());
         if kind != "rubygems" {
             if let Some(r) = remote {

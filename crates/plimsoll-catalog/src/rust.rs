@@ -13,21 +13,22 @@
 
 use crate::purl::purl;
 use crate::{Cataloger, Context, Parsed};
-use plimsoll_model::Package;
+use plimsoll_model::ecosystem::Ecosystem;
+use plimsoll_model::{Origin, Package};
 use serde::Deserialize;
 use std::io::Read;
 
 /// Decompressed `.dep-v0` JSON larger than this is refused (real ones are a few KiB).
 pub const MAX_AUDIT_JSON: u64 = 8 << 20;
 
-fn cargo_package(name: &str, version: &str, origin: &str) -> Package {
+fn cargo_package(name: &str, version: &str, origin: Origin) -> Package {
     Package {
         kind: "cargo".into(),
-        ecosystem: "crates.io".into(),
+        ecosystem: Ecosystem::CratesIo.osv_name().into(),
         name: name.to_string(),
         version: version.to_string(),
-        purl: purl("cargo", None, name, version, &[]),
-        origin: origin.into(),
+        purl: purl(Ecosystem::CratesIo.purl_type(), None, name, version, &[]),
+        origin,
         ..Default::default()
     }
 }
@@ -77,7 +78,7 @@ pub fn parse_cargo_lock(data: &[u8]) -> Result<Vec<Package>, String> {
     let mut out = Vec::new();
     for p in lock.package {
         let Some(source) = p.source else { continue };
-        let mut pkg = cargo_package(&p.name, &p.version, "declared");
+        let mut pkg = cargo_package(&p.name, &p.version, Origin::Declared);
         pkg.metadata.insert("source".into(), source);
         if let Some(c) = p.checksum {
             pkg.metadata.insert("checksum".into(), c);
@@ -131,7 +132,7 @@ pub fn parse_auditable(section: &[u8]) -> Result<Vec<Package>, String> {
         if source == "local" || p.root {
             continue;
         }
-        let mut pkg = cargo_package(&p.name, &p.version, "installed");
+        let mut pkg = cargo_package(&p.name, &p.version, Origin::Installed);
         pkg.metadata.insert("source".into(), source);
         if p.kind.as_deref() == Some("build") {
             pkg.metadata

@@ -218,7 +218,7 @@ fn binaries_and_lockfiles_in_image_layers() {
             (
                 p.name.clone(),
                 p.version.clone(),
-                p.origin.clone(),
+                p.origin.to_string(),
                 p.locations[0].clone(),
             )
         })

@@ -67,6 +67,7 @@ pub fn scan_dir(root: &Path, opts: &WalkOptions) -> Result<ImageScan, String> {
                 continue;
             };
             let size = if kind == EntryKind::File { md.len() } else { 0 };
+            let captured_before = walk.captured.len();
             if kind == EntryKind::File {
                 let interests = matcher.matches(&rel);
                 if !interests.is_empty() {
@@ -112,6 +113,9 @@ pub fn scan_dir(root: &Path, opts: &WalkOptions) -> Result<ImageScan, String> {
                     }
                 }
             }
+            if kind == EntryKind::File && !opts.inspectors.is_empty() {
+                inspect_file(&mut walk, &ctx, opts, &p, &rel, size, captured_before);
+            }
             walk.uncompressed_size += size;
             walk.entries.push(Entry {
                 path: rel,
@@ -124,6 +128,58 @@ pub fn scan_dir(root: &Path, opts: &WalkOptions) -> Result<ImageScan, String> {
         }
     }
     Ok(ImageScan::from_walks(vec![walk]))
+}
+
+/// Runs the inspectors that want a file over it: over its captured contents when the walk
+/// just captured it, else streamed from the file. A file that cannot be read is a warning.
+fn inspect_file(
+    walk: &mut LayerWalk,
+    ctx: &WalkContext<'_>,
+    opts: &WalkOptions,
+    p: &Path,
+    rel: &str,
+    size: u64,
+    captured_before: usize,
+) {
+    let wanting: Vec<usize> = (0..opts.inspectors.len())
+        .filter(|&i| opts.inspectors[i].wants(rel, size))
+        .collect();
+    if wanting.is_empty() {
+        return;
+    }
+    let known = (walk.captured.len() > captured_before)
+        .then(|| walk.captured.last().map(|c| c.data.clone()))
+        .flatten();
+    let file = crate::inspect::Wanted {
+        layer: 0,
+        path: rel,
+        size,
+        known: known.as_deref(),
+        prefix: &[],
+    };
+    let result = match &known {
+        Some(_) => crate::inspect::run(
+            &opts.inspectors,
+            &wanting,
+            &file,
+            &mut std::io::empty(),
+            &mut walk.inspected,
+        ),
+        None => std::fs::File::open(p).and_then(|mut f| {
+            crate::inspect::run(
+                &opts.inspectors,
+                &wanting,
+                &file,
+                &mut f,
+                &mut walk.inspected,
+            )
+        }),
+    };
+    match result {
+        Ok(None) => {}
+        Ok(Some(note)) => push_warning(walk, ctx, note),
+        Err(e) => push_warning(walk, ctx, format!("{rel}: {e}")),
+    }
 }
 
 fn push_warning(walk: &mut LayerWalk, ctx: &WalkContext<'_>, w: String) {

@@ -7,8 +7,10 @@
 //! - [`LAYER_CACHE_FORMAT`] and this crate's version (a new release never reads an older
 //!   release's entries: the walker's rules may have changed);
 //! - the capture rules: every [`Interest`](crate::walker::Interest) (pattern, size bound,
-//!   magic, the name of its keep test) in order, and the per-layer limits, so that a scan with other catalogers or
-//!   limits never sees a walk made for different ones;
+//!   magic, the name of its keep test) in order, every
+//!   [`Inspector`](crate::inspect::Inspector)'s fingerprint (its rules) in order, and the
+//!   per-layer limits, so that a scan with other catalogers, inspector rules or limits
+//!   never sees a walk made for different ones;
 //! - the layer's identity: its blob digest (verified while the blob was read) and its
 //!   `diff_id` from the image config (verified against the uncompressed stream). Both are
 //!   part of the key when known, so a config that claims a cached `diff_id` for another
@@ -29,6 +31,7 @@
 //! reported as a warning and the layer is walked again (and the entry rewritten).
 
 use crate::digest::Digest;
+use crate::inspect::{Hit, Inspected};
 use crate::walker::{CapturedFile, Compression, Entry, LayerWalk, WalkOptions};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -37,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 /// Version of the entry layout and of the walk rules it records; bump it whenever either
 /// changes.
-pub const LAYER_CACHE_FORMAT: u32 = 1;
+pub const LAYER_CACHE_FORMAT: u32 = 2;
 
 const MAGIC: &[u8; 16] = b"PLIMSOLL-LAYER\0\0";
 const HEADER_LEN: usize = 16 + 4 + 32 + 8;
@@ -86,6 +89,10 @@ impl RulesFingerprint {
                 None => put(&[0]),
             }
         }
+        put(b"inspectors");
+        for i in &opts.inspectors {
+            put(i.fingerprint().as_bytes());
+        }
         let l = &opts.limits;
         put(&l.max_layer_size.to_le_bytes());
         put(&l.max_entries.to_le_bytes());
@@ -116,6 +123,14 @@ struct StoredCapture {
     len: u64,
 }
 
+/// What is stored of one [`Inspected`] (the layer is the entry's).
+#[derive(Serialize, Deserialize)]
+struct StoredInspected {
+    path: String,
+    inspector: usize,
+    hits: Vec<Hit>,
+}
+
 /// Warnings start with `layer N: `; the prefix is taken off so an entry can serve the same
 /// layer at another position of another image.
 #[derive(Serialize, Deserialize)]
@@ -130,6 +145,7 @@ struct StoredRef<'a> {
     whiteouts: &'a [String],
     opaque_dirs: &'a [String],
     captured: Vec<StoredCapture>,
+    inspected: Vec<StoredInspected>,
     warnings: Vec<StoredWarning>,
     uncompressed_size: u64,
     compressed_size: u64,
@@ -143,6 +159,7 @@ struct Stored {
     whiteouts: Vec<String>,
     opaque_dirs: Vec<String>,
     captured: Vec<StoredCapture>,
+    inspected: Vec<StoredInspected>,
     warnings: Vec<StoredWarning>,
     uncompressed_size: u64,
     compressed_size: u64,
@@ -213,14 +230,15 @@ impl LayerCache {
         walk.error.is_none() && walk.diff_id.is_some() && !walk.capture_budget_hit
     }
 
-    /// Reads the walk stored under `key`, re-numbered as layer `index`; `interests` is the
-    /// number of interests of the walk options (captured files naming others are refused).
-    /// `Ok(None)`: no entry.
+    /// Reads the walk stored under `key`, re-numbered as layer `index`; `interests` and
+    /// `inspectors` are how many the walk options have (captured files or hits naming
+    /// others are refused). `Ok(None)`: no entry.
     pub fn load(
         &self,
         key: &LayerKey,
         index: usize,
         interests: usize,
+        inspectors: usize,
     ) -> Result<Option<LayerWalk>, Invalid> {
         let path = self.path(key);
         let file = match std::fs::File::open(&path) {
@@ -246,7 +264,7 @@ impl LayerCache {
             io::BufReader::with_capacity(256 * 1024, file),
             key,
             index,
-            interests,
+            (interests, inspectors),
         )
         .map(Some)
         .map_err(|reason| Invalid { path, reason })
@@ -281,6 +299,15 @@ fn encode(w: &mut impl Write, key: &LayerKey, walk: &LayerWalk) -> io::Result<()
                 interests: c.interests.clone(),
                 mode: c.mode,
                 len: c.data.len() as u64,
+            })
+            .collect(),
+        inspected: walk
+            .inspected
+            .iter()
+            .map(|h| StoredInspected {
+                path: h.path.clone(),
+                inspector: h.inspector,
+                hits: h.hits.clone(),
             })
             .collect(),
         warnings: walk
@@ -325,7 +352,7 @@ fn decode(
     mut r: impl io::BufRead,
     key: &LayerKey,
     index: usize,
-    interests: usize,
+    (interests, inspectors): (usize, usize),
 ) -> Result<LayerWalk, String> {
     let mut header = [0u8; HEADER_LEN];
     r.read_exact(&mut header)
@@ -381,6 +408,13 @@ fn decode(
     {
         return Err(format!("{}: interest out of range", c.path));
     }
+    if let Some(h) = stored
+        .inspected
+        .iter()
+        .find(|h| h.hits.is_empty() || h.inspector >= inspectors)
+    {
+        return Err(format!("{}: inspector out of range", h.path));
+    }
     let mut datas = Vec::with_capacity(stored.captured.len());
     for c in &stored.captured {
         let mut d = Vec::new();
@@ -435,6 +469,16 @@ fn decode(
         whiteouts: stored.whiteouts,
         opaque_dirs: stored.opaque_dirs,
         captured,
+        inspected: stored
+            .inspected
+            .into_iter()
+            .map(|h| Inspected {
+                layer: index,
+                path: h.path,
+                inspector: h.inspector,
+                hits: h.hits,
+            })
+            .collect(),
         warnings,
         uncompressed_size: stored.uncompressed_size,
         compressed_size: stored.compressed_size,
@@ -480,6 +524,16 @@ mod tests {
                 mode: 0o644,
                 data: b"ID=debian\n\x00\xff".to_vec(),
             }],
+            inspected: vec![Inspected {
+                layer: 3,
+                path: "root/.aws/credentials".into(),
+                inspector: 1,
+                hits: vec![Hit {
+                    rule: "aws-access-key-id".into(),
+                    line: 2,
+                    detail: "AKIA****".into(),
+                }],
+            }],
             warnings: vec!["layer 3: x climbs out".into(), "other".into()],
             uncompressed_size: 10240,
             compressed_size: 300,
@@ -500,7 +554,7 @@ mod tests {
     fn round_trip_renumbers_the_layer() {
         let key = LayerKey([7; 32]);
         let b = bytes(&key);
-        let w = decode(&b[..], &key, 5, 3).unwrap();
+        let w = decode(&b[..], &key, 5, (3, 2)).unwrap();
         assert_eq!(w.index, 5);
         assert_eq!(w.entries, walk().entries);
         assert_eq!(w.whiteouts, ["etc/motd"]);
@@ -508,6 +562,18 @@ mod tests {
         assert_eq!(w.captured[0].layer, 5);
         assert_eq!(w.captured[0].data, walk().captured[0].data);
         assert_eq!(w.captured[0].interests, [0, 2]);
+        assert_eq!(w.inspected[0].layer, 5);
+        assert_eq!(
+            (w.inspected[0].path.as_str(), w.inspected[0].inspector),
+            ("root/.aws/credentials", 1)
+        );
+        assert_eq!(w.inspected[0].hits, walk().inspected[0].hits);
+        // A hit naming an inspector the scan does not have is refused.
+        assert!(
+            decode(&b[..], &key, 5, (3, 1))
+                .unwrap_err()
+                .contains("inspector")
+        );
         assert_eq!(w.warnings, ["layer 5: x climbs out", "other"]);
         assert_eq!(
             (w.uncompressed_size, w.compressed_size, w.compression),
@@ -515,9 +581,13 @@ mod tests {
         );
         assert_eq!(w.diff_id, walk().diff_id);
         // Interests the current rules do not have are refused.
-        assert!(decode(&b[..], &key, 5, 2).unwrap_err().contains("interest"));
+        assert!(
+            decode(&b[..], &key, 5, (2, 2))
+                .unwrap_err()
+                .contains("interest")
+        );
         // An entry copied under another key is refused.
-        assert!(decode(&b[..], &LayerKey([8; 32]), 5, 3).is_err());
+        assert!(decode(&b[..], &LayerKey([8; 32]), 5, (3, 2)).is_err());
     }
 
     #[test]
@@ -525,7 +595,10 @@ mod tests {
         let key = LayerKey([7; 32]);
         let b = bytes(&key);
         for n in 0..b.len() {
-            assert!(decode(&b[..n], &key, 0, 3).is_err(), "truncated at {n}");
+            assert!(
+                decode(&b[..n], &key, 0, (3, 2)).is_err(),
+                "truncated at {n}"
+            );
         }
         for i in 0..b.len() {
             for bit in [0x01u8, 0x80] {
@@ -533,7 +606,7 @@ mod tests {
                 c[i] ^= bit;
                 // Some flips land in bytes no check covers (the zstd frame header's unused
                 // bits); those must still decode to the same walk.
-                if let Ok(w) = decode(&c[..], &key, 3, 3) {
+                if let Ok(w) = decode(&c[..], &key, 3, (3, 2)) {
                     assert_eq!(w.entries, walk().entries, "flip at {i}");
                     assert_eq!(w.captured[0].data, walk().captured[0].data, "flip at {i}");
                 }

@@ -1,6 +1,7 @@
 //! Walking a whole image: all layers in parallel, then merged in order.
 
 use crate::image::{Image, layer_name};
+use crate::inspect::Inspected;
 use crate::layer_cache::{LayerCache, RulesFingerprint};
 use crate::walker::{
     CapturedFile, FileTree, LayerEntries, LayerWalk, Matcher, WalkContext, WalkOptions, walk_layer,
@@ -18,7 +19,72 @@ pub struct ImageScan {
     /// Every captured file, from every layer, in layer order: analyzers that compare a
     /// file's versions across layers (package databases) read them all.
     pub captured: Vec<CapturedFile>,
+    /// Every inspector hit, from every layer, in layer order (deleted files too: a file a
+    /// later layer deletes is still readable from its own layer's blob).
+    pub inspected: Vec<Inspected>,
     pub warnings: Vec<String>,
+}
+
+/// One analyzer's share of a walk: the tree and the layers, the captured files that
+/// matched its interests and the hits of its inspectors, numbered from 0 in its own list
+/// (the walk numbers everyone's together; no analyzer sees or owns that numbering).
+#[derive(Debug, Clone)]
+pub struct WalkView<'a> {
+    pub tree: &'a FileTree,
+    pub layers: &'a [LayerSummary],
+    captured: &'a [CapturedFile],
+    interests: std::ops::Range<usize>,
+    inspected: &'a [Inspected],
+    inspectors: std::ops::Range<usize>,
+}
+
+impl<'a> WalkView<'a> {
+    /// The captured files with at least one of this analyzer's interests, each with those
+    /// interests numbered in the analyzer's own list.
+    pub fn captured(&self) -> impl Iterator<Item = (&'a CapturedFile, Vec<usize>)> + '_ {
+        let r = self.interests.clone();
+        self.captured.iter().filter_map(move |c| {
+            let local: Vec<usize> = c
+                .interests
+                .iter()
+                .filter(|i| r.contains(i))
+                .map(|i| i - r.start)
+                .collect();
+            (!local.is_empty()).then_some((c, local))
+        })
+    }
+
+    /// The inspected files of this analyzer's inspectors, each with the inspector's number
+    /// in the analyzer's own list.
+    pub fn inspected(&self) -> impl Iterator<Item = (&'a Inspected, usize)> + '_ {
+        let r = self.inspectors.clone();
+        self.inspected
+            .iter()
+            .filter(move |h| r.contains(&h.inspector))
+            .map(move |h| (h, h.inspector - self.inspectors.start))
+    }
+
+    /// The later layer that deleted or replaced `path` as layer `layer` had it: the layer
+    /// that last wrote it, when that is a later one; else the first later layer whose
+    /// whiteouts or opaque directories hide it. `None`: it is in the final filesystem as
+    /// `layer` left it.
+    pub fn removed_after(&self, path: &str, layer: usize) -> Option<usize> {
+        if let Some(n) = self.tree.get(path) {
+            return (n.layer != layer).then_some(n.layer).filter(|&l| l > layer);
+        }
+        let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+        self.layers
+            .iter()
+            .filter(|l| l.index > layer)
+            .find(|l| {
+                l.whiteouts.iter().any(|w| under(w))
+                    || l.opaque_dirs
+                        .iter()
+                        .any(|d| d.is_empty() || path.starts_with(&format!("{d}/")))
+            })
+            .map(|l| l.index)
+            .or_else(|| self.layers.iter().map(|l| l.index).find(|&l| l > layer))
+    }
 }
 
 /// What is kept of a [`LayerWalk`] after merging.
@@ -37,6 +103,28 @@ pub struct LayerSummary {
 }
 
 impl ImageScan {
+    /// The whole walk as one analyzer's share: every interest and every inspector.
+    pub fn view(&self) -> WalkView<'_> {
+        self.view_of(0..usize::MAX, 0..usize::MAX)
+    }
+
+    /// The share of the analyzer that registered `interests` and `inspectors` (ranges of
+    /// the walk options' lists).
+    pub fn view_of(
+        &self,
+        interests: std::ops::Range<usize>,
+        inspectors: std::ops::Range<usize>,
+    ) -> WalkView<'_> {
+        WalkView {
+            tree: &self.tree,
+            layers: &self.layers,
+            captured: &self.captured,
+            interests,
+            inspected: &self.inspected,
+            inspectors,
+        }
+    }
+
     /// Captured files still present in the final image, as the layer that last wrote them
     /// has them.
     pub fn final_files(&self) -> impl Iterator<Item = &CapturedFile> {
@@ -71,6 +159,7 @@ impl ImageScan {
             };
             scan.warnings.extend(w.warnings);
             scan.captured.extend(w.captured);
+            scan.inspected.extend(w.inspected);
             scan.tree.apply(LayerEntries {
                 index: w.index,
                 entries: w.entries,
@@ -109,6 +198,7 @@ pub fn scan_image_cached(
     let matcher = Matcher::new(&opts.interests)?;
     let mut ctx = WalkContext::new(&matcher, &opts.limits);
     ctx.progress = opts.progress.as_deref();
+    ctx.inspectors = &opts.inspectors;
     let rules = cache.map(|_| RulesFingerprint::new(opts));
     let store_failed = std::sync::atomic::AtomicBool::new(false);
     let results: Vec<(LayerWalk, Vec<String>)> = (0..image.layers.len())
@@ -120,7 +210,7 @@ pub fn scan_image_cached(
                 .as_ref()
                 .and_then(|r| LayerCache::key(r, l.digest.as_ref(), l.diff_id.as_ref()));
             let cached = match (cache, &key) {
-                (Some(c), Some(k)) => match c.load(k, i, opts.interests.len()) {
+                (Some(c), Some(k)) => match c.load(k, i, opts.interests.len(), opts.inspectors.len()) {
                     Ok(Some(w)) => {
                         let bytes = w.captured.iter().map(|c| c.data.len() as u64).sum();
                         ctx.reserve_capture(bytes).then_some(w)

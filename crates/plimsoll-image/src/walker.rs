@@ -26,6 +26,7 @@
 //! "10 GB" sparse file costs nothing unless an analyzer asks for its contents.
 
 use crate::digest::{Digest, Hasher, verify_error};
+use crate::inspect::{Inspected, Inspector};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead, BufReader, Read};
@@ -90,6 +91,8 @@ impl Default for Limits {
 pub struct WalkOptions {
     pub interests: Vec<Interest>,
     pub limits: Limits,
+    /// Inspectors that read files as they stream ([`crate::inspect`]).
+    pub inspectors: Vec<std::sync::Arc<dyn Inspector>>,
     /// Counters a front end may poll to show progress.
     pub progress: Option<std::sync::Arc<Progress>>,
 }
@@ -174,6 +177,8 @@ pub struct LayerWalk {
     /// Directories made opaque by `.wh..wh..opq`.
     pub opaque_dirs: Vec<String>,
     pub captured: Vec<CapturedFile>,
+    /// What the inspectors found, file by file.
+    pub inspected: Vec<Inspected>,
     pub warnings: Vec<String>,
     pub uncompressed_size: u64,
     pub compressed_size: u64,
@@ -198,6 +203,7 @@ impl LayerWalk {
         self.whiteouts = Vec::new();
         self.opaque_dirs = Vec::new();
         self.captured = Vec::new();
+        self.inspected = Vec::new();
         self.warnings = Vec::new();
     }
 }
@@ -306,6 +312,7 @@ impl Matcher {
 pub struct WalkContext<'a> {
     pub matcher: &'a Matcher,
     pub limits: &'a Limits,
+    pub inspectors: &'a [std::sync::Arc<dyn Inspector>],
     pub progress: Option<&'a Progress>,
     captured_total: AtomicU64,
 }
@@ -315,6 +322,7 @@ impl<'a> WalkContext<'a> {
         WalkContext {
             matcher,
             limits,
+            inspectors: &[],
             progress: None,
             captured_total: AtomicU64::new(0),
         }
@@ -798,10 +806,14 @@ fn read_tar<R: Read>(
             EntryKind::File | EntryKind::HardLink(_) => ctx.matcher.matches(&path),
             _ => Vec::new(),
         };
+        // What the capture below read of the file: its first bytes (`head`), or all of it
+        // (a captured file, or one its keep tests refused): inspectors read on from there.
+        let mut head = Vec::new();
+        let mut whole: Option<Vec<u8>> = None;
+        let mut captured_now = false;
         if !interests.is_empty() {
             match &kind {
                 EntryKind::File => 'capture: {
-                    let mut head = Vec::new();
                     let mut interests = interests;
                     let want = ctx.matcher.magic_len(&interests);
                     if want > 0 {
@@ -812,6 +824,7 @@ fn read_tar<R: Read>(
                         interests = ctx.matcher.filter_magic(interests, &head);
                         if interests.is_empty() {
                             let refused = Vec::new();
+                            let head = head.clone();
                             dropped.insert(path.clone(), Dropped { head, refused });
                             break 'capture;
                         }
@@ -841,9 +854,12 @@ fn read_tar<R: Read>(
                         let (interests, refused) = ctx.matcher.filter_keep(interests, &data);
                         if interests.is_empty() {
                             ctx.captured_total.fetch_sub(size, Ordering::Relaxed);
+                            let head = head.clone();
                             dropped.insert(path.clone(), Dropped { head, refused });
+                            whole = Some(data);
                             break 'capture;
                         }
+                        captured_now = true;
                         captured_by_path.insert(path.clone(), out.captured.len());
                         out.captured.push(CapturedFile {
                             layer,
@@ -877,6 +893,39 @@ fn read_tar<R: Read>(
                     )),
                 },
                 _ => {}
+            }
+        }
+        if kind == EntryKind::File && !ctx.inspectors.is_empty() {
+            let wanting: Vec<usize> = (0..ctx.inspectors.len())
+                .filter(|&i| ctx.inspectors[i].wants(&path, size))
+                .collect();
+            if !wanting.is_empty() {
+                let known = if captured_now {
+                    out.captured.last().map(|c| c.data.as_slice())
+                } else {
+                    whole.as_deref()
+                };
+                let file = crate::inspect::Wanted {
+                    layer,
+                    path: &path,
+                    size,
+                    known,
+                    prefix: &head,
+                };
+                match crate::inspect::run(
+                    ctx.inspectors,
+                    &wanting,
+                    &file,
+                    &mut entry,
+                    &mut out.inspected,
+                ) {
+                    Ok(None) => {}
+                    Ok(Some(note)) => warnings.push(format!("layer {layer}: {note}")),
+                    Err(e) => {
+                        result = Err(TarError::Io(e, Some(path.clone())));
+                        break 'entries;
+                    }
+                }
             }
         }
         out.entries.push(Entry {

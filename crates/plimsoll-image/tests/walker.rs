@@ -378,6 +378,7 @@ fn limits_bound_entries_size_and_captures() {
             max_capture_total: 1000,
             ..Limits::default()
         },
+        inspectors: Vec::new(),
         progress: None,
     };
     let w = walk_one(&layer.tar(), None, &opts);

@@ -68,7 +68,10 @@ pub mod explain;
 
 pub use coverage::missing_data;
 
-use plimsoll_model::{Cvss, EpssScore, Finding, FixStatus, Layer, Package, Report, Severity};
+use plimsoll_model::{
+    Cvss, Ecosystem, EpssScore, Finding, FixStatus, IdKind, Layer, Package, Report, Severity,
+    is_cve,
+};
 use plimsoll_version::Scheme;
 use plimsoll_version::osv::{Problem, Verdict, evaluate};
 use plimsoll_vulndb::osv::MAX_IDS_PER_LIST;
@@ -267,9 +270,6 @@ enum Plan {
     },
 }
 
-/// Ecosystems whose distribution has no releases.
-const ROLLING: &[&str] = &["Wolfi", "Chainguard", "MinimOS", "Echo"];
-
 fn plan(pkg: &Package, opts: &MatchOptions) -> Plan {
     if pkg.version.trim().is_empty() {
         return Plan::NoVersion;
@@ -303,7 +303,7 @@ fn plan(pkg: &Package, opts: &MatchOptions) -> Plan {
                 ecosystem: pkg.ecosystem.clone(),
                 name: pkg.name.clone(),
                 // Maven records may name a repository (`Maven:https://repo…`).
-                whole_base: base_ecosystem(&pkg.ecosystem) == "Maven",
+                whole_base: Ecosystem::from_osv(&pkg.ecosystem) == Some(Ecosystem::Maven),
                 rhel_major: None,
             }],
             version: pkg.version.clone(),
@@ -313,7 +313,8 @@ fn plan(pkg: &Package, opts: &MatchOptions) -> Plan {
     }
 
     let base = base_ecosystem(&pkg.ecosystem);
-    let released = pkg.ecosystem.contains(':') || ROLLING.contains(&base);
+    let released =
+        pkg.ecosystem.contains(':') || Ecosystem::from_osv(base).is_some_and(Ecosystem::is_rolling);
     let mut rhel_major = None;
     if !released {
         if base == "Red Hat" {
@@ -459,10 +460,6 @@ fn evaluate_advisory(adv: Rc<Advisory>, scheme: Scheme, version: &str) -> Option
     None
 }
 
-fn is_cve(id: &str) -> bool {
-    id.starts_with("CVE-")
-}
-
 /// A vulnerability: the hits that describe it and every id they use.
 struct Group {
     /// The CVE, when the group was formed by one.
@@ -479,7 +476,7 @@ impl Group {
         }
         self.ids
             .iter()
-            .find(|i| i.starts_with("GHSA-"))
+            .find(|i| IdKind::of(i) == IdKind::Ghsa)
             .or_else(|| self.ids.iter().next())
             .cloned()
             .unwrap_or_default()

@@ -8,20 +8,34 @@
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
 pub mod decision;
+pub mod ecosystem;
 pub mod findings;
 pub mod redact;
 pub mod text;
+pub mod time;
+pub mod vocab;
+pub mod vuln_id;
 
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
     MalwareFinding, Misconfiguration, SecretFinding, SecretRef, SecretSource, SuppressedSecret,
 };
 
+pub use ecosystem::{Ecosystem, VersionScheme};
+pub use vocab::{DetectionPriority, Origin};
+pub use vuln_id::{IdKind, is_cve};
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the native JSON report. Bumped only when a field changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the native JSON report. Bumped only when a field changes meaning or what a
+/// report holds changes: 2 added the finding kinds beside `vulnerabilities` (`secrets`,
+/// `suppressed_secrets`, `misconfigurations`, `malware`).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The oldest `schema_version` that readers of native reports (`explore`) still accept: a
+/// version 1 report is a version 2 report without the later finding kinds.
+pub const OLDEST_READABLE_SCHEMA_VERSION: u32 = 1;
 
 /// The native JSON report. Later stages add `packages`, `vulnerabilities` and `gate`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -438,8 +452,8 @@ pub struct Package {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_by: Option<String>,
     /// `installed` (found installed in the filesystem or a binary) or `declared` (a lockfile).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub origin: String,
+    #[serde(default, skip_serializing_if = "Origin::is_unknown")]
+    pub origin: Origin,
     /// Format-specific facts: epoch, release, modularity label, dependency scope…
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,

@@ -12,6 +12,7 @@
 //! `github`…); on top of that, PyPI names compare in their PEP 503 normal form (runs of
 //! `-`, `_`, `.` are one `-`) and OCI names are lowercased, as their type definitions say.
 
+use plimsoll_model::ecosystem::pep503;
 use std::str::FromStr;
 
 /// A parsed purl, normalized for comparison.
@@ -98,24 +99,6 @@ impl Purl {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
-}
-
-/// PEP 503 normal form of a Python project name.
-fn pep503(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            sep = true;
-            continue;
-        }
-        if sep && !out.is_empty() {
-            out.push('-');
-        }
-        sep = false;
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 #[cfg(test)]

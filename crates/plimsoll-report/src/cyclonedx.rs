@@ -7,6 +7,14 @@
 //! the severity label of its source), and a `recommendation` naming the fixed versions.
 //! Traps: `ratings[].severity` is lower case; `method` has no value for CVSS 3.0 other than
 //! `CVSSv3`; every `affects[].ref` must be a `bom-ref` that exists in the BOM.
+//!
+//! The other finding kinds: CycloneDX 1.6 has no type for a secret or a misconfiguration (a
+//! `vulnerabilities[]` entry must name a known vulnerability affecting components; Trivy
+//! leaves secrets out of its CycloneDX). So each secret, misconfiguration and malware file is
+//! a property of the image component (`metadata.component`), named `plimsoll:secret`,
+//! `plimsoll:misconfiguration` or `plimsoll:malware`, whose value is the native report's
+//! object as compact JSON, the secret's match redacted as the report holds it. Malware matched
+//! to a package is a `vulnerabilities[]` entry affecting that package's component.
 
 use crate::licenses::{is_expression, is_spdx_id, spdx_expression};
 use plimsoll_model::{ArtifactKind, Finding, Package, Report, Severity};
@@ -53,6 +61,11 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
             root_props.push(prop("plimsoll:layer:diff_id", d));
         }
     }
+    root_props.extend(
+        crate::kinds::native_objects(report, false)
+            .into_iter()
+            .map(|(name, value)| prop(&format!("plimsoll:{name}"), &value)),
+    );
     root.insert("properties".into(), Value::Array(root_props));
 
     let mut components = Vec::new();
@@ -111,6 +124,12 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
             &report.suppressed.len().to_string(),
         ));
     }
+    if !report.suppressed_secrets.is_empty() {
+        meta_props.push(prop(
+            "plimsoll:suppressed_secrets",
+            &report.suppressed_secrets.len().to_string(),
+        ));
+    }
     for l in crate::failed_layer_lines(report) {
         meta_props.push(prop("plimsoll:layer:error", &l));
     }
@@ -125,10 +144,69 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
         "components": components,
         "dependencies": dependencies,
     });
-    if !report.vulnerabilities.is_empty() {
-        bom["vulnerabilities"] = vulnerabilities(report, &ref_of);
+    let mut vulns = match report.vulnerabilities.is_empty() {
+        true => Vec::new(),
+        false => match vulnerabilities(report, &ref_of) {
+            Value::Array(v) => v,
+            _ => Vec::new(),
+        },
+    };
+    malicious_packages(report, &ref_of, &mut vulns);
+    if !vulns.is_empty() {
+        bom["vulnerabilities"] = Value::Array(vulns);
     }
     bom
+}
+
+/// Malware matched to a package of the BOM is what CycloneDX's `vulnerabilities[]` can say
+/// (OSV publishes malicious packages as `MAL-` records): an entry affecting that component.
+/// Malware in a file no component stands for is a property of the image instead
+/// ([`crate::kinds::native_objects`]).
+fn malicious_packages(report: &Report, ref_of: &HashMap<&str, String>, out: &mut Vec<Value>) {
+    let mut seen: HashSet<String> = out
+        .iter()
+        .filter_map(|v| v["bom-ref"].as_str().map(str::to_string))
+        .collect();
+    for m in crate::kinds::sorted_malware(&report.malware) {
+        let Some(r) = m.package_id.as_deref().and_then(|p| ref_of.get(p)) else {
+            continue;
+        };
+        let mut bref = format!("malware:{}", m.id);
+        let mut n = 1;
+        while !seen.insert(bref.clone()) {
+            n += 1;
+            bref = format!("malware:{}#{n}", m.id);
+        }
+        let source = if m.id.starts_with("MAL-") {
+            json!({"name": m.data_source, "url": crate::summary::osv_url(&m.id)})
+        } else {
+            json!({"name": m.data_source})
+        };
+        let mut props = vec![
+            prop("plimsoll:kind", "malware"),
+            prop("plimsoll:path", &m.path),
+        ];
+        if let Some(l) = m.layer {
+            props.push(prop("plimsoll:layer", &l.to_string()));
+        }
+        if let Some(d) = &m.digest {
+            props.push(prop("plimsoll:digest", d));
+        }
+        out.push(json!({
+            "bom-ref": bref,
+            "id": m.id,
+            "source": source,
+            "ratings": [{
+                "source": {"name": m.data_source},
+                "severity": label(m.severity),
+                "method": "other",
+            }],
+            "description": m.title,
+            "recommendation": format!("Remove {}: it is known to be malicious", m.path),
+            "affects": [{"ref": r}],
+            "properties": props,
+        }));
+    }
 }
 
 /// The VDR section: one entry per vulnerability id, affecting every package it was found in.
@@ -404,8 +482,8 @@ fn component(report: &Report, p: &Package, bom_ref: &str) -> Value {
     if let Some(o) = &p.owned_by {
         props.push(prop("plimsoll:owned_by", o));
     }
-    if !p.origin.is_empty() {
-        props.push(prop("plimsoll:origin", &p.origin));
+    if !p.origin.is_unknown() {
+        props.push(prop("plimsoll:origin", p.origin.as_str()));
     }
     for (k, v) in &p.metadata {
         props.push(prop(&format!("plimsoll:metadata:{k}"), v));

@@ -25,7 +25,10 @@
 
 use crate::table::severity_cell;
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, Width};
-use plimsoll_model::{EpssScore, Finding, FixStatus, Report, SCHEMA_VERSION, Scanner, Severity};
+use plimsoll_model::{
+    EpssScore, Finding, FixStatus, OLDEST_READABLE_SCHEMA_VERSION, Report, SCHEMA_VERSION, Scanner,
+    Severity, is_cve,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
@@ -104,10 +107,15 @@ fn version_error(file: &str, schema_version: Option<u64>) -> Option<String> {
             "{file}: no schema_version: not a plimsoll native JSON report (write one with \
              `plimsoll image REF -f json`)"
         )),
-        Some(v) if v != u64::from(SCHEMA_VERSION) => Some(format!(
-            "{file}: schema_version {v} is not one this plimsoll reads (it reads \
-             schema_version {SCHEMA_VERSION})"
-        )),
+        Some(v)
+            if !(u64::from(OLDEST_READABLE_SCHEMA_VERSION)..=u64::from(SCHEMA_VERSION))
+                .contains(&v) =>
+        {
+            Some(format!(
+                "{file}: schema_version {v} is not one this plimsoll reads (it reads \
+                 schema_version {OLDEST_READABLE_SCHEMA_VERSION} to {SCHEMA_VERSION})"
+            ))
+        }
         Some(_) => None,
     }
 }
@@ -583,13 +591,6 @@ fn round1(x: f64) -> f64 {
 fn prefix_upper(id: &str) -> bool {
     let prefix = id.split('-').next().unwrap_or("");
     !prefix.chars().any(|c| c.is_ascii_lowercase())
-}
-
-/// Whether `id` is `CVE-…` in any case. Reports are untrusted input: `get`, not a slice,
-/// so an id with a multi-byte character across byte 4 (`CV€-1`) is not one rather than a
-/// panic.
-fn is_cve(id: &str) -> bool {
-    id.len() > 4 && id.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("CVE-"))
 }
 
 /// The key (the vulnerability's display id) of every finding, by (image, finding) index.
@@ -1126,6 +1127,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn reads_schema_versions_1_and_2_and_refuses_others() {
+        let mut r = report(
+            "demo:1",
+            None,
+            vec![finding("CVE-2023-4911", &[], "libc6", "2.36-9", 7.8)],
+        );
+        for v in [1, 2] {
+            r.schema_version = v;
+            let bytes = serde_json::to_vec(&r).unwrap();
+            let back = read_report("r.json", &bytes).unwrap();
+            assert_eq!(back.schema_version, v);
+            assert_eq!(back.vulnerabilities.len(), 1);
+        }
+        for v in [0, 3] {
+            r.schema_version = v;
+            let e = read_report("r.json", &serde_json::to_vec(&r).unwrap()).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "r.json: schema_version {v} is not one this plimsoll reads (it reads \
+                     schema_version 1 to 2)"
+                )
+            );
+        }
+    }
+
     fn fleet(reports: Vec<(&str, Report)>, opts: ExploreOptions) -> Fleet {
         let mut e = Explorer::new(opts);
         for (file, r) in reports {
@@ -1484,12 +1512,12 @@ mod tests {
         );
 
         let e = read_report(
-            "v2.json",
-            text.replace("\"schema_version\": 1", "\"schema_version\": 2")
+            "v9.json",
+            text.replace("\"schema_version\": 2", "\"schema_version\": 9")
                 .as_bytes(),
         )
         .unwrap_err();
-        assert!(e.starts_with("v2.json: schema_version 2 is not"), "{e}");
+        assert!(e.starts_with("v9.json: schema_version 9 is not"), "{e}");
         // Refused for its version, not for a field of the other shape.
         let e = read_report("v3.json", br#"{"schema_version": 3, "artifact": 5}"#).unwrap_err();
         assert!(e.starts_with("v3.json: schema_version 3 is not"), "{e}");

@@ -8,11 +8,15 @@
 //! report shows what was checked. The scanner version and the database's build time and age
 //! are `<property>` elements of each suite.
 //!
+//! Secrets, misconfigurations and malware get a suite each (`secrets`, `misconfigurations`,
+//! `malware`), present only when the report holds that kind: one failed test case per finding,
+//! `file` and `line` where it is, its match redacted for a secret.
+//!
 //! Everything written is escaped for XML 1.0: `&`, `<`, `>`, `"` and `'` as entities, and the
 //! control characters XML 1.0 cannot carry at all (anything below U+0020 but tab, newline and
 //! carriage return, and U+FFFE/U+FFFF) replaced with U+FFFD.
 
-use crate::summary;
+use crate::{kinds, summary};
 use plimsoll_model::{Finding, Package, Report};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -49,7 +53,9 @@ pub fn to_junit(report: &Report) -> String {
     // packages it may hold were not checked.
     let failed_layers = summary::failed_layer_lines(report);
     let errors = failed_layers.len();
-    let tests = tests + errors;
+    let kind_cases = kind_cases(report);
+    let failures = failures + kind_cases.iter().map(|(_, cs)| cs.len()).sum::<usize>();
+    let tests = tests + errors + kind_cases.iter().map(|(_, cs)| cs.len()).sum::<usize>();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -100,8 +106,141 @@ pub fn to_junit(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    for (kind, cases) in &kind_cases {
+        let n = cases.len();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{kind}\" tests=\"{n}\" failures=\"{n}\" errors=\"0\" skipped=\"0\">"
+        );
+        out.push_str("    <properties>\n");
+        for (k, v) in properties(report) {
+            let _ = writeln!(
+                out,
+                "      <property name=\"{}\" value=\"{}\"/>",
+                attr(&k),
+                attr(&v)
+            );
+        }
+        out.push_str("    </properties>\n");
+        for c in cases {
+            let file = c
+                .file
+                .as_deref()
+                .map(|p| format!(" file=\"{}\"", attr(p)))
+                .unwrap_or_default();
+            let line = c.line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{kind}\" name=\"{}\"{file}{line}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                attr(&c.name),
+                attr(&c.message),
+                c.severity,
+                text(c.details.trim_end())
+            );
+        }
+        out.push_str("  </testsuite>\n");
+    }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// One failed test case of a finding kind beside vulnerabilities.
+struct KindCase {
+    name: String,
+    file: Option<String>,
+    line: Option<u64>,
+    severity: plimsoll_model::Severity,
+    message: String,
+    details: String,
+}
+
+/// A suite per finding kind the report holds (`secrets`, `misconfigurations`, `malware`),
+/// one failed test case per finding. A secret's match is written redacted, as the report
+/// holds it.
+fn kind_cases(r: &Report) -> Vec<(&'static str, Vec<KindCase>)> {
+    let mut suites = Vec::new();
+    let layer = |l: Option<usize>, own: Option<&str>| kinds::layer_text(r, l, own, 200);
+    let secrets: Vec<KindCase> = kinds::sorted_secrets(&r.secrets)
+        .into_iter()
+        .map(|s| {
+            let place = kinds::secret_where(s);
+            let mut details = format!("{} ({})\nRule: {}\n", s.title, s.category, s.rule_id);
+            if let Some(l) = layer(s.layer, s.layer_created_by.as_deref()) {
+                let _ = writeln!(details, "{l}");
+            }
+            if let Some(d) = kinds::deleted_note(s) {
+                let _ = writeln!(details, "{d}");
+            }
+            let _ = writeln!(details, "Match: {}", s.redacted);
+            KindCase {
+                name: format!("{} {place}", s.rule_id),
+                file: (s.source == plimsoll_model::SecretSource::File)
+                    .then(|| s.path.clone())
+                    .flatten(),
+                line: s.line,
+                severity: s.severity,
+                message: format!(
+                    "{} ({}): {} in {place}: {}",
+                    s.rule_id, s.severity, s.title, s.redacted
+                ),
+                details,
+            }
+        })
+        .collect();
+    if !secrets.is_empty() {
+        suites.push(("secrets", secrets));
+    }
+    let misconfigurations: Vec<KindCase> = kinds::sorted_misconfigurations(&r.misconfigurations)
+        .into_iter()
+        .map(|m| {
+            let place = kinds::misconfiguration_where(m);
+            let mut details = format!("{}\n{}\n", m.title, m.message);
+            if let Some(l) = layer(m.layer, None) {
+                let _ = writeln!(details, "{l}");
+            }
+            if let Some(res) = &m.resolution {
+                let _ = writeln!(details, "Fix: {res}");
+            }
+            KindCase {
+                name: format!("{} {place}", m.id),
+                file: m.path.clone(),
+                line: m.line,
+                severity: m.severity,
+                message: format!("{} ({}): {} in {place}", m.id, m.severity, m.title),
+                details,
+            }
+        })
+        .collect();
+    if !misconfigurations.is_empty() {
+        suites.push(("misconfigurations", misconfigurations));
+    }
+    let malware: Vec<KindCase> = kinds::sorted_malware(&r.malware)
+        .into_iter()
+        .map(|m| {
+            let mut details = format!("{}\nMatched by: {}\n", m.title, m.data_source);
+            if let Some(d) = &m.digest {
+                let _ = writeln!(details, "Digest: {d}");
+            }
+            if let Some(p) = &m.package_id {
+                let _ = writeln!(details, "Package: {p}");
+            }
+            if let Some(l) = layer(m.layer, m.layer_created_by.as_deref()) {
+                let _ = writeln!(details, "{l}");
+            }
+            KindCase {
+                name: format!("{} {}", m.id, m.path),
+                file: Some(m.path.clone()),
+                line: None,
+                severity: m.severity,
+                message: format!("{} ({}): {} at {}", m.id, m.severity, m.title, m.path),
+                details,
+            }
+        })
+        .collect();
+    if !malware.is_empty() {
+        suites.push(("malware", malware));
+    }
+    suites
 }
 
 struct Case<'a> {
@@ -139,6 +278,12 @@ fn properties(r: &Report) -> Vec<(String, String)> {
         }
     }
     v.push(("suppressed".into(), r.suppressed.len().to_string()));
+    if !r.suppressed_secrets.is_empty() {
+        v.push((
+            "suppressed_secrets".into(),
+            r.suppressed_secrets.len().to_string(),
+        ));
+    }
     v
 }
 

@@ -1,5 +1,10 @@
 //! Every output format of plimsoll, and the SBOM formats read back in.
 //!
+//! [`Format`] names the formats and which command writes which ([`Format::for_command`]);
+//! [`render`] writes a report in any of them. Every format renders every finding kind:
+//! vulnerabilities, secrets (redacted), misconfigurations and malware (`docs/report.md`
+//! says how each format carries each kind).
+//!
 //! - [`to_cyclonedx`]: CycloneDX 1.6 JSON;
 //! - [`to_spdx`]: SPDX 2.3 JSON;
 //! - [`read_sbom`]: CycloneDX 1.4–1.6 and SPDX 2.2/2.3 JSON (plimsoll's own, Syft's, Trivy's)
@@ -21,7 +26,10 @@
 
 mod cyclonedx;
 pub mod explore;
+mod format;
+mod image_table;
 mod junit;
+mod kinds;
 mod licenses;
 mod markdown;
 mod sarif;
@@ -32,6 +40,8 @@ mod table;
 mod terminal;
 
 pub use cyclonedx::{to_cyclonedx, to_cyclonedx_at};
+pub use format::{Command, Format, RenderOptions, View, render};
+pub use image_table::{image_table, inventory_table};
 pub use junit::to_junit;
 pub use markdown::to_markdown;
 pub use sarif::to_sarif;
@@ -59,27 +69,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Seconds since the Unix epoch as RFC 3339 UTC.
-pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
-}
+pub use plimsoll_model::time::rfc3339;
 
 /// A UUID (version 8, RFC 9562 "custom") derived from the report's identity: the artifact
 /// name and digest and every package id and purl. The same report gives the same UUID.

@@ -7,8 +7,11 @@
 //! Every cell is escaped: a `|` would end the cell, and package names, versions and titles come
 //! from the scanned image and the advisory data, so `<`, `[`, `*`… are escaped too (GFM
 //! renders raw HTML and links in comments).
+//!
+//! Secrets, misconfigurations and malware follow, a `###` section and table each, only for
+//! the kinds the report holds. A secret's match is shown redacted, as the report holds it.
 
-use crate::summary;
+use crate::{kinds, summary};
 use plimsoll_model::{Finding, Package, Report};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -16,7 +19,11 @@ use std::fmt::Write;
 /// The report as a Markdown comment. Control characters in the report's strings are
 /// escaped ([`crate::terminal_text`]): the comment is also read in terminals and CI logs.
 pub fn to_markdown(report: &Report) -> String {
-    crate::terminal_text(report, false, |r, _| markdown_text(r))
+    crate::terminal_text(report, false, |r, _| {
+        let mut out = markdown_text(r);
+        other_kinds(r, &mut out);
+        out
+    })
 }
 
 fn markdown_text(report: &Report) -> String {
@@ -183,6 +190,104 @@ fn findings_table(out: &mut String, pkgs: &HashMap<&str, &Package>, fs: &[&Findi
                 ))
                 .unwrap_or_default()
         );
+    }
+}
+
+/// The sections of the finding kinds beside vulnerabilities.
+fn other_kinds(r: &Report, out: &mut String) {
+    let layer = |layer: Option<usize>, own: Option<&str>| {
+        kinds::layer_text(r, layer, own, 60)
+            .map(|l| escape(&l))
+            .unwrap_or_default()
+    };
+    if !r.secrets.is_empty() || !r.suppressed_secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Secrets: {}\n",
+            kinds::total(r.secrets.iter().map(|s| s.severity))
+        );
+        if let Some(l) = kinds::suppressed_secrets_line(r) {
+            let _ = writeln!(out, "{}\n", escape(&l));
+        }
+        if !r.secrets.is_empty() {
+            out.push_str("| Severity | Rule | Title | Where | Layer | Match |\n");
+            out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+            for s in kinds::sorted_secrets(&r.secrets) {
+                let mut l = layer(s.layer, s.layer_created_by.as_deref());
+                if let Some(d) = kinds::deleted_note(s) {
+                    let _ = write!(
+                        l,
+                        "{}**{}**",
+                        if l.is_empty() { "" } else { "; " },
+                        escape(&d)
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {l} | {} |",
+                    s.severity,
+                    escape(&s.rule_id),
+                    escape(&s.title),
+                    escape(&kinds::secret_where(s)),
+                    escape(&s.redacted)
+                );
+            }
+            out.push('\n');
+        }
+    }
+    if !r.misconfigurations.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Misconfigurations: {}\n",
+            kinds::total(r.misconfigurations.iter().map(|m| m.severity))
+        );
+        out.push_str("| Severity | Check | Title | Where | Layer | Message |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        for m in kinds::sorted_misconfigurations(&r.misconfigurations) {
+            let mut msg = escape(&m.message);
+            if let Some(res) = &m.resolution {
+                let _ = write!(msg, " Fix: {}", escape(res));
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {msg} |",
+                m.severity,
+                escape(&m.id),
+                escape(&m.title),
+                escape(&kinds::misconfiguration_where(m)),
+                layer(m.layer, None)
+            );
+        }
+        out.push('\n');
+    }
+    if !r.malware.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Malware: {}\n",
+            kinds::total(r.malware.iter().map(|m| m.severity))
+        );
+        out.push_str("| Severity | Id | Title | Path | Layer | Matched by |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        for m in kinds::sorted_malware(&r.malware) {
+            let mut by = escape(&m.data_source);
+            if let Some(d) = &m.digest {
+                let _ = write!(by, " {}", escape(d));
+            }
+            let id = if m.id.starts_with("MAL-") {
+                link(&m.id)
+            } else {
+                escape(&m.id)
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {id} | {} | {} | {} | {by} |",
+                m.severity,
+                escape(&m.title),
+                escape(&m.path),
+                layer(m.layer, m.layer_created_by.as_deref())
+            );
+        }
+        out.push('\n');
     }
 }
 

@@ -11,9 +11,18 @@
 //!   without it GitHub falls back to the result's `level`;
 //! - alerts are tracked across uploads by `partialFingerprints`: a stable hash of the
 //!   vulnerability, the package and its path, so a re-scan does not open new alerts.
+//!
+//! Secrets, misconfigurations and malware are rules and results too, as Trivy writes secrets:
+//! one rule per secret rule id (`aws-access-key-id`), misconfiguration check id and malware
+//! id, whatever the number of findings, and one result per finding located at its file and
+//! line. A secret result carries its match redacted and nothing else of the value; one found
+//! in the image config or history (no file) is located at the image, its message saying
+//! where. Should a misconfiguration or malware id equal a vulnerability id already listed,
+//! its results share that rule (rule ids are unique in a run).
 
+use crate::kinds;
 use crate::summary;
-use plimsoll_model::{Finding, Report, Severity};
+use plimsoll_model::{Finding, Report, SecretSource, Severity};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -109,6 +118,8 @@ pub fn to_sarif(report: &Report) -> Value {
             })
         })
         .collect();
+    let mut results = results;
+    other_kinds(report, &mut index, &mut rules, &mut results);
     let mut sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -228,8 +239,230 @@ fn run_properties(r: &Report) -> Value {
         p.insert("database_records".into(), json!(d.records));
     }
     p.insert("suppressed".into(), json!(r.suppressed.len()));
+    if !r.suppressed_secrets.is_empty() {
+        p.insert(
+            "suppressed_secrets".into(),
+            json!(r.suppressed_secrets.len()),
+        );
+    }
     if let Some(g) = &r.gate {
         p.insert("gate".into(), json!(g));
     }
     Value::Object(p)
+}
+
+/// A result's fingerprint for GitHub: a hash of the parts, hex.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A rule of a finding kind beside vulnerabilities: `kind` tags it, `severity` is the most
+/// severe of its findings.
+fn kind_rule(
+    id: &str,
+    kind: &str,
+    title: &str,
+    full: &str,
+    help: &str,
+    severity: Severity,
+) -> Value {
+    let mut props = Map::new();
+    props.insert("tags".into(), json!([kind, "security", severity.as_str()]));
+    if let Some(s) = kinds::security_severity(severity) {
+        props.insert("security-severity".into(), json!(s));
+    }
+    json!({
+        "id": id,
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": full},
+        "help": {
+            "text": help,
+            "markdown": crate::markdown::escape(help),
+        },
+        "defaultConfiguration": {"level": level(severity)},
+        "properties": Value::Object(props),
+    })
+}
+
+/// A result's one location: `path` (relative URI) at `line`, else the image itself.
+fn location(report: &Report, path: Option<&str>, line: Option<u64>, text: &str) -> Value {
+    let uri = artifact_uri(path.unwrap_or(&report.artifact.name));
+    let line = line.filter(|l| *l >= 1).unwrap_or(1);
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri},
+            "region": {"startLine": line},
+        },
+        "message": {"text": text},
+    })
+}
+
+/// Rules and results of the secrets, misconfigurations and malware.
+fn other_kinds<'a>(
+    report: &'a Report,
+    index: &mut BTreeMap<&'a str, usize>,
+    rules: &mut Vec<Value>,
+    results: &mut Vec<Value>,
+) {
+    let mut rule_index = |id: &'a str, make: &dyn Fn() -> Value| -> usize {
+        *index.entry(id).or_insert_with(|| {
+            rules.push(make());
+            rules.len() - 1
+        })
+    };
+    for s in kinds::sorted_secrets(&report.secrets) {
+        // Sorted most severe first: the first finding of a rule makes it.
+        let i = rule_index(&s.rule_id, &|| {
+            kind_rule(
+                &s.rule_id,
+                "secret",
+                &s.title,
+                &format!("{} ({} secret, rule {})", s.title, s.category, s.rule_id),
+                "A secret ships with the image: anyone who can pull the image can read it. \
+                 Rotate it, then remove it from the build; deleting the file in a later layer \
+                 does not remove it from the earlier layer's blob.",
+                s.severity,
+            )
+        });
+        let place = kinds::secret_where(s);
+        let mut msg = format!(
+            "Secret {} ({}) in {place}: {}",
+            s.title, s.severity, s.redacted
+        );
+        if let Some(l) = kinds::layer_text(report, s.layer, s.layer_created_by.as_deref(), 120) {
+            msg.push_str(&format!("; {l}"));
+        }
+        if let Some(d) = kinds::deleted_note(s) {
+            msg.push_str(&format!("; {d}"));
+        }
+        let path = (s.source == SecretSource::File)
+            .then_some(s.path.as_deref())
+            .flatten();
+        let mut props = Map::new();
+        props.insert("kind".into(), json!("secret"));
+        props.insert("category".into(), json!(s.category));
+        props.insert("source".into(), json!(s.source));
+        props.insert("severity".into(), json!(s.severity));
+        if let Some(p) = &s.path {
+            props.insert("path".into(), json!(p));
+        }
+        if let Some(l) = s.layer {
+            props.insert("layer".into(), json!(l));
+        }
+        if let Some(d) = s.deleted_in_layer {
+            props.insert("deleted_in_layer".into(), json!(d));
+        }
+        props.insert("redacted".into(), json!(s.redacted));
+        props.insert("fingerprint".into(), json!(s.fingerprint));
+        let layer = s.layer.map(|l| l.to_string()).unwrap_or_default();
+        results.push(json!({
+            "ruleId": s.rule_id,
+            "ruleIndex": i,
+            "level": level(s.severity),
+            "message": {"text": msg},
+            "locations": [location(report, path, s.line, &place)],
+            "partialFingerprints": {
+                "plimsoll/secret/v1": fingerprint(&[&s.rule_id, &s.fingerprint, &layer]),
+            },
+            "properties": Value::Object(props),
+        }));
+    }
+    for m in kinds::sorted_misconfigurations(&report.misconfigurations) {
+        let i = rule_index(&m.id, &|| {
+            kind_rule(
+                &m.id,
+                "misconfiguration",
+                &m.title,
+                &format!("{}: {}", m.id, m.title),
+                m.resolution.as_deref().unwrap_or(&m.title),
+                m.severity,
+            )
+        });
+        let place = kinds::misconfiguration_where(m);
+        let mut msg = format!("{} ({}) in {place}: {}", m.title, m.severity, m.message);
+        if let Some(l) = kinds::layer_text(report, m.layer, None, 120) {
+            msg.push_str(&format!("; {l}"));
+        }
+        if let Some(r) = &m.resolution {
+            msg.push_str(&format!("; fix: {r}"));
+        }
+        let mut props = Map::new();
+        props.insert("kind".into(), json!("misconfiguration"));
+        props.insert("severity".into(), json!(m.severity));
+        if let Some(l) = m.layer {
+            props.insert("layer".into(), json!(l));
+        }
+        let line = m.line.map(|l| l.to_string()).unwrap_or_default();
+        results.push(json!({
+            "ruleId": m.id,
+            "ruleIndex": i,
+            "level": level(m.severity),
+            "message": {"text": msg},
+            "locations": [location(report, m.path.as_deref(), m.line, &place)],
+            "partialFingerprints": {
+                "plimsoll/misconfiguration/v1":
+                    fingerprint(&[&m.id, m.path.as_deref().unwrap_or(""), &line]),
+            },
+            "properties": Value::Object(props),
+        }));
+    }
+    for m in kinds::sorted_malware(&report.malware) {
+        let i = rule_index(&m.id, &|| {
+            let mut r = kind_rule(
+                &m.id,
+                "malware",
+                &m.title,
+                &format!("{}: {}", m.id, m.title),
+                &format!(
+                    "A known-malicious file or package ({}, matched by {}): remove it and \
+                     find how it got into the build.",
+                    m.title, m.data_source
+                ),
+                m.severity,
+            );
+            if m.id.starts_with("MAL-") {
+                r["helpUri"] = json!(summary::osv_url(&m.id));
+            }
+            r
+        });
+        let mut msg = format!(
+            "Malware {} ({}) at {}: {}; matched by {}",
+            m.id, m.severity, m.path, m.title, m.data_source
+        );
+        if let Some(l) = kinds::layer_text(report, m.layer, m.layer_created_by.as_deref(), 120) {
+            msg.push_str(&format!("; {l}"));
+        }
+        let mut props = Map::new();
+        props.insert("kind".into(), json!("malware"));
+        props.insert("severity".into(), json!(m.severity));
+        props.insert("data_source".into(), json!(m.data_source));
+        if let Some(l) = m.layer {
+            props.insert("layer".into(), json!(l));
+        }
+        if let Some(d) = &m.digest {
+            props.insert("digest".into(), json!(d));
+        }
+        if let Some(p) = &m.package_id {
+            props.insert("package_id".into(), json!(p));
+        }
+        results.push(json!({
+            "ruleId": m.id,
+            "ruleIndex": i,
+            "level": level(m.severity),
+            "message": {"text": msg},
+            "locations": [location(report, Some(&m.path), None, &m.path)],
+            "partialFingerprints": {
+                "plimsoll/malware/v1": fingerprint(&[&m.id, &m.path]),
+            },
+            "properties": Value::Object(props),
+        }));
+    }
 }

@@ -8,7 +8,8 @@
 //! into a tree of `serde_json::Value`s, which took over ten times the document's size.
 
 use packageurl::PackageUrl;
-use plimsoll_model::{Location, OsInfo, Package, SourcePackage};
+use plimsoll_model::ecosystem::{Ecosystem, distro_ecosystem_from_purl, name_from_purl};
+use plimsoll_model::{Location, Origin, OsInfo, Package, SourcePackage};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
@@ -100,64 +101,13 @@ struct PurlFacts {
     arch: Option<String>,
 }
 
-fn major(v: &str) -> &str {
-    v.split('.').next().unwrap_or(v)
-}
-
-fn major_minor(v: &str) -> String {
-    v.split('.').take(2).collect::<Vec<_>>().join(".")
-}
-
-/// OSV ecosystem of a distribution from a purl `distro` qualifier (`debian-12`,
-/// `alpine-3.19.1`, `rhel-9.3`, `ubuntu-22.04`) or the purl namespace.
-fn distro_ecosystem(namespace: &str, distro: Option<&str>) -> String {
-    let (id, ver) = match distro {
-        Some(d) => match d.rsplit_once('-') {
-            Some((id, v)) if v.chars().next().is_some_and(|c| c.is_ascii_digit()) => {
-                (id.to_ascii_lowercase(), v.to_string())
-            }
-            _ => (d.to_ascii_lowercase(), String::new()),
-        },
-        None => (namespace.to_ascii_lowercase(), String::new()),
-    };
-    let id = if id.is_empty() {
-        namespace.to_ascii_lowercase()
-    } else {
-        id
-    };
-    let with = |name: &str, v: String| {
-        if v.is_empty() {
-            name.to_string()
-        } else {
-            format!("{name}:{v}")
-        }
-    };
-    match id.as_str() {
-        "debian" => with("Debian", major(&ver).to_string()),
-        "ubuntu" => with("Ubuntu", major_minor(&ver)),
-        "alpine" => with(
-            "Alpine",
-            if ver.is_empty() {
-                String::new()
-            } else {
-                format!("v{}", major_minor(ver.trim_start_matches('v')))
-            },
-        ),
-        "wolfi" => "Wolfi".into(),
-        "chainguard" => "Chainguard".into(),
-        "redhat" | "rhel" => "Red Hat".into(),
-        "rocky" => with("Rocky Linux", major(&ver).to_string()),
-        "almalinux" => with("AlmaLinux", major(&ver).to_string()),
-        "opensuse" | "opensuse-leap" | "opensuse-tumbleweed" => "openSUSE".into(),
-        "suse" | "sles" => "SUSE".into(),
-        "photon" => with("Photon OS", major_minor(&ver)),
-        "azurelinux" => with("Azure Linux", major(&ver).to_string()),
-        "mariner" | "cbl-mariner" => with("Mariner", major_minor(&ver)),
-        "fedora" => "Fedora".into(),
-        "amazon" | "amzn" => "Amazon Linux".into(),
-        "oracle" | "ol" => "Oracle Linux".into(),
-        "centos" => "CentOS".into(),
-        other => other.to_string(),
+/// The model's package `type` of a language ecosystem's packages.
+fn package_kind(eco: Ecosystem) -> &'static str {
+    match eco {
+        Ecosystem::PyPI => "python",
+        Ecosystem::Go => "go-module",
+        Ecosystem::RubyGems => "gem",
+        e => e.purl_type(),
     }
 }
 
@@ -166,30 +116,25 @@ fn purl_facts(purl: &str) -> Option<PurlFacts> {
     let q = |k: &str| p.qualifiers().get(k).map(|v| v.to_string());
     let ns = p.namespace().unwrap_or("");
     let name = p.name().to_string();
-    let joined = |sep: &str| {
-        if ns.is_empty() {
-            name.clone()
-        } else {
-            format!("{ns}{sep}{name}")
+    // Distribution packages: the OSV ecosystem from the `distro` qualifier or namespace
+    // (the same table the image path uses); language packages: the purl type's ecosystem.
+    let ty = p.ty().to_string();
+    let (kind, ecosystem, name) = match ty.as_str() {
+        ty @ ("deb" | "apk" | "rpm") => (
+            ty,
+            distro_ecosystem_from_purl(ns, q("distro").as_deref())
+                // OSV has no data for it: keep the distribution's name for the warning.
+                .unwrap_or_else(|| q("distro").unwrap_or_else(|| ns.to_string())),
+            name.clone(),
+        ),
+        ty => {
+            let eco = Ecosystem::from_purl_type(ty);
+            (
+                eco.map_or(ty, |e| package_kind(e)),
+                eco.map_or("", Ecosystem::osv_name).to_string(),
+                name_from_purl(eco, ns, &name),
+            )
         }
-    };
-    let distro = q("distro");
-    let (kind, ecosystem, name) = match p.ty() {
-        "deb" => ("deb", distro_ecosystem(ns, distro.as_deref()), name.clone()),
-        "apk" => ("apk", distro_ecosystem(ns, distro.as_deref()), name.clone()),
-        "rpm" => ("rpm", distro_ecosystem(ns, distro.as_deref()), name.clone()),
-        "pypi" => ("python", "PyPI".into(), name.clone()),
-        "npm" => ("npm", "npm".into(), joined("/")),
-        "golang" => ("go-module", "Go".into(), joined("/")),
-        "cargo" => ("cargo", "crates.io".into(), name.clone()),
-        "maven" => ("maven", "Maven".into(), joined(":")),
-        "gem" => ("gem", "RubyGems".into(), name.clone()),
-        "nuget" => ("nuget", "NuGet".into(), name.clone()),
-        "composer" => ("composer", "Packagist".into(), joined("/")),
-        "hex" => ("hex", "Hex".into(), name.clone()),
-        "pub" => ("pub", "Pub".into(), name.clone()),
-        "swift" => ("swift", "SwiftURL".into(), joined("/")),
-        other => (other, String::new(), joined("/")),
     };
     // Syft and plimsoll write the source package as `upstream=name@version` (deb, apk) or
     // the source RPM file name (rpm).
@@ -453,7 +398,7 @@ fn build_package(
             .or_else(|| facts.as_ref().and_then(|f| f.arch.clone())),
         locations,
         owned_by: first(props, &["plimsoll:owned_by"]).map(str::to_string),
-        origin: first(props, &["plimsoll:origin"]).unwrap_or("").to_string(),
+        origin: Origin::parse(first(props, &["plimsoll:origin"]).unwrap_or("")),
         purl,
         metadata,
     })
@@ -496,6 +441,15 @@ mod tests {
         assert_eq!(f.source.unwrap().name, "glibc");
         let f =
             purl_facts("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1").unwrap();
+        assert_eq!(f.ecosystem, "Alpine:v3.19");
+        // Syft and Trivy say `ubuntu-22.04`; OSV's records say `Ubuntu:22.04:LTS`.
+        let f = purl_facts(
+            "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?arch=amd64&distro=ubuntu-22.04&upstream=openssl",
+        )
+        .unwrap();
+        assert_eq!(f.ecosystem, "Ubuntu:22.04:LTS");
+        // Trivy's apk purls carry only the version.
+        let f = purl_facts("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=3.19.1").unwrap();
         assert_eq!(f.ecosystem, "Alpine:v3.19");
         let f = purl_facts("pkg:npm/%40babel/core@7.24.0").unwrap();
         assert_eq!(

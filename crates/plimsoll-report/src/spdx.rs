@@ -1,4 +1,9 @@
 //! SPDX 2.3 JSON.
+//!
+//! SPDX 2.3 has no findings of any kind: vulnerabilities are left out, and each secret,
+//! misconfiguration and malware finding is an annotation of the image package
+//! (`plimsoll:secret: {…}`, `plimsoll:misconfiguration: {…}`, `plimsoll:malware: {…}`), the
+//! native report's object as compact JSON, the secret's match redacted as the report holds it.
 
 use crate::licenses::{license_ref, spdx_expression};
 use plimsoll_model::{ArtifactKind, Package, Report};
@@ -58,6 +63,15 @@ pub fn to_spdx_at(report: &Report, created: &str) -> Value {
     }
     for l in crate::failed_layer_lines(report) {
         root_notes.push(format!("plimsoll:layer:error: {l}"));
+    }
+    if !report.suppressed_secrets.is_empty() {
+        root_notes.push(format!(
+            "plimsoll:suppressed_secrets: {}",
+            report.suppressed_secrets.len()
+        ));
+    }
+    for (name, value) in crate::kinds::native_objects(report, true) {
+        root_notes.push(format!("plimsoll:{name}: {value}"));
     }
     root.insert(
         "annotations".into(),
@@ -290,7 +304,7 @@ fn package(
     if let Some(o) = &p.owned_by {
         notes.push(format!("plimsoll:owned_by: {o}"));
     }
-    if !p.origin.is_empty() {
+    if !p.origin.is_unknown() {
         notes.push(format!("plimsoll:origin: {}", p.origin));
     }
     for (k, v) in &p.metadata {

@@ -4,7 +4,8 @@
 //! with its findings under it, most severe first. Grouped by layer (`--group-by layer`), each
 //! layer shows its instruction and the packages and findings it brought in: the view that
 //! tells a developer which Dockerfile line to change. Both end with Trivy's summary line
-//! (`Total: 6 (CRITICAL: 1, …)`) and the suppressed count.
+//! (`Total: 6 (CRITICAL: 1, …)`) and the suppressed count. Secrets, misconfigurations and
+//! malware follow in a table each ([`crate::kinds`]), before the gate.
 //!
 //! When the report tells the base image apart (`artifact.base_image`), either view comes in
 //! two parts, the base image's findings and the application's, each with its own total: a
@@ -149,6 +150,7 @@ fn table_text(report: &Report, opts: &TableOptions) -> String {
     if shown.vulnerabilities.iter().any(|f| f.risk.is_some()) {
         let _ = writeln!(out, "\n{}", summary::RISK_LEGEND);
     }
+    crate::kinds::tables(report, (opts.width, opts.color), &mut out);
     if let Some(g) = &report.gate {
         gate(g, &mut out);
     }

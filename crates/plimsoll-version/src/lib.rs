@@ -15,6 +15,7 @@
 //! `affected[]` entry (ranges and versions), exactly as the OSV schema defines it, and says
 //! so when it cannot decide.
 
+use plimsoll_model::ecosystem::{Ecosystem, VersionScheme};
 use std::cmp::Ordering;
 
 /// `PartialEq`, `Eq` and `PartialOrd` from a type's `Ord`: two versions are equal when they
@@ -153,32 +154,10 @@ impl Scheme {
     /// and Azure Linux (RPM distributions the schema defines). `Root:<ecosystem>:…` (Root's
     /// patched packages of another ecosystem) takes that ecosystem's ordering.
     pub fn for_ecosystem(osv_ecosystem: &str) -> Option<Scheme> {
-        let (base, rest) = match osv_ecosystem.split_once(':') {
-            Some((base, rest)) => (base, Some(rest)),
-            None => (osv_ecosystem, None),
-        };
-        Some(match base {
-            "Debian" | "Ubuntu" | "Echo" => Scheme::Dpkg,
-            "Alpine"
-            | "Wolfi"
-            | "Chainguard"
-            | "Alpaquita"
-            | "BellSoft Hardened Containers"
-            | "MinimOS" => Scheme::Apk,
-            "Red Hat" | "Rocky Linux" | "AlmaLinux" | "SUSE" | "openSUSE" | "Photon OS"
-            | "Azure Linux" | "Mageia" | "openEuler" => Scheme::Rpm,
-            "PyPI" => Scheme::Pep440,
-            "npm" | "crates.io" | "Bitnami" | "SwiftURL" => Scheme::Semver,
-            "Go" => Scheme::Go,
-            "Maven" => Scheme::Maven,
-            "RubyGems" => Scheme::RubyGems,
-            "NuGet" => Scheme::NuGet,
-            "Packagist" => Scheme::Composer,
-            "Hex" => Scheme::Hex,
-            "Pub" => Scheme::Pub,
-            "Root" => return rest.and_then(Scheme::for_ecosystem),
-            _ => return None,
-        })
+        match osv_ecosystem.split_once(':') {
+            Some(("Root", rest)) => Scheme::for_ecosystem(rest),
+            _ => Ecosystem::from_osv(osv_ecosystem).map(|e| Scheme::from(e.version_scheme())),
+        }
     }
 
     /// A scheme from a command-line name: the short aliases `deb`, `dpkg`, `rpm`, `apk`,
@@ -210,8 +189,9 @@ impl Scheme {
                     Some((b, r)) => (b, Some(r)),
                     None => (s.trim(), None),
                 };
-                OSV_NAMES
-                    .iter()
+                Ecosystem::all()
+                    .map(Ecosystem::osv_name)
+                    .chain(["Root"])
                     .find(|n| n.eq_ignore_ascii_case(base))
                     .and_then(|n| match rest {
                         Some(r) => Scheme::for_ecosystem(&format!("{n}:{r}")),
@@ -222,40 +202,25 @@ impl Scheme {
     }
 }
 
-/// The OSV ecosystem base names [`Scheme::for_ecosystem`] knows.
-const OSV_NAMES: &[&str] = &[
-    "Debian",
-    "Ubuntu",
-    "Echo",
-    "Alpine",
-    "Wolfi",
-    "Chainguard",
-    "Alpaquita",
-    "BellSoft Hardened Containers",
-    "MinimOS",
-    "Red Hat",
-    "Rocky Linux",
-    "AlmaLinux",
-    "SUSE",
-    "openSUSE",
-    "Photon OS",
-    "Azure Linux",
-    "Mageia",
-    "openEuler",
-    "PyPI",
-    "npm",
-    "crates.io",
-    "Bitnami",
-    "SwiftURL",
-    "Go",
-    "Maven",
-    "RubyGems",
-    "NuGet",
-    "Packagist",
-    "Hex",
-    "Pub",
-    "Root",
-];
+/// The ecosystem table's version schemes, one to one.
+impl From<VersionScheme> for Scheme {
+    fn from(v: VersionScheme) -> Scheme {
+        match v {
+            VersionScheme::Dpkg => Scheme::Dpkg,
+            VersionScheme::Apk => Scheme::Apk,
+            VersionScheme::Rpm => Scheme::Rpm,
+            VersionScheme::Pep440 => Scheme::Pep440,
+            VersionScheme::Semver => Scheme::Semver,
+            VersionScheme::Go => Scheme::Go,
+            VersionScheme::Maven => Scheme::Maven,
+            VersionScheme::RubyGems => Scheme::RubyGems,
+            VersionScheme::NuGet => Scheme::NuGet,
+            VersionScheme::Composer => Scheme::Composer,
+            VersionScheme::Hex => Scheme::Hex,
+            VersionScheme::Pub => Scheme::Pub,
+        }
+    }
+}
 
 impl std::fmt::Display for Scheme {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

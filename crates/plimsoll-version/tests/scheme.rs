@@ -23,10 +23,7 @@ const ECOSYSTEMS: &[(&str, Option<Scheme>)] = &[
     ("Red Hat:enterprise_linux:9::baseos", Some(Scheme::Rpm)),
     ("Rocky Linux:9", Some(Scheme::Rpm)),
     ("AlmaLinux:8", Some(Scheme::Rpm)),
-    (
-        "SUSE:SUSE Linux Enterprise Server 15 SP5",
-        Some(Scheme::Rpm),
-    ),
+    ("SUSE:Linux Enterprise Server 15 SP5", Some(Scheme::Rpm)),
     ("openSUSE:Tumbleweed", Some(Scheme::Rpm)),
     ("Photon OS:5.0", Some(Scheme::Rpm)),
     ("Azure Linux:3", Some(Scheme::Rpm)),

@@ -16,6 +16,7 @@ use crate::fetch::{EcosystemUpdate, SourceState};
 use crate::osv::{ParsedRecord, cmp_modified, parse_record};
 use crate::schema::{INDEXES, SCHEMA_VERSION, TABLES};
 use crate::{Db, Error, IoCtx, Result, SqlCtx, now_rfc3339};
+use plimsoll_model::is_cve;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -756,7 +757,7 @@ impl Builder {
         let mut rows = Vec::with_capacity(feed.vulnerabilities.len());
         for (i, raw) in feed.vulnerabilities.iter().enumerate() {
             match serde_json::from_str::<Entry>(raw.get()) {
-                Ok(e) if e.cve_id.starts_with("CVE-") => rows.push(e),
+                Ok(e) if is_cve(&e.cve_id) => rows.push(e),
                 Ok(e) => summary.skip(
                     &format!("{input}: vulnerabilities[{i}]"),
                     Some(e.cve_id),
@@ -891,7 +892,7 @@ impl Builder {
             let pct = get(pi).parse::<f64>();
             match (score, pct) {
                 (Ok(s), Ok(p))
-                    if cve.starts_with("CVE-")
+                    if is_cve(cve)
                         && cve.len() < 64
                         && (0.0..=1.0).contains(&s)
                         && (0.0..=1.0).contains(&p) =>

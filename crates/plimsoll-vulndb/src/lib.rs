@@ -19,6 +19,7 @@ mod build;
 mod db;
 pub mod fetch;
 mod import;
+pub mod managed;
 pub mod osv;
 mod schema;
 pub mod update;

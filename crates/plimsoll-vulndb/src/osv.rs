@@ -21,6 +21,7 @@
 //!   string (`Debian:12`, `Alpine:v3.19`, `Ubuntu:22.04:LTS`): the database stores the full
 //!   ecosystem and its base (`Debian`) so both can be looked up by index.
 
+use plimsoll_model::is_cve;
 use plimsoll_version::osv::Range;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -120,7 +121,7 @@ impl Record {
         let mut out: Vec<&str> = std::iter::once(self.id.as_str())
             .chain(self.aliases.iter().map(String::as_str))
             .chain(self.upstream.iter().map(String::as_str))
-            .filter(|s| s.starts_with("CVE-"))
+            .filter(|s| is_cve(s))
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -467,39 +468,12 @@ pub fn score_cvss(vector: &str) -> Result<(&'static str, f64), String> {
 
 /// The base of an ecosystem string: `Debian:12` → `Debian`, `Ubuntu:Pro:22.04:LTS` → `Ubuntu`,
 /// `Maven:https://repo…` → `Maven`.
-pub fn base_ecosystem(ecosystem: &str) -> &str {
-    ecosystem.split_once(':').map_or(ecosystem, |(b, _)| b)
-}
+pub use plimsoll_model::ecosystem::base_name as base_ecosystem;
 
-/// A package name as the database stores and looks it up, for the ecosystem's rules:
-/// - PyPI: PEP 503 (lowercase, runs of `-`, `_`, `.` become one `-`);
-/// - crates.io: case-insensitive and `-` equals `_` (stored lowercase with `-`);
-/// - npm, NuGet, Packagist: case-insensitive (lowercase; new npm names are lowercase by rule,
-///   legacy ones are not);
-/// - Go module paths, Maven `group:artifact`, RubyGems, distributions: as written.
-pub fn normalize_name(ecosystem: &str, name: &str) -> String {
-    match base_ecosystem(ecosystem) {
-        "PyPI" => {
-            let mut out = String::with_capacity(name.len());
-            let mut in_sep = false;
-            for c in name.chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    if !in_sep {
-                        out.push('-');
-                    }
-                    in_sep = true;
-                } else {
-                    out.extend(c.to_lowercase());
-                    in_sep = false;
-                }
-            }
-            out
-        }
-        "crates.io" => name.to_lowercase().replace('_', "-"),
-        "npm" | "NuGet" | "Packagist" => name.to_lowercase(),
-        _ => name.to_owned(),
-    }
-}
+/// A package name as the database stores and looks it up: the ecosystem's name rule from
+/// the ecosystem table (PEP 503 for PyPI, lower case for npm, NuGet and Packagist, `-` for
+/// `_` in crates.io, as written elsewhere).
+pub use plimsoll_model::ecosystem::normalize_name;
 
 /// JSON text without insignificant whitespace. The input was already validated by serde, so
 /// only string literals need care.
@@ -543,40 +517,6 @@ pub(crate) fn cmp_modified(a: &str, b: &str) -> std::cmp::Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_normalize_per_ecosystem() {
-        let cases = [
-            ("PyPI", "Django", "django"),
-            ("PyPI", "zope.interface", "zope-interface"),
-            ("PyPI", "Foo__Bar-.baz", "foo-bar-baz"),
-            ("crates.io", "Serde_JSON", "serde-json"),
-            ("npm", "JSONStream", "jsonstream"),
-            ("npm", "@babel/core", "@babel/core"),
-            ("NuGet", "Newtonsoft.Json", "newtonsoft.json"),
-            ("Packagist", "Symfony/HTTP-Kernel", "symfony/http-kernel"),
-            (
-                "Go",
-                "github.com/BurntSushi/toml",
-                "github.com/BurntSushi/toml",
-            ),
-            (
-                "Maven",
-                "org.apache.logging.log4j:log4j-core",
-                "org.apache.logging.log4j:log4j-core",
-            ),
-            ("RubyGems", "ActiveSupport", "ActiveSupport"),
-            ("Debian:12", "openssl", "openssl"),
-            (
-                "Maven:https://repo.maven.apache.org/maven2/",
-                "a.B:C",
-                "a.B:C",
-            ),
-        ];
-        for (eco, name, want) in cases {
-            assert_eq!(normalize_name(eco, name), want, "{eco} {name}");
-        }
-    }
 
     #[test]
     fn cvss_vectors_score() {

@@ -2,7 +2,15 @@
 //! meaning is the same, so users can switch without relearning.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use plimsoll_model::DetectionPriority;
 use std::path::PathBuf;
+
+/// `--detection-priority`'s parser: the model's names, listed in `--help`.
+fn detection_priority() -> impl clap::builder::TypedValueParser<Value = DetectionPriority> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(DetectionPriority::NAMES)
+        .try_map(|s| s.parse::<DetectionPriority>())
+}
 
 #[derive(Parser)]
 #[command(
@@ -364,10 +372,15 @@ pub struct ScanImageArgs {
 
 #[derive(Debug, Args)]
 pub struct ScanDbArgs {
-    /// What to look for: `vuln` (known vulnerabilities; needs the database), or `none` for
-    /// the image summary and inventory alone, with no database.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln", value_parser = ["vuln", "none"], env = "PLIMSOLL_SCANNERS")]
+    /// What to look for, comma-separated (Trivy's names): `vuln` (known vulnerabilities;
+    /// needs the database), `secret` (keys, tokens and passwords in files, the config and the
+    /// history), or `none` for the image summary and inventory alone, with no database.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln,secret", value_parser = ["vuln", "secret", "misconfig", "malware", "none"], env = "PLIMSOLL_SCANNERS")]
     pub scanners: Vec<String>,
+    /// Secret rules (YAML, docs/secrets.md): disable built-in rules, add rules and allow
+    /// rules; extends the built-in rules.
+    #[arg(long, value_name = "FILE", env = "PLIMSOLL_SECRET_CONFIG")]
+    pub secret_config: Option<PathBuf>,
     /// Vulnerability database to use as it is: a database file (`plimsoll db update` or
     /// `db import`), or an OSV directory, zip or JSON file, imported on the fly into the
     /// cache and reused while it is unchanged. Without it, plimsoll's own database in the
@@ -385,8 +398,8 @@ pub struct ScanDbArgs {
     pub feeds: FeedArgs,
     /// Also match language packages that an OS package installed against their upstream
     /// advisories (`comprehensive`); by default only the distribution's advisories apply.
-    #[arg(long, value_name = "PRIORITY", default_value = "precise", value_parser = ["precise", "comprehensive"])]
-    pub detection_priority: String,
+    #[arg(long, value_name = "PRIORITY", default_value = "precise", value_parser = detection_priority())]
+    pub detection_priority: DetectionPriority,
     /// Group the vulnerability table by package or by layer.
     #[arg(long, value_enum, default_value_t = GroupBy::Package)]
     pub group_by: GroupBy,

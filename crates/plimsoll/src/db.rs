@@ -6,10 +6,9 @@ use anyhow::Context;
 use plimsoll_image::BlobCache;
 use plimsoll_vulndb::{self as vulndb, fetch};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub fn cache_dir(arg: &Option<PathBuf>) -> PathBuf {
@@ -116,43 +115,13 @@ fn export(a: cli::DbExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Draws the download counters on a terminal.
-struct Bar {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-fn start_bar(quiet: bool, no_progress: bool, progress: Arc<fetch::Progress>) -> Option<Bar> {
-    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-    if quiet || no_progress || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    let thread = std::thread::spawn(move || {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} downloading {msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        while !flag.load(Ordering::Relaxed) {
-            bar.set_length(progress.bytes_total());
-            bar.set_position(progress.bytes_done());
-            bar.set_message(format!("{} files", progress.files_done()));
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        bar.finish_and_clear();
-    });
-    Some(Bar { stop, thread })
-}
-
-fn stop_bar(bar: Option<Bar>) {
-    if let Some(b) = bar {
-        b.stop.store(true, Ordering::Relaxed);
-        let _ = b.thread.join();
-    }
+fn start_bar(
+    quiet: bool,
+    no_progress: bool,
+    progress: Arc<fetch::Progress>,
+) -> Option<crate::progress::Running> {
+    (!quiet && !no_progress && std::io::stderr().is_terminal())
+        .then(|| crate::progress::start_download(progress))
 }
 
 fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
@@ -178,7 +147,7 @@ fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = start_bar(a.db.quiet, a.db.no_progress, progress);
     let result = vulndb::update::update(&target, &client, &opts);
-    stop_bar(bar);
+    crate::progress::finish(bar);
     let report = result.map_err(input_err)?;
     for (source, how) in &report.sources {
         let line = match how {
@@ -204,17 +173,6 @@ fn update(a: cli::DbUpdateArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_INPUT));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// "3 h", "2 d 4 h": an age for people.
-pub fn human_age(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min", s / 60),
-        3600..86_400 => format!("{} h", s / 3600),
-        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3600),
-    }
 }
 
 fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
@@ -249,7 +207,11 @@ fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
     writeln!(o, "Schema version  {}", st.schema_version)?;
     let built = st.built_at.clone().unwrap_or_else(|| "unknown".into());
     match st.built_at.as_deref().and_then(vulndb::age) {
-        Some(age) => writeln!(o, "Built           {built} ({} ago)", human_age(age))?,
+        Some(age) => writeln!(
+            o,
+            "Built           {built} ({} ago)",
+            vulndb::managed::human_age(age)
+        )?,
         None => writeln!(o, "Built           {built}")?,
     }
     writeln!(
@@ -281,352 +243,9 @@ fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What a scan says about the database it used.
-pub struct Opened {
-    pub db: vulndb::Db,
-    pub info: plimsoll_model::DatabaseInfo,
-    pub warnings: Vec<String>,
-}
-
-/// A managed database older than this is refreshed before a scan (unless `--offline`). OSV
-/// changes many times a day, and an incremental update costs one small request per
-/// ecosystem, so a day keeps scans fresh without a round of requests before every scan.
-pub const REFRESH_AFTER: Duration = Duration::from_secs(24 * 3600);
-
-/// The database a scan will read, settled before the image is read so that a bad `--db`
-/// (or `--offline` without a database) fails before any download.
-pub enum ScanDb {
-    /// The database named with `--db` (a database file, or an OSV directory, zip or JSON
-    /// file imported on the fly): the user's data, used as it is and never refreshed.
-    Given(Box<Opened>),
-    /// plimsoll's own database, `<cache>/db/plimsoll.db`: downloaded when missing,
-    /// refreshed when a day old or lacking an ecosystem the scan needs, unless `--offline`.
-    Managed {
-        path: PathBuf,
-        /// The database as it is, opened (and so checked) early; `None` when missing.
-        db: Option<vulndb::Db>,
-    },
-}
-
 /// Whether the scan looks for vulnerabilities (`--scanners`), and so needs a database.
 pub fn wants_vulns(args: &cli::ScanDbArgs) -> bool {
     args.scanners.iter().any(|s| s == "vuln")
-}
-
-/// Settles the database of a scan. `None` when the scan looks for nothing that needs one
-/// (`--scanners none`).
-pub fn prepare_for_scan(
-    args: &cli::ScanDbArgs,
-    cache: &Option<PathBuf>,
-) -> anyhow::Result<Option<ScanDb>> {
-    if !wants_vulns(args) {
-        return Ok(None);
-    }
-    // A database named with --db is the user's: used as it is, never downloaded into.
-    if let Some(given) = &args.db {
-        return Ok(Some(ScanDb::Given(Box::new(open_for_scan(
-            given,
-            cache,
-            args.db_max_age,
-        )?))));
-    }
-    let path = cache_dir(cache).join("db").join("plimsoll.db");
-    if path.exists() {
-        let db = vulndb::Db::open(&path).map_err(input_err)?;
-        return Ok(Some(ScanDb::Managed { path, db: Some(db) }));
-    }
-    if args.offline {
-        return Err(input_err(format!(
-            "no vulnerability database at {}, and --offline forbids downloading one: run `plimsoll db update` first (or `plimsoll db import FILE…` on a machine without network), give --db PATH, or scan with --scanners none",
-            path.display()
-        )));
-    }
-    Ok(Some(ScanDb::Managed { path, db: None }))
-}
-
-/// Opens the database of a scan whose packages are known: a managed database is first
-/// downloaded or refreshed as needed (see [`ScanDb::Managed`]). A refresh that fails leaves
-/// the database as it was and becomes a warning; a first download that fails is an error
-/// (exit 2), since a scan without data would look clean. `None` when there is no database
-/// and nothing to fetch (no package of an ecosystem OSV publishes).
-pub fn open_prepared(
-    prepared: ScanDb,
-    packages: &[plimsoll_model::Package],
-    args: &cli::ScanDbArgs,
-    quiet: bool,
-    no_progress: bool,
-) -> anyhow::Result<Option<Opened>> {
-    let opts = match_options(args);
-    let (path, mut db) = match prepared {
-        ScanDb::Given(o) => return Ok(Some(check_coverage(*o, packages, args)?)),
-        ScanDb::Managed { path, db } => (path, db),
-    };
-    let exists = db.is_some();
-    let needed: Vec<String> = plimsoll_match::needed_ecosystems(packages, &opts)
-        .into_iter()
-        .filter(|e| vulndb::update::DEFAULT_ECOSYSTEMS.contains(&e.as_str()))
-        .collect();
-    let mut warnings = Vec::new();
-    let plan = if let Some(d) = &db {
-        let info = d.scan_info().map_err(input_err)?;
-        let ecosystems = d.ecosystems().map_err(input_err)?;
-        refresh_plan(&info, &ecosystems, &needed)
-    } else {
-        Some(Refresh {
-            ecosystems: needed.clone(),
-            why: "no vulnerability database yet".into(),
-        })
-    };
-    match plan {
-        // Nothing of OSV to fetch (no package of an ecosystem OSV publishes).
-        Some(r) if r.ecosystems.is_empty() && !exists => {
-            refuse_unchecked_gate(packages, args)?;
-            return Ok(None);
-        }
-        Some(r) if r.ecosystems.is_empty() => {}
-        Some(r) if args.offline => warnings.push(format!("{}; not refreshed (--offline)", r.why)),
-        Some(r) => {
-            if !quiet {
-                crate::diag::note(format_args!(
-                    "{}: fetching {} into {}",
-                    r.why,
-                    r.ecosystems.join(", "),
-                    path.display()
-                ));
-            }
-            let progress = Arc::new(fetch::Progress::default());
-            let client = fetch::Client::new(fetch::FetchOptions {
-                osv_base_url: args.feeds.osv_url.trim_end_matches('/').to_string(),
-                // A scan should not wait long for a refresh it can do without.
-                attempts: if exists { 2 } else { 3 },
-                ..fetch::FetchOptions::default()
-            })
-            .with_progress(progress.clone());
-            let uopts = vulndb::update::UpdateOptions {
-                ecosystems: r.ecosystems.clone(),
-                kev_url: Some(args.feeds.kev_url.clone()),
-                epss_url: Some(args.feeds.epss_url.clone()),
-            };
-            let bar = start_bar(quiet, no_progress, progress);
-            let result = vulndb::update::update(&path, &client, &uopts);
-            stop_bar(bar);
-            // The update renamed a new file into place (or left the old one): read that.
-            db = None;
-            match result {
-                Ok(rep) => {
-                    for (source, error) in rep.failures() {
-                        warnings.push(format!(
-                            "vulnerability data: {source} could not be updated ({error}); it keeps its previous data"
-                        ));
-                    }
-                }
-                Err(e) if exists => warnings.push(format!(
-                    "the vulnerability database {} could not be refreshed ({e}); scanning with the data it has",
-                    path.display()
-                )),
-                Err(e) => {
-                    return Err(input_err(format!(
-                        "could not download the vulnerability database into {}: {e} (on a machine without network: `plimsoll db import FILE…`, then scan with --offline)",
-                        path.display()
-                    )));
-                }
-            }
-        }
-        None => {}
-    }
-    let db = match db {
-        Some(d) => d,
-        None => vulndb::Db::open(&path).map_err(input_err)?,
-    };
-    let mut opened = describe(db, &path, args.db_max_age)?;
-    warnings.append(&mut opened.warnings);
-    opened.warnings = warnings;
-    Ok(Some(check_coverage(opened, packages, args)?))
-}
-
-fn match_options(args: &cli::ScanDbArgs) -> plimsoll_match::MatchOptions {
-    plimsoll_match::MatchOptions {
-        comprehensive: args.detection_priority == "comprehensive",
-    }
-}
-
-/// Whether the scan has a gate (`--exit-code`, `--policy`) that missing data fails.
-fn has_gate(args: &cli::ScanDbArgs) -> bool {
-    args.exit_code.is_some() || args.policy.is_some()
-}
-
-/// Records in the report which ecosystems the packages need that the database has no
-/// advisories for (`plimsoll_match::coverage`), each with a warning: those packages were not
-/// checked, and every gate fails for it unless `--allow-missing-data` accepts it.
-fn check_coverage(
-    mut o: Opened,
-    packages: &[plimsoll_model::Package],
-    args: &cli::ScanDbArgs,
-) -> anyhow::Result<Opened> {
-    let missing =
-        plimsoll_match::missing_data(packages, &o.db, &match_options(args)).map_err(input_err)?;
-    for m in &missing {
-        let consequence = if args.allow_missing_data {
-            "; accepted by --allow-missing-data"
-        } else if has_gate(args) {
-            "; the gate fails for it (--allow-missing-data accepts it)"
-        } else {
-            ""
-        };
-        o.warnings.push(format!(
-            "NOT CHECKED: the vulnerability database {} has no advisories for {m}: those packages were not checked for vulnerabilities{consequence}",
-            o.info.path
-        ));
-    }
-    o.info.missing_data_allowed = args.allow_missing_data && !missing.is_empty();
-    o.info.missing_data = missing;
-    Ok(o)
-}
-
-/// With no database and nothing `db update` could fetch for these packages (Photon OS, say),
-/// a gate would judge packages nobody checked: refused unless `--allow-missing-data`.
-fn refuse_unchecked_gate(
-    packages: &[plimsoll_model::Package],
-    args: &cli::ScanDbArgs,
-) -> anyhow::Result<()> {
-    if !has_gate(args) || args.allow_missing_data {
-        return Ok(());
-    }
-    let missing = plimsoll_match::coverage::missing_in(packages, &[], &match_options(args));
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let list: Vec<String> = missing.iter().map(ToString::to_string).collect();
-    Err(input_err(format!(
-        "no vulnerability data for {}, and `db update` fetches none for it: the gate cannot judge packages it could not check (import their advisories with `plimsoll db import`, or accept the gap with --allow-missing-data)",
-        list.join(", ")
-    )))
-}
-
-/// Why and what to fetch before a scan.
-struct Refresh {
-    /// Empty: every ecosystem the database already has.
-    ecosystems: Vec<String>,
-    why: String,
-}
-
-/// A refresh is due when the database is older than [`REFRESH_AFTER`] (then every ecosystem
-/// it has, plus the needed ones), or lacks a needed ecosystem (then those alone).
-fn refresh_plan(
-    st: &vulndb::ScanInfo,
-    ecosystems: &[(String, u64)],
-    needed: &[String],
-) -> Option<Refresh> {
-    let mut have: std::collections::BTreeSet<String> = st
-        .sources
-        .iter()
-        .filter_map(|s| s.name.strip_prefix("osv:").map(str::to_string))
-        .collect();
-    have.extend(
-        ecosystems
-            .iter()
-            .map(|(e, _)| vulndb::base_ecosystem(e).to_string()),
-    );
-    let missing: Vec<String> = needed
-        .iter()
-        .filter(|e| !have.contains(*e))
-        .cloned()
-        .collect();
-    let age = st.built_at.as_deref().and_then(vulndb::age);
-    if age.is_none_or(|a| a > REFRESH_AFTER) {
-        let mut all: Vec<String> = have
-            .iter()
-            .filter(|e| vulndb::update::DEFAULT_ECOSYSTEMS.contains(&e.as_str()))
-            .cloned()
-            .collect();
-        all.extend(missing);
-        all.sort();
-        all.dedup();
-        return Some(Refresh {
-            ecosystems: all,
-            why: match age {
-                Some(a) => format!("the vulnerability database is {} old", human_age(a)),
-                None => "the vulnerability database has no build time".into(),
-            },
-        });
-    }
-    (!missing.is_empty()).then(|| Refresh {
-        why: format!(
-            "the vulnerability database has no advisories for {}",
-            missing.join(", ")
-        ),
-        ecosystems: missing,
-    })
-}
-
-/// Opens the database given to a scan with `--db`: a database file, or an OSV directory,
-/// zip or JSON file imported on the fly into `<cache dir>/db/osv/` (reused while unchanged).
-/// Warns when it is older than `max_age`.
-pub fn open_for_scan(
-    path: &Path,
-    cache: &Option<PathBuf>,
-    max_age: Duration,
-) -> anyhow::Result<Opened> {
-    let cache_db = cache_dir(cache).join("db").join("osv");
-    let (db_file, summary) = vulndb::cached_db_for(path, &cache_db).map_err(input_err)?;
-    let mut warnings = Vec::new();
-    if let Some(s) = summary {
-        for sk in s.skipped.iter() {
-            warnings.push(format!("vulnerability data: skipped {sk}"));
-        }
-        for w in s.warnings.iter() {
-            warnings.push(format!("vulnerability data: {w}"));
-        }
-    }
-    let db = vulndb::Db::open(&db_file).map_err(input_err)?;
-    let mut opened = describe(db, path, max_age)?;
-    if opened.info.records == 0 {
-        return Err(input_err(format!(
-            "{}: the vulnerability database holds no advisory record: a scan against it would check nothing",
-            path.display()
-        )));
-    }
-    warnings.append(&mut opened.warnings);
-    opened.warnings = warnings;
-    Ok(opened)
-}
-
-/// What a report says about an opened database (`path` as the user knows it), with a
-/// warning when it is older than `max_age`.
-fn describe(db: vulndb::Db, path: &Path, max_age: Duration) -> anyhow::Result<Opened> {
-    let mut warnings = Vec::new();
-    let st = db.scan_info().map_err(input_err)?;
-    let age = st.built_at.as_deref().and_then(vulndb::age);
-    if let Some(age) = age
-        && age > max_age
-    {
-        warnings.push(format!(
-            "the vulnerability database {} was built {} ago, more than --db-max-age {}: run `plimsoll db update`",
-            path.display(),
-            human_age(age),
-            human_age(max_age)
-        ));
-    }
-    Ok(Opened {
-        db,
-        info: plimsoll_model::DatabaseInfo {
-            path: path.display().to_string(),
-            schema_version: st.schema_version,
-            built_at: st.built_at.clone(),
-            age_seconds: age.map(|a| a.as_secs()),
-            records: st.records,
-            sources: st
-                .sources
-                .iter()
-                .map(|s| plimsoll_model::DatabaseSource {
-                    name: s.name.clone(),
-                    fetched_at: s.fetched_at.clone(),
-                })
-                .collect(),
-            ..Default::default()
-        },
-        warnings,
-    })
 }
 
 /// `--db-max-age`: `120h`, `5d`, `90m`, or seconds.

@@ -5,18 +5,19 @@ mod cleanup;
 mod cli;
 mod db;
 mod diag;
+mod formats;
 mod output;
 mod progress;
 mod render;
+mod settings;
 
-use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use cli::{Cli, Command, Format, LimitArgs, OutputArgs};
-use plimsoll_catalog::Catalog;
-use plimsoll_image::{self as image, Credential, ImageSource, Limits, OpenOptions, WalkOptions};
+use cli::{Cli, Command, Format, OutputArgs};
+use plimsoll_image::ImageSource;
 use plimsoll_model as model;
+use plimsoll_report::View;
+use plimsoll_scan::{Scanned, Source};
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Exit code for bad usage and unreadable input (DESIGN.md).
 const EXIT_INPUT: u8 = 2;
@@ -26,6 +27,10 @@ const EXIT_INTERNAL: u8 = 3;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cleanup::install(&cli);
+    if let Err(e) = formats::check(&cli.command) {
+        diag::error(format_args!("{e:#}"));
+        return ExitCode::from(EXIT_INPUT);
+    }
     let result = match cli.command {
         Command::Image(args) => cmd_image(args),
         Command::Fs(args) => cmd_fs(args),
@@ -71,39 +76,18 @@ fn input_err(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::new(InputError(e.to_string()))
 }
 
-fn limits(l: &LimitArgs) -> Limits {
-    Limits {
-        max_layer_size: l.max_layer_size,
-        max_entries: l.max_entries,
-        max_capture_total: l.max_capture,
-        ..Limits::default()
-    }
-}
-
 fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
-    // The output, then the database are settled first: a bad -o or --db, or --offline
-    // without a database, fails before any download.
+    // The output, then the settings (policy, VEX, ignore files) are settled first: a bad -o
+    // or policy, or --offline without a database, fails before any download.
     let mut dest = image_dest(&args.image, &args.db)?;
-    let prepared = prepare_db(&args.db, &args.image.cache_dir)?;
-    let policy = load_policy(&args.db)?;
-    let suppressions = load_suppressions(&args.db, prepared.is_some())?;
-    let (mut report, scan) = scan_image_ref(&args.image)?;
-    attach_db(
-        &mut report,
-        prepared,
-        policy.as_ref(),
-        suppressions,
-        &args.db,
+    let settings = settings::image(&args.image, &args.db)?;
+    let scanned = run_scan(
+        &Source::Image(args.image.reference.clone()),
+        &settings,
         &args.image.output,
     )?;
-    let code = finish(
-        &report,
-        &scan,
-        &mut dest,
-        &args.image.output,
-        view(&args.db),
-    )?;
-    Ok(gate_exit_unless(code, &report, &args.db))
+    let code = finish(&scanned, &mut dest, &args.image.output, view(&args.db))?;
+    Ok(gate_exit_unless(code, &scanned.report, &args.db))
 }
 
 fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
@@ -111,20 +95,20 @@ fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
         args.output.output.as_deref(),
         &scan_inputs(&args.db, &args.cache_dir, [&args.dir]),
     )?;
-    let prepared = prepare_db(&args.db, &args.cache_dir)?;
-    let policy = load_policy(&args.db)?;
-    let suppressions = load_suppressions(&args.db, prepared.is_some())?;
-    let (mut report, scan) = scan_directory(&args.dir, &args.limits)?;
-    attach_db(
-        &mut report,
-        prepared,
-        policy.as_ref(),
-        suppressions,
-        &args.db,
-        &args.output,
-    )?;
-    let code = finish(&report, &scan, &mut dest, &args.output, view(&args.db))?;
-    Ok(gate_exit_unless(code, &report, &args.db))
+    let settings = settings::scan(&args.db, &args.cache_dir, Some(&args.limits))?;
+    let scanned = run_scan(&Source::Dir(args.dir.clone()), &settings, &args.output)?;
+    let code = finish(&scanned, &mut dest, &args.output, view(&args.db))?;
+    Ok(gate_exit_unless(code, &scanned.report, &args.db))
+}
+
+/// Runs the engine, showing its notes and progress.
+fn run_scan(
+    source: &Source,
+    settings: &plimsoll_scan::ScanSettings,
+    out: &OutputArgs,
+) -> anyhow::Result<Scanned> {
+    let watcher = progress::Watcher::new(out);
+    plimsoll_scan::scan(source, settings, &watcher).map_err(settings::scan_error)
 }
 
 /// The files a scan reads (`sources`, plus the database, policy, VEX and ignore files),
@@ -176,98 +160,6 @@ fn image_dest(args: &cli::ImageArgs, db_args: &cli::ScanDbArgs) -> anyhow::Resul
     )
 }
 
-/// `--vex` and `--ignorefile` (or the default ignore files, when vulnerabilities are
-/// scanned), read and checked before anything is scanned.
-fn load_suppressions(
-    args: &cli::ScanDbArgs,
-    scans_vulns: bool,
-) -> anyhow::Result<plimsoll_policy::Suppressions> {
-    plimsoll_policy::Suppressions::load(&plimsoll_policy::SuppressOptions {
-        ignorefiles: args.ignorefile.clone(),
-        vex: args.vex.clone(),
-        default_dir: scans_vulns.then(std::env::current_dir).and_then(Result::ok),
-        ignore_unfixed: args.ignore_unfixed,
-    })
-    .map_err(input_err)
-}
-
-/// The scan's database, settled before anything is read; refuses a gate that would have
-/// nothing to judge.
-fn prepare_db(
-    args: &cli::ScanDbArgs,
-    cache_dir: &Option<std::path::PathBuf>,
-) -> anyhow::Result<Option<db::ScanDb>> {
-    let prepared = db::prepare_for_scan(args, cache_dir)?;
-    if prepared.is_none()
-        && (args.exit_code.is_some() || args.ignore_unfixed || args.policy.is_some())
-    {
-        return Err(input_err(NEEDS_DB));
-    }
-    Ok(prepared)
-}
-
-/// Downloads or refreshes the database when the scan needs it, matches the report's
-/// packages against it, records which database it was, then suppresses and gates.
-fn attach_db(
-    report: &mut model::Report,
-    prepared: Option<db::ScanDb>,
-    policy: Option<&plimsoll_policy::policy::Policy>,
-    suppressions: plimsoll_policy::Suppressions,
-    args: &cli::ScanDbArgs,
-    out: &OutputArgs,
-) -> anyhow::Result<Option<plimsoll_vulndb::Db>> {
-    let Some(prepared) = prepared else {
-        return Ok(None);
-    };
-    let opened = db::open_prepared(prepared, &report.packages, args, out.quiet, out.no_progress)?;
-    let mut db = None;
-    if let Some(o) = opened {
-        let opts = plimsoll_match::MatchOptions {
-            comprehensive: args.detection_priority == "comprehensive",
-        };
-        let outcome = plimsoll_match::match_report(report, &o.db, &opts).map_err(input_err)?;
-        report.vulnerabilities = outcome.findings;
-        report.warnings.extend(o.warnings);
-        report.warnings.extend(outcome.warnings);
-        report.database = Some(o.info);
-        report.mark_base_image();
-        db = Some(o.db);
-    } else {
-        report.warnings.push(
-            "no package belongs to an ecosystem with vulnerability data: nothing was matched, and no database was downloaded".into(),
-        );
-    }
-    // VEX, then ignore files, then --ignore-unfixed, then --exclude-base-image (last, so an
-    // ignore entry for a base-image finding still counts as used, not stale).
-    let today = plimsoll_policy::today_utc();
-    suppressions.apply(report, today);
-    if args.exclude_base_image {
-        if report.artifact.base_image.is_none() {
-            report.warnings.push(
-                "--exclude-base-image: no base image could be told apart (pass --base-image REF), so no finding was excluded".into(),
-            );
-        }
-        report.exclude_base_image();
-    }
-    plimsoll_policy::risk::score_report(report);
-    if let Some(p) = policy {
-        report.gate = Some(p.evaluate(report, today));
-    } else if args.exit_code.is_some() {
-        report.gate = Some(plimsoll_policy::gate(report, &args.severity));
-    }
-    Ok(db)
-}
-
-/// `--policy FILE`, read and checked before anything is scanned (callers load it before the
-/// scan and hand it to [`attach_db`]).
-fn load_policy(args: &cli::ScanDbArgs) -> anyhow::Result<Option<plimsoll_policy::policy::Policy>> {
-    args.policy
-        .as_deref()
-        .map(plimsoll_policy::policy::load)
-        .transpose()
-        .map_err(input_err)
-}
-
 /// `policy init [FILE]`: the commented starter policy; never overwrites without --force.
 fn cmd_policy_init(args: cli::PolicyInitArgs) -> anyhow::Result<ExitCode> {
     let text = plimsoll_policy::policy::STARTER;
@@ -311,29 +203,25 @@ fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
 fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     let a = &args.scan;
     let mut dest = image_dest(&a.image, &a.db)?;
-    let prepared = prepare_db(&a.db, &a.image.cache_dir)?;
-    if prepared.is_none() {
+    let settings = settings::image(&a.image, &a.db)?;
+    if !settings.scanners.has(plimsoll_scan::Scanner::Vuln) {
         return Err(input_err(
-            "explain needs the vulnerability scanner: drop --scanners none",
+            "explain needs the vulnerability scanner: add vuln to --scanners",
         ));
     }
-    let policy = load_policy(&a.db)?;
-    let suppressions = load_suppressions(&a.db, true)?;
-    let (mut report, _scan) = scan_image_ref(&a.image)?;
-    let Some(db) = attach_db(
-        &mut report,
-        prepared,
-        policy.as_ref(),
-        suppressions,
-        &a.db,
+    let scanned = run_scan(
+        &Source::Image(a.image.reference.clone()),
+        &settings,
         &a.image.output,
-    )?
-    else {
+    )?;
+    let report = scanned.report;
+    let Some(db) = scanned.db else {
         return Err(input_err(format!(
             "{}: no package belongs to an ecosystem with vulnerability data",
             a.image.reference
         )));
     };
+    let policy = settings.policy.as_ref();
     let wanted = args.vuln_id.trim();
     let mut hits: Vec<(&model::Finding, Option<&model::Suppressed>)> = report
         .vulnerabilities
@@ -360,7 +248,7 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     for (f, sup) in hits {
         let why = plimsoll_match::explain::explain(&db, f).map_err(input_err)?;
         text.push_str(&render::explain(&report, f, sup, &why));
-        if let Some(p) = &policy {
+        if let Some(p) = policy {
             let traces = p.explain(&report, f, plimsoll_policy::today_utc());
             text.push_str(&render::rule_traces(&p.file, &traces));
         }
@@ -481,10 +369,6 @@ fn gate_exit(report: &model::Report, args: &cli::ScanDbArgs) -> Option<ExitCode>
     }
 }
 
-/// A gate over a scan that looks for no vulnerabilities would pass every image: refuse it.
-const NEEDS_DB: &str = "--exit-code, --policy and --ignore-unfixed judge vulnerabilities, \
-     which --scanners none does not look for: drop --scanners none";
-
 /// The exit code after the report is written: unreadable input (2) wins over the gate,
 /// which wins over success.
 fn gate_exit_unless(code: ExitCode, report: &model::Report, args: &cli::ScanDbArgs) -> ExitCode {
@@ -515,169 +399,33 @@ fn cmd_inventory(args: cli::ImageArgs) -> anyhow::Result<ExitCode> {
         .extend(image_path(&args.reference))
         .extend(args.base_image.as_deref().and_then(image_path));
     let mut dest = output::Dest::prepare(args.output.output.as_deref(), &inputs)?;
-    let (report, scan) = if path.is_dir() && !path.join("oci-layout").is_file() {
-        scan_directory(path, &args.limits)?
+    let settings = settings::inventory(&args)?;
+    let source = if path.is_dir() && !path.join("oci-layout").is_file() {
+        Source::Dir(path.to_path_buf())
     } else {
-        scan_image_ref(&args)?
+        Source::Image(args.reference.clone())
     };
-    finish(&report, &scan, &mut dest, &args.output, View::Inventory)
-}
-
-/// The report of a walk: the artifact, plus inventory (OS and packages) and all warnings.
-fn inventory_report(
-    artifact: model::Artifact,
-    scan: &image::ImageScan,
-    catalog: &Catalog,
-) -> model::Report {
-    let inv = catalog.inventory(scan);
-    let mut artifact = artifact;
-    artifact.os = inv.os;
-    let mut warnings = scan.warnings.clone();
-    warnings.extend(inv.warnings);
-    model::Report {
-        packages: inv.packages,
-        warnings,
-        ..model::Report::new(artifact)
-    }
-}
-
-fn scan_image_ref(args: &cli::ImageArgs) -> anyhow::Result<(model::Report, image::ImageScan)> {
-    let source = ImageSource::parse(&args.reference).map_err(input_err)?;
-    let mut opts = OpenOptions::default();
-    if let Some(p) = &args.platform {
-        opts.platform = Some(image::platform::parse(p).map_err(input_err)?);
-    }
-    if let Some(dir) = &args.cache_dir {
-        opts.cache = image::BlobCache::new(dir);
-    }
-    opts.no_cache = args.no_cache;
-    opts.max_archive_size = args.max_archive_size;
-    opts.registry.insecure = args.insecure;
-    opts.registry.timeout = Duration::from_secs(args.timeout.max(1));
-    let password = if args.password_stdin {
-        use std::io::{BufRead, Read};
-        // One line; bounded, so that a stream without a newline cannot fill memory.
-        let mut p = String::new();
-        std::io::stdin()
-            .lock()
-            .take(64 << 10)
-            .read_line(&mut p)
-            .context("reading the password from standard input")?;
-        Some(p.trim_end_matches(['\r', '\n']).to_string())
-    } else {
-        args.password.clone()
-    };
-    match (&args.username, password) {
-        (Some(u), Some(p)) => {
-            opts.registry.credential = Some(Credential::Basic {
-                username: u.clone(),
-                password: p,
-            });
-        }
-        (Some(_), None) => {
-            return Err(input_err(
-                "--username needs --password, --password-stdin or PLIMSOLL_PASSWORD",
-            ));
-        }
-        _ => {}
-    }
-    let img = image::open(&args.reference, source, &opts).map_err(input_err)?;
-    let base = match &args.base_image {
-        Some(r) => {
-            // Manifest and config only, for the scanned image's platform.
-            let source =
-                ImageSource::parse(r).map_err(|e| input_err(format!("--base-image {r}: {e}")))?;
-            let mut opts = opts.clone();
-            opts.platform = Some(img.platform.clone());
-            Some(
-                image::open(r, source, &opts)
-                    .map_err(|e| input_err(format!("--base-image {r}: {e}")))?,
-            )
-        }
-        None => None,
-    };
-    let (base_image, base_warnings) = image::base_image(&img, base.as_ref());
-    drop(base);
-    let catalog = Catalog::default();
-    let mut walk = WalkOptions {
-        interests: catalog.interests(),
-        limits: limits(&args.limits),
-        progress: None,
-    };
-    let total: u64 = img.layers.iter().map(|l| l.size).sum();
-    let bar = progress::start(&args.output, &mut walk, total, img.layers.len());
-    let layers =
-        (!args.no_cache && !args.no_layer_cache).then(|| image::LayerCache::new(opts.cache.dir()));
-    let scan = image::scan_image_cached(&img, &walk, layers.as_ref());
-    progress::finish(bar);
-    let scan = scan.map_err(input_err)?;
-    let mut report = inventory_report(image::artifact(&img, &scan), &scan, &catalog);
-    report.artifact.base_image = base_image;
-    report.warnings.extend(base_warnings);
-    Ok((report, scan))
-}
-
-fn scan_directory(
-    dir: &std::path::Path,
-    limit_args: &LimitArgs,
-) -> anyhow::Result<(model::Report, image::ImageScan)> {
-    let catalog = Catalog::default();
-    let walk = WalkOptions {
-        interests: catalog.interests(),
-        limits: limits(limit_args),
-        progress: None,
-    };
-    let scan = image::scan_dir(dir, &walk).map_err(input_err)?;
-    let l = scan.layers.first().cloned().unwrap_or_default();
-    let artifact = model::Artifact {
-        layers: vec![model::Layer {
-            index: 0,
-            uncompressed_size: l.uncompressed_size,
-            entries: l.entries,
-            files_in_final: l.files_in_final,
-            error: l.error.clone(),
-            ..model::Layer::default()
-        }],
-        files: scan.tree.len() as u64,
-        ..model::Artifact::new(
-            dir.display().to_string(),
-            model::ArtifactKind::Filesystem,
-            "directory",
-        )
-    };
-    let report = inventory_report(artifact, &scan, &catalog);
-    Ok((report, scan))
-}
-
-/// Which table a command prints.
-#[derive(Clone, Copy)]
-enum View {
-    Image,
-    Inventory,
-    /// A scan with a database: the findings, by package or by layer, all or the top N.
-    Vulnerabilities(plimsoll_report::GroupBy, Option<usize>),
+    let scanned = run_scan(&source, &settings, &args.output)?;
+    finish(&scanned, &mut dest, &args.output, View::Inventory)
 }
 
 /// Writes the report, prints warnings and layer errors, and picks the exit code: a layer
 /// that could not be read (corrupt, digest mismatch) makes the input unreadable (2), after
 /// the report of everything else has been written.
 fn finish(
-    report: &model::Report,
-    scan: &image::ImageScan,
+    scanned: &Scanned,
     dest: &mut output::Dest,
     out: &OutputArgs,
     view: View,
 ) -> anyhow::Result<ExitCode> {
-    emit(report, dest, out, view)?;
-    let mut failed = false;
-    for (_, e) in scan.layer_errors() {
+    emit(&scanned.report, dest, out, view)?;
+    for e in &scanned.layer_errors {
         diag::error(e);
-        failed = true;
     }
-    Ok(if failed {
-        ExitCode::from(EXIT_INPUT)
-    } else {
+    Ok(if scanned.layer_errors.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_INPUT)
     })
 }
 
@@ -688,43 +436,21 @@ fn emit(
     out: &OutputArgs,
     view: View,
 ) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let to_terminal = dest.is_stdout() && std::io::stdout().is_terminal();
+    let opts = plimsoll_report::RenderOptions {
+        view,
+        color: plimsoll_report::color_wanted(to_terminal),
+        timestamp: None,
+    };
     // JSON formats are serialized straight to the destination, never held as one string.
-    match out.format {
-        Format::Json => dest.write_json(report)?,
-        Format::Cyclonedx => dest.write_json(&plimsoll_report::to_cyclonedx(report))?,
-        Format::SpdxJson => dest.write_json(&plimsoll_report::to_spdx(report))?,
-        Format::Sarif => dest.write_json(&plimsoll_report::to_sarif(report))?,
-        Format::Markdown => dest.write(&plimsoll_report::to_markdown(report))?,
-        Format::Junit => dest.write(&plimsoll_report::to_junit(report))?,
-        Format::Table => dest.write(&table_text(report, dest.is_stdout(), view))?,
-    }
+    dest.write_with(|w| plimsoll_report::render(report, formats::of(out.format), &opts, w))?;
     if !out.quiet {
         for w in &report.warnings {
             diag::warning(w);
         }
     }
     Ok(())
-}
-
-/// The table `view` of a report; coloured only on a terminal that wants colour.
-fn table_text(report: &model::Report, to_stdout: bool, view: View) -> String {
-    match view {
-        View::Image => render::table(report),
-        View::Inventory => render::inventory_table(report),
-        View::Vulnerabilities(group_by, top) => {
-            use std::io::IsTerminal;
-            let to_terminal = to_stdout && std::io::stdout().is_terminal();
-            plimsoll_report::vulnerability_table(
-                report,
-                &plimsoll_report::TableOptions {
-                    color: plimsoll_report::color_wanted(to_terminal),
-                    group_by,
-                    top,
-                    ..plimsoll_report::TableOptions::default()
-                },
-            )
-        }
-    }
 }
 
 /// Pretty JSON with a final newline, as every JSON output is written.
@@ -749,36 +475,15 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
             format!("{name}: {e}")
         })
     })?;
-    let prepared = prepare_db(&args.db, &args.cache_dir)?;
-    let policy = load_policy(&args.db)?;
-    let suppressions = load_suppressions(&args.db, prepared.is_some())?;
-    let sbom =
-        plimsoll_report::read_sbom_full(&bytes).map_err(|e| input_err(format!("{name}: {e}")))?;
-    drop(bytes);
-    let (format, os, packages) = (sbom.format, sbom.os, sbom.packages);
-    let report = model::Report {
-        packages,
-        warnings: sbom.warnings,
-        ..model::Report::new(model::Artifact {
-            os,
-            ..model::Artifact::new(name, model::ArtifactKind::Sbom, format.name())
-        })
-    };
-    let mut report = report;
+    let settings = settings::scan(&args.db, &args.cache_dir, None)?;
+    let source = Source::Sbom { name, bytes };
+    let scanned = run_scan(&source, &settings, &args.output)?;
     let v = match view(&args.db) {
         View::Image => View::Inventory,
         v => v,
     };
-    attach_db(
-        &mut report,
-        prepared,
-        policy.as_ref(),
-        suppressions,
-        &args.db,
-        &args.output,
-    )?;
-    emit(&report, &mut dest, &args.output, v)?;
-    Ok(gate_exit(&report, &args.db).unwrap_or(ExitCode::SUCCESS))
+    emit(&scanned.report, &mut dest, &args.output, v)?;
+    Ok(gate_exit(&scanned.report, &args.db).unwrap_or(ExitCode::SUCCESS))
 }
 
 /// `vercmp ECOSYSTEM A B`: -1, 0 or 1; `--batch` reads `A<TAB>B` lines from standard input

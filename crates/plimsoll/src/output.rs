@@ -333,17 +333,10 @@ impl Dest {
         self.write_with(|w| w.write_all(text.as_bytes()))
     }
 
-    /// Writes `value` as pretty JSON with a final newline, serialized straight to the
-    /// destination: a report of a million packages is never also held as one string.
-    pub fn write_json(&mut self, value: &impl serde::Serialize) -> anyhow::Result<()> {
-        self.write_with(|w| {
-            serde_json::to_writer_pretty(&mut *w, value)?;
-            w.write_all(b"\n")
-        })
-    }
-
-    /// Writes the whole output as `produce` makes it, buffered.
-    fn write_with(
+    /// Writes the whole output as `produce` makes it, buffered: what a JSON format is
+    /// serialized into, so that a report of a million packages is never also held as one
+    /// string.
+    pub fn write_with(
         &mut self,
         produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
     ) -> anyhow::Result<()> {

@@ -4,22 +4,18 @@
 //! `--exclude-base-image`. Scanned with `--db demo/osv`, whose two advisories match libssl3
 //! (a Debian package) and requests (pip-installed).
 
-#[path = "../../plimsoll-report/tests/common/mod.rs"]
 mod common;
 
+use common::{root, text};
 use plimsoll_testkit::demo::{DPKG_STATUS, OS_RELEASE, REQUESTS_METADATA, demo_image};
 use plimsoll_testkit::registry::Registry;
 use plimsoll_testkit::{BuiltImage, ImageBuilder};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 const LIBSSL: &str = "CVE-2023-5678";
 const REQUESTS: &str = "CVE-2024-35195";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn run(args: &[&str], cache: &Path) -> Output {
     let db = root().join("demo/osv");
@@ -29,18 +25,11 @@ fn run(args: &[&str], cache: &Path) -> Output {
         all.push("--db".as_ref());
         all.push(db.as_os_str());
     }
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    common::bin()
         .args(all)
         .env("PLIMSOLL_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_SCANNERS")
         .output()
         .expect("run plimsoll")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// `plimsoll image REF --format json ARGS…`: must succeed and validate against the schema.

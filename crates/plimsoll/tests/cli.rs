@@ -1,42 +1,20 @@
 //! The real binary on local sources: output contract, exit codes, error messages.
 
+mod common;
+
+use common::json;
 use plimsoll_testkit::{ImageBuilder, demo};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// The inventory is the subject here: no vulnerability database, no download.
 fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env_remove("PLIMSOLL_USERNAME")
-        // The inventory is the subject here: no vulnerability database, no download.
-        .env("PLIMSOLL_SCANNERS", "none")
-        .env_remove("PLIMSOLL_PASSWORD")
-        .output()
-        .expect("run plimsoll")
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
+    common::plimsoll_env(args, cache, &[("PLIMSOLL_SCANNERS", "none")])
 }
 
 #[test]
 fn demo_image_is_current() {
-    let path = repo_root().join("demo/demo-image.tar");
+    let path = common::root().join("demo/demo-image.tar");
     let fresh = demo::demo_archive();
     if std::env::var_os("PLIMSOLL_UPDATE_DEMO").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -53,14 +31,14 @@ fn demo_image_is_current() {
 #[test]
 fn json_report_of_the_demo_image() {
     let tmp = tempfile::tempdir().unwrap();
-    let demo = repo_root().join("demo/demo-image.tar");
+    let demo = common::root().join("demo/demo-image.tar");
     let out = plimsoll(
         &["image", demo.to_str().unwrap(), "--format", "json"],
         tmp.path(),
     );
     let v = json(&out);
     let built = demo::demo_image().build();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let a = &v["artifact"];
     assert_eq!(a["source"], "oci-archive");
     assert_eq!(a["kind"], "container_image");
@@ -111,7 +89,7 @@ fn json_report_of_the_demo_image() {
 #[test]
 fn table_report_names_layers_and_instructions() {
     let tmp = tempfile::tempdir().unwrap();
-    let demo = repo_root().join("demo/demo-image.tar");
+    let demo = common::root().join("demo/demo-image.tar");
     let out = plimsoll(&["image", demo.to_str().unwrap()], tmp.path());
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();

@@ -2,9 +2,11 @@
 //! real HTTP server on loopback serving an OSV-shaped bucket (plimsoll-testkit's `Bucket`),
 //! with real OSV records reduced to their facts (the vulndb crate's fixtures).
 
+mod common;
+
+use common::{ok_stderr, plimsoll};
 use plimsoll_testkit::bucket::{Bucket, Fault};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plimsoll-vulndb/tests/fixtures")
@@ -14,32 +16,12 @@ fn record(rel: &str) -> Vec<u8> {
     std::fs::read(fixtures().join("osv").join(rel)).unwrap()
 }
 
-fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_OSV_URL")
-        .output()
-        .expect("run plimsoll")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn status(db: &Path, cache: &Path) -> serde_json::Value {
     let out = plimsoll(
         &["db", "status", "--db", db.to_str().unwrap(), "-f", "json"],
         cache,
     );
-    ok(&out);
+    ok_stderr(&out);
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -95,7 +77,7 @@ fn update_fetches_in_full_then_only_what_changed() {
     let dbs = db.to_str().unwrap();
     let args = update_args(&url, dbs, &kev, &epss);
 
-    let err = ok(&plimsoll(&args, tmp.path()));
+    let err = ok_stderr(&plimsoll(&args, tmp.path()));
     assert!(err.contains("osv:PyPI: downloaded in full"), "{err}");
     let st = status(&db, tmp.path());
     assert_eq!(st["ecosystems"]["PyPI"], 2, "{st:#}");
@@ -107,7 +89,7 @@ fn update_fetches_in_full_then_only_what_changed() {
 
     // Nothing changed: no zip and no feed body is downloaded again.
     b.clear_log();
-    let err = ok(&plimsoll(&args, tmp.path()));
+    let err = ok_stderr(&plimsoll(&args, tmp.path()));
     assert!(err.contains("osv:PyPI: unchanged"), "{err}");
     assert!(
         err.contains("kev: unchanged") && err.contains("epss: unchanged"),
@@ -136,7 +118,7 @@ fn update_fetches_in_full_then_only_what_changed() {
         ],
     );
     b.clear_log();
-    let err = ok(&plimsoll(&args, tmp.path()));
+    let err = ok_stderr(&plimsoll(&args, tmp.path()));
     assert!(err.contains("osv:PyPI: 1 changed records"), "{err}");
     let fetched: Vec<String> = b
         .requests()
@@ -156,7 +138,7 @@ fn an_interrupted_update_keeps_the_good_database() {
     let (kev, epss) = (format!("{url}/kev.json"), format!("{url}/epss.csv.gz"));
     let db = tmp.path().join("plimsoll.db");
     let dbs = db.to_str().unwrap();
-    ok(&plimsoll(&update_args(&url, dbs, &kev, &epss), tmp.path()));
+    ok_stderr(&plimsoll(&update_args(&url, dbs, &kev, &epss), tmp.path()));
     let before = std::fs::read(&db).unwrap();
 
     // A new ecosystem whose all.zip is cut off midway, every time it is asked for.
@@ -198,7 +180,7 @@ fn import_export_round_trip_and_status() {
     let osv = fixtures().join("osv");
     let kev = fixtures().join("feeds/known_exploited_vulnerabilities.json");
     let epss = fixtures().join("feeds/epss_scores-2025-03-14.csv");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &[
             "db",
             "import",
@@ -216,7 +198,7 @@ fn import_export_round_trip_and_status() {
     assert!(a["kev_entries"].as_u64().unwrap() > 0);
 
     let export = tmp.path().join("plimsoll-db.zst");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &[
             "db",
             "export",
@@ -229,7 +211,7 @@ fn import_export_round_trip_and_status() {
     let magic = plimsoll_vulndb::EXPORT_MAGIC;
     assert!(std::fs::read(&export).unwrap().starts_with(magic));
     let b = tmp.path().join("b.db");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &[
             "db",
             "import",
@@ -252,7 +234,7 @@ fn import_export_round_trip_and_status() {
 
     // The table form names the database and its sources.
     let out = plimsoll(&["db", "status", "--db", b.to_str().unwrap()], tmp.path());
-    ok(&out);
+    ok_stderr(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("Schema version  1") && text.contains("Debian:12"),
@@ -333,7 +315,7 @@ fn scans_take_an_osv_directory_as_db_and_state_its_age() {
         plimsoll(&args, &cache)
     };
     let out = scan(&[]);
-    ok(&out);
+    ok_stderr(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let d = &report["database"];
     assert_eq!(d["path"], osv.to_str().unwrap());
@@ -347,7 +329,7 @@ fn scans_take_an_osv_directory_as_db_and_state_its_age() {
     // built_at is rounded to the nearest second: wait past it.
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let out = scan(&["--db-max-age", "0s"]);
-    ok(&out);
+    ok_stderr(&out);
     let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         again["database"]["built_at"], built,
@@ -399,7 +381,7 @@ fn scans_download_a_missing_database_and_refresh_it() {
     let (kev, epss) = (format!("{url}/kev.json"), format!("{url}/epss.csv.gz"));
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/demo-image.tar");
     let scan = |extra: &[&str]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_plimsoll"));
+        let mut cmd = common::bin();
         cmd.arg("image")
             .arg(&demo)
             .args(["-f", "json"])
@@ -412,7 +394,7 @@ fn scans_download_a_missing_database_and_refresh_it() {
             .env_remove("PLIMSOLL_SCANNERS")
             .env_remove("PLIMSOLL_OFFLINE");
         let out = cmd.output().expect("run plimsoll");
-        let stderr = ok(&out);
+        let stderr = ok_stderr(&out);
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         (report, stderr)
     };
@@ -517,7 +499,7 @@ fn a_failed_first_download_exits_2() {
     drop(b); // nothing listens there any more
     let tmp = tempfile::tempdir().unwrap();
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/demo-image.tar");
-    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let out = common::bin()
         .arg("image")
         .arg(&demo)
         .args(["--exit-code", "1"])

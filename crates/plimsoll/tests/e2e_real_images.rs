@@ -13,7 +13,6 @@
 //! `apps` adds a pip, an npm and a binaries layer of deliberately old packages, scanned
 //! against the advisories of `tests/fixtures/e2e-osv` for the exact finding set.
 
-#[path = "../../plimsoll-report/tests/common/mod.rs"]
 mod common;
 
 use plimsoll_model::{Layer, Report};
@@ -50,7 +49,7 @@ fn images_dir(test: &str) -> Option<PathBuf> {
 /// Runs `plimsoll image REF --format json` and parses the report; panics with stderr on
 /// a non-zero exit.
 fn scan(reference: &str) -> Report {
-    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let out = common::bin()
         .args([
             "image",
             reference,
@@ -414,7 +413,7 @@ fn apps_image_language_packages_and_binaries() {
                 p.name.clone(),
                 p.version.clone(),
                 p.locations[0].layer,
-                p.origin.clone(),
+                p.origin.to_string(),
             )
         })
         .collect();
@@ -509,7 +508,7 @@ fn e2e_osv() -> PathBuf {
 /// Runs `plimsoll image REF --db e2e-osv --quiet ARGS` with its own cache directory and
 /// returns standard output; panics with stderr on a non-zero exit.
 fn scan_with_db(reference: &str, cache: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let out = common::bin()
         .args(["image", reference, "--quiet", "--db"])
         .arg(e2e_osv())
         .args(args)
@@ -976,7 +975,7 @@ exceptions:
 ",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let out = common::bin()
         .args([
             "image",
             &reference,

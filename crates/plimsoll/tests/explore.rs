@@ -6,38 +6,15 @@
 //! `GHSA-9wx4-h78v-vm56` must merge with the other reports' `CVE-2024-35195`. The
 //! advisories are the real, reduced records of `demo/osv` and `tests/fixtures/e2e-osv`.
 
+mod common;
+
+use common::{ok, plimsoll, root};
 use plimsoll_testkit::{Compression, ImageBuilder};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_SCANNERS")
-        .env_remove("PLIMSOLL_OFFLINE")
-        .output()
-        .expect("run plimsoll")
-}
-
-fn ok(out: &Output) -> &Output {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use std::path::Path;
+use std::process::{Output, Stdio};
 
 const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\n\
 VERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n";
@@ -507,8 +484,9 @@ fn bad_files_are_named_and_the_rest_is_explored_with_exit_2() {
     // Cut inside the vulnerabilities: a JSON error with a line and column.
     let cut = demo.find("\"vulnerabilities\"").unwrap() + 40;
     std::fs::write(f.path("cut.json"), &demo[..cut]).unwrap();
-    let v2 = demo.replacen("\"schema_version\": 1", "\"schema_version\": 2", 1);
-    std::fs::write(f.path("v2.json"), v2).unwrap();
+    let v3 = demo.replacen("\"schema_version\": 2", "\"schema_version\": 3", 1);
+    assert_ne!(v3, demo);
+    std::fs::write(f.path("v3.json"), v3).unwrap();
     let sarif = plimsoll(
         &[
             "image",
@@ -529,7 +507,7 @@ fn bad_files_are_named_and_the_rest_is_explored_with_exit_2() {
         &f.path("api.json"),
         &f.path("cut.json"),
         &f.path("missing.json"),
-        &f.path("v2.json"),
+        &f.path("v3.json"),
         &f.path("sarif.json"),
         &f.path("bad-type.json"),
         &f.path("web.json"),
@@ -551,8 +529,8 @@ fn bad_files_are_named_and_the_rest_is_explored_with_exit_2() {
     );
     assert!(
         stderr.contains(&format!(
-            "warning: {}: schema_version 2 is not one this plimsoll reads",
-            f.path("v2.json")
+            "warning: {}: schema_version 3 is not one this plimsoll reads",
+            f.path("v3.json")
         )),
         "{stderr}"
     );
@@ -604,7 +582,7 @@ fn explore_reads_stdin_filters_severity_limits_and_scores_old_reports() {
     for v in old["vulnerabilities"].as_array_mut().unwrap() {
         v.as_object_mut().unwrap().remove("risk");
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let mut child = common::bin()
         .args(["explore", "-", "-f", "json"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -7,47 +7,14 @@
 //! `--allow-missing-data` accepts it, and `db import` of an input that yields nothing exits 2
 //! and leaves the database as it was.
 
+mod common;
+
+use common::{ok_stderr, plimsoll, plimsoll_env, s, stderr};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../plimsoll-vulndb/tests/fixtures/osv")
-}
-
-fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    plimsoll_env(args, cache, &[])
-}
-
-fn plimsoll_env(args: &[&str], cache: &Path, env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plimsoll"));
-    cmd.args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_OSV_URL")
-        .env_remove("PLIMSOLL_ALLOW_MISSING_DATA")
-        .env_remove("PLIMSOLL_POLICY");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run plimsoll")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstderr: {}",
-        out.status.code(),
-        stderr(out)
-    );
-    stderr(out)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn demo(dir: &Path) -> PathBuf {
@@ -59,12 +26,12 @@ fn demo(dir: &Path) -> PathBuf {
 /// A database of every fixture record (Debian 12 and PyPI among them), and its export.
 fn good_db_and_export(dir: &Path) -> (PathBuf, PathBuf) {
     let db = dir.join("good.db");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &["db", "import", "--db", s(&db), s(&fixtures())],
         dir,
     ));
     let export = dir.join("good.export");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &["db", "export", "--db", s(&db), s(&export)],
         dir,
     ));
@@ -100,7 +67,7 @@ fn bad_inputs(dir: &Path, export: &Path) -> Vec<(PathBuf, &'static str)> {
     std::fs::create_dir_all(&empty).unwrap();
 
     let cyclonedx = dir.join("sbom.cdx.json");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &[
             "inventory",
             s(&demo(dir)),
@@ -112,7 +79,7 @@ fn bad_inputs(dir: &Path, export: &Path) -> Vec<(PathBuf, &'static str)> {
         dir,
     ));
     let spdx = dir.join("sbom.spdx.json");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &[
             "inventory",
             s(&demo(dir)),
@@ -228,7 +195,7 @@ fn db_import_of_a_damaged_export_exits_2_and_keeps_the_old_database() {
     // The undamaged export still imports, and single bad records inside a good input stay
     // warnings: the import goes on.
     let copy = tmp.path().join("copy.db");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &["db", "import", "--db", s(&copy), s(&export)],
         tmp.path(),
     ));
@@ -242,7 +209,7 @@ fn db_import_of_a_damaged_export_exits_2_and_keeps_the_old_database() {
         ),
     )
     .unwrap();
-    let err = ok(&plimsoll(
+    let err = ok_stderr(&plimsoll(
         &["db", "import", "--db", s(&copy), s(&mixed)],
         tmp.path(),
     ));
@@ -255,7 +222,7 @@ fn db_import_of_a_damaged_export_exits_2_and_keeps_the_old_database() {
 /// A database of the PyPI fixtures alone.
 fn pypi_only_db(dir: &Path) -> PathBuf {
     let db = dir.join("pypi.db");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &["db", "import", "--db", s(&db), s(&fixtures().join("pypi"))],
         dir,
     ));
@@ -357,7 +324,7 @@ fn a_database_without_the_images_ecosystem_fails_the_gate_unless_accepted() {
 
     // No gate: the scan reports (exit 0) and warns.
     let out = plimsoll(&base, tmp.path());
-    let err = ok(&out);
+    let err = ok_stderr(&out);
     assert!(
         err.contains("NOT CHECKED") && err.contains("Debian:12 (3 packages not checked)"),
         "{err}"
@@ -365,7 +332,7 @@ fn a_database_without_the_images_ecosystem_fails_the_gate_unless_accepted() {
 
     // With every ecosystem the image needs, nothing is missing and the gate judges findings.
     let full = tmp.path().join("full.db");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &["db", "import", "--db", s(&full), s(&fixtures())],
         tmp.path(),
     ));
@@ -398,7 +365,7 @@ fn a_database_file_without_records_is_refused() {
     let img = demo(tmp.path());
     // A database with a KEV feed and nothing else: no advisory to match.
     let db = tmp.path().join("kev-only.db");
-    ok(&plimsoll(
+    ok_stderr(&plimsoll(
         &[
             "db",
             "import",
@@ -454,9 +421,9 @@ fn a_gate_over_packages_no_source_covers_is_refused_unless_accepted() {
         stderr(&out)
     );
     gated.push("--allow-missing-data");
-    ok(&plimsoll(&gated, &cache));
+    ok_stderr(&plimsoll(&gated, &cache));
     // Without a gate: reported, with a warning.
-    ok(&plimsoll(&base, &cache));
+    ok_stderr(&plimsoll(&base, &cache));
 }
 
 /// Debian sid's `/etc/os-release` has no `VERSION_ID`: its packages cannot be asked about

@@ -6,12 +6,11 @@
 //! The demo image (`demo/demo-image.tar`) is scanned with `--db demo/osv` where a database is
 //! needed.
 
+mod common;
+
+use common::{root, s, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn demo_image() -> PathBuf {
     root().join("demo/demo-image.tar")
@@ -24,15 +23,9 @@ fn demo_osv() -> PathBuf {
 /// The binary, in `dir` (for default ignore files) with its own cache, no colour, and none
 /// of the environment that would change what it reads.
 fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_plimsoll"));
+    let mut c = common::bin();
     c.current_dir(dir)
-        .env("PLIMSOLL_CACHE_DIR", dir.join("cache"))
-        .env("NO_COLOR", "1")
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_POLICY")
-        .env_remove("PLIMSOLL_SCANNERS")
-        .env_remove("PLIMSOLL_USERNAME")
-        .env_remove("PLIMSOLL_PASSWORD");
+        .env("PLIMSOLL_CACHE_DIR", dir.join("cache"));
     c
 }
 
@@ -44,10 +37,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("run plimsoll")
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// Asserts exit 2 with an error that contains every one of `needles`.
 fn assert_input_error(out: &Output, needles: &[&str]) {
     let err = stderr(out);
@@ -56,10 +45,6 @@ fn assert_input_error(out: &Output, needles: &[&str]) {
         assert!(err.contains(n), "stderr lacks {n:?}: {err}");
     }
     assert!(!err.contains("panicked"), "{err}");
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A database built from the demo advisories, at `dir/vuln.db`.
@@ -555,7 +540,7 @@ fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     let out = summary_to(s(&demo), "report.json");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -568,5 +553,5 @@ fn a_failed_scan_leaves_no_older_report_and_a_good_one_replaces_it_whole() {
     let out = summary_to(s(&demo), "/dev/stdout");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
 }

@@ -3,24 +3,18 @@
 //! `created_by`, `Entrypoint`, `Cmd` and `Labels`) reaches any output, and no control
 //! character from an image, an SBOM or an explored report reaches a terminal.
 
+mod common;
+
+use common::root;
 use plimsoll_testkit::{Compression, ImageBuilder, demo, sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
+/// Colour is left to the terminal here (`NO_COLOR` unset), as a user's shell would.
 fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_SCANNERS")
-        .env_remove("PLIMSOLL_OFFLINE")
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run plimsoll")
+    let mut c = common::command(args, cache);
+    c.env_remove("NO_COLOR");
+    c.output().expect("run plimsoll")
 }
 
 fn text(out: &Output) -> (String, String) {

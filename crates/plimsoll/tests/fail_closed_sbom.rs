@@ -3,24 +3,17 @@
 //! read as extraction leaves it, over-deep archives and lockfiles and repeated go.mod lines
 //! are warnings naming layer and path, and large package databases read correctly.
 
+mod common;
+
+use common::stderr;
 use plimsoll_testkit::ImageBuilder;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// The inventory is the subject here: no vulnerability database, no download.
 fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        // The inventory is the subject here: no vulnerability database, no download.
-        .env("PLIMSOLL_SCANNERS", "none")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run plimsoll")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    common::plimsoll_env(args, cache, &[("PLIMSOLL_SCANNERS", "none")])
 }
 
 fn report(out: &Output) -> serde_json::Value {

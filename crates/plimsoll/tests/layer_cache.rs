@@ -1,26 +1,14 @@
 //! The layer cache through the real binary: a warm re-scan gives the same report as a cold
 //! one, `--no-layer-cache` neither reads nor writes it, and a damaged entry is a warning.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
+/// The demo scan as JSON.
 fn scan(extra: &[&str], cache: &Path) -> Output {
-    let root = root();
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .arg("image")
-        .arg(root.join("demo/demo-image.tar"))
-        .arg("--db")
-        .arg(root.join("demo/osv"))
-        .args(["--format", "json"])
-        .args(extra)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env_remove("PLIMSOLL_DB")
-        .output()
-        .expect("run plimsoll")
+    common::scan_demo(&[&["--format", "json"], extra].concat(), cache)
 }
 
 fn report(out: &Output) -> serde_json::Value {

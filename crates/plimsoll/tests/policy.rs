@@ -2,24 +2,17 @@
 //! created 2026-01-02, user `app`) through the real binary: block fails with the exit code,
 //! alert passes, exceptions excuse until they expire, and bad policy files name the line.
 
-#[path = "../../plimsoll-report/tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use common::root;
+use std::path::Path;
+use std::process::Output;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
+/// `plimsoll ARGS` run in `dir`, with its cache below it.
 fn plimsoll(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", dir.join("cache"))
-        .env_remove("PLIMSOLL_POLICY")
-        .current_dir(dir)
-        .output()
-        .unwrap()
+    let mut c = common::command(args, &dir.join("cache"));
+    c.current_dir(dir);
+    c.output().expect("run plimsoll")
 }
 
 fn scan(policy: &str, extra: &[&str]) -> (Output, serde_json::Value) {

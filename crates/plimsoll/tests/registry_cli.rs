@@ -2,11 +2,12 @@
 //! (`/usr/bin/docker-registry`, started by `plimsoll_testkit::registry`): the built binary,
 //! its JSON report, its error messages and exit codes.
 
+mod common;
+
 use plimsoll_testkit::registry::{Action, Proxy, Registry, RegistryConfig};
 use plimsoll_testkit::{BuiltImage, DOCKER_MANIFEST, ImageBuilder, OCI_MANIFEST};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const USER: &str = "alice";
 const SECRET: &str = "Tr0ub4dor-and-3";
@@ -53,7 +54,7 @@ impl Run {
 /// unless `env` sets them.
 fn plimsoll(reference: &str, cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let empty_docker_config = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_plimsoll"));
+    let mut cmd = common::bin();
     cmd.arg("image")
         .arg(reference)
         .args(["--format", "json", "--cache-dir"])
@@ -91,7 +92,7 @@ fn sample() -> ImageBuilder {
 /// The report's artifact describes exactly the pushed image.
 fn assert_report(report: &Value, built: &BuiltImage, reference: &str) {
     let a = &report["artifact"];
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(a["name"], reference);
     assert_eq!(a["source"], "registry");
     assert_eq!(a["kind"], "container_image");
@@ -298,7 +299,7 @@ fn basic_auth_from_flags_and_environment() {
     assert_report(&run.ok(), &built, &reference);
 
     // --password-stdin keeps the secret out of the process list.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let mut child = common::bin()
         .args(["image", &reference, "--format", "json", "--cache-dir"])
         .arg(cache.path())
         .args(["--username", USER, "--password-stdin", "--scanners", "none"])

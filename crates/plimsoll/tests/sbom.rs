@@ -1,28 +1,18 @@
 //! SBOM out and in through the binary: `inventory --format cyclonedx|spdx-json` validates
 //! against the official schemas, and `sbom` of it gives back the same packages.
 
-#[path = "../../plimsoll-report/tests/common/mod.rs"]
 mod common;
 
 use plimsoll_model::{Package, Report};
 use plimsoll_testkit::ImageBuilder;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+/// The inventory is the subject here: no vulnerability database, no download. Every run
+/// here must succeed.
 fn plimsoll(args: &[&str], cache: &Path) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .args(args)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        // The inventory is the subject here: no vulnerability database, no download.
-        .env("PLIMSOLL_SCANNERS", "none")
-        .output()
-        .expect("run plimsoll");
-    assert!(
-        out.status.success(),
-        "plimsoll {args:?}: exit {:?}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::plimsoll_env(args, cache, &[("PLIMSOLL_SCANNERS", "none")]);
+    common::ok(&out);
     out
 }
 
@@ -106,18 +96,10 @@ fn round_trip(image: &str, tmp: &Path) -> Vec<Package> {
     inv.packages
 }
 
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-}
-
 #[test]
 fn demo_image_sbom_round_trips() {
     let tmp = tempfile::tempdir().unwrap();
-    let demo = repo_root().join("demo/demo-image.tar");
+    let demo = common::root().join("demo/demo-image.tar");
     let pkgs = round_trip(demo.to_str().unwrap(), tmp.path());
     // The demo image has a dpkg status and a pip-installed dist-info.
     assert!(pkgs.iter().any(|p| p.kind == "deb"), "{pkgs:?}");
@@ -200,7 +182,7 @@ fn synthetic_image_sbom_round_trips() {
 fn sbom_bad_input_exits_2() {
     let tmp = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        common::bin()
             .args(args)
             .env("PLIMSOLL_CACHE_DIR", tmp.path())
             .env("PLIMSOLL_SCANNERS", "none")
@@ -231,7 +213,7 @@ fn sbom_reads_standard_input() {
     let doc = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,
         "components":[{"type":"library","name":"lodash","version":"4.17.21",
         "purl":"pkg:npm/lodash@4.17.21"}]}"#;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let mut child = common::bin()
         .args(["sbom", "-", "--format", "json"])
         .env("PLIMSOLL_CACHE_DIR", tmp.path())
         .env("PLIMSOLL_SCANNERS", "none")

@@ -3,32 +3,10 @@
 //! format. The JSON must validate against docs/report.schema.json, SARIF against the
 //! official 2.1.0 schema and the CycloneDX VDR against CycloneDX 1.6.
 
-#[path = "../../plimsoll-report/tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scan(extra: &[&str], cache: &Path) -> Output {
-    let root = root();
-    Command::new(env!("CARGO_BIN_EXE_plimsoll"))
-        .arg("image")
-        .arg(root.join("demo/demo-image.tar"))
-        .arg("--db")
-        .arg(root.join("demo/osv"))
-        .args(extra)
-        .env("PLIMSOLL_CACHE_DIR", cache)
-        .env("NO_COLOR", "1")
-        .env_remove("PLIMSOLL_DB")
-        .env_remove("PLIMSOLL_SCANNERS")
-        .env_remove("PLIMSOLL_OFFLINE")
-        .output()
-        .expect("run plimsoll")
-}
+use common::{root, scan_demo as scan};
+use std::process::Output;
 
 fn stdout(out: &Output) -> String {
     assert!(
@@ -227,7 +205,7 @@ fn the_gate_fails_with_the_exit_code_only_for_counted_findings() {
     );
     let root = root();
     let bare = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        common::bin()
             .arg("image")
             .arg(root.join("demo/demo-image.tar"))
             .args(args)
@@ -303,7 +281,7 @@ fn explain_tells_why_a_finding_matched() {
     let cache = tempfile::tempdir().unwrap();
     let root = root();
     let explain = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        common::bin()
             .arg("explain")
             .args(args)
             .arg(root.join("demo/demo-image.tar"))

@@ -4,18 +4,14 @@
 //! `--db demo/osv`) has two findings: CVE-2023-5678 in libssl3 (alias DEBIAN-CVE-2023-5678)
 //! and CVE-2024-35195 in requests (alias GHSA-9wx4-h78v-vm56).
 
-#[path = "../../plimsoll-report/tests/common/mod.rs"]
 mod common;
 
+use common::{root, stderr};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
 const REQUESTS: &str = "pkg:pypi/requests@2.31.0";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A working directory (for default ignore files) with its own cache.
 struct Dir(tempfile::TempDir);
@@ -33,7 +29,7 @@ impl Dir {
 
     fn scan(&self, extra: &[&str]) -> Output {
         let root = root();
-        Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+        common::bin()
             .current_dir(self.0.path())
             .arg("image")
             .arg(root.join("demo/demo-image.tar"))
@@ -41,8 +37,6 @@ impl Dir {
             .arg(root.join("demo/osv"))
             .args(extra)
             .env("PLIMSOLL_CACHE_DIR", self.0.path().join("cache"))
-            .env("NO_COLOR", "1")
-            .env_remove("PLIMSOLL_DB")
             .output()
             .expect("run plimsoll")
     }
@@ -82,10 +76,6 @@ fn warnings(report: &Value) -> Vec<String> {
         .as_array()
         .map(|a| a.iter().map(|w| w.as_str().unwrap().to_string()).collect())
         .unwrap_or_default()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn openvex(status: &str, extra: &str) -> String {
@@ -324,7 +314,7 @@ fn bad_suppression_files_are_input_errors_with_line_and_column() {
         "{}",
         stderr(&out)
     );
-    let inventory_only = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let inventory_only = common::bin()
         .current_dir(d.0.path())
         .arg("image")
         .arg(root().join("demo/demo-image.tar"))

@@ -2,11 +2,13 @@
 //! The pairs are taken from each ecosystem's upstream vectors (the library's own tests hold
 //! the full tables); here they check that each name reaches the right ordering.
 
+mod common;
+
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 fn vercmp(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plimsoll"))
+    let mut child = common::bin()
         .arg("vercmp")
         .args(args)
         .stdin(Stdio::piped())

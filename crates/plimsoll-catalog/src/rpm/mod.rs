@@ -10,7 +10,7 @@ pub mod ndb;
 
 use crate::{Cataloger, Context, Parsed, purl};
 use header::Header;
-use plimsoll_model::{Package, SourcePackage};
+use plimsoll_model::{Origin, Package, SourcePackage};
 use std::collections::BTreeMap;
 
 /// Largest database read (RHEL 9 with a desktop installs a ~100 MB `rpmdb.sqlite`).
@@ -254,7 +254,7 @@ fn package(blob: &[u8], ctx: &Context) -> Result<Option<(Package, Vec<String>)>,
             .map(|(name, version)| SourcePackage { name, version }),
         licenses: license.map(|l| vec![l.to_string()]).unwrap_or_default(),
         arch: arch.map(str::to_string),
-        origin: "installed".into(),
+        origin: Origin::Installed,
         metadata,
         ..Package::default()
     };

@@ -568,3 +568,143 @@ pub fn assert_snapshot(name: &str, actual: &str) {
         );
     }
 }
+
+/// [`vuln_report`] with every other finding kind, as the analyzers write them: four secrets
+/// of three rules (an AWS key id in a file and in `Env`, a private key a later layer deleted,
+/// a GitHub token in history), one secret an ignore file suppressed, a Dockerfile
+/// misconfiguration, and two malware findings (a file by hash, and a malicious npm package).
+pub fn kinds_report() -> Report {
+    let mut r = vuln_report();
+    let created = |l: usize| r.artifact.layers[l].created_by.clone();
+    let secret = |rule: &str, category: &str, title: &str, severity: Severity| SecretFinding {
+        rule_id: rule.into(),
+        category: category.into(),
+        title: title.into(),
+        severity,
+        source: SecretSource::File,
+        path: None,
+        line: None,
+        layer: None,
+        layer_created_by: None,
+        deleted_in_layer: None,
+        redacted: String::new(),
+        fingerprint: String::new(),
+        in_base_image: None,
+    };
+    let aws_file = SecretFinding {
+        path: Some("app/config/settings.env".into()),
+        line: Some(3),
+        layer: Some(2),
+        layer_created_by: created(2),
+        redacted: "AKIA****".into(),
+        fingerprint: "app/config/settings.env:aws-access-key-id:3".into(),
+        ..secret(
+            "aws-access-key-id",
+            "AWS",
+            "AWS Access Key ID",
+            Severity::Critical,
+        )
+    };
+    let aws_env = SecretFinding {
+        source: SecretSource::Env,
+        path: Some("AWS_ACCESS_KEY_ID".into()),
+        redacted: "AKIA****".into(),
+        fingerprint: "env:AWS_ACCESS_KEY_ID:aws-access-key-id:0".into(),
+        ..secret(
+            "aws-access-key-id",
+            "AWS",
+            "AWS Access Key ID",
+            Severity::Critical,
+        )
+    };
+    let key = SecretFinding {
+        path: Some("root/.ssh/id_rsa".into()),
+        line: Some(1),
+        layer: Some(2),
+        layer_created_by: created(2),
+        deleted_in_layer: Some(3),
+        redacted: "-----BEGIN RSA PRIVATE KEY-----****".into(),
+        fingerprint: "root/.ssh/id_rsa:private-key-rsa:1".into(),
+        ..secret(
+            "private-key-rsa",
+            "Private key",
+            "RSA private key",
+            Severity::High,
+        )
+    };
+    let gh = SecretFinding {
+        source: SecretSource::History,
+        layer: Some(1),
+        layer_created_by: created(1),
+        redacted: "ghp_****".into(),
+        fingerprint: "history:1:github-pat:0".into(),
+        ..secret(
+            "github-pat",
+            "GitHub",
+            "GitHub personal access token",
+            Severity::Critical,
+        )
+    };
+    let test_key = SecretFinding {
+        path: Some("app/node_modules/aws-sdk/test/fixtures.js".into()),
+        line: Some(12),
+        layer: Some(2),
+        layer_created_by: created(2),
+        redacted: "AKIA****".into(),
+        fingerprint: "app/node_modules/aws-sdk/test/fixtures.js:aws-access-key-id:12".into(),
+        ..secret(
+            "aws-access-key-id",
+            "AWS",
+            "AWS Access Key ID",
+            Severity::Critical,
+        )
+    };
+    r.secrets = vec![aws_file, aws_env, key, gh];
+    r.suppressed_secrets = vec![SuppressedSecret {
+        secret: test_key,
+        suppressed_by: plimsoll_model::SuppressedBy::Ignorefile,
+        reason: ".plimsollignore: package test fixtures".into(),
+    }];
+    r.misconfigurations = vec![Misconfiguration {
+        id: "PLIM-DF-002".into(),
+        title: "Image runs as root".into(),
+        severity: Severity::High,
+        message: "The image config sets no USER: containers run as root".into(),
+        path: None,
+        line: None,
+        layer: None,
+        resolution: Some("Add `USER 10001` after the last RUN".into()),
+    }];
+    let flatmap = r
+        .packages
+        .iter()
+        .find(|p| p.name == "lodash")
+        .map(|p| p.id.clone());
+    r.malware = vec![
+        MalwareFinding {
+            id: "MAL-2025-1234".into(),
+            title: "Malicious code in lodash (npm)".into(),
+            severity: Severity::Critical,
+            path: "app/package-lock.json".into(),
+            layer: Some(2),
+            layer_created_by: created(2),
+            digest: None,
+            package_id: flatmap,
+            data_source: "OSV MAL".into(),
+        },
+        MalwareFinding {
+            id: "eicar-test-file".into(),
+            title: "EICAR anti-virus test file".into(),
+            severity: Severity::Medium,
+            path: "usr/local/share/eicar.com".into(),
+            layer: Some(3),
+            layer_created_by: created(3),
+            digest: Some(
+                "sha256:275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f".into(),
+            ),
+            package_id: None,
+            data_source: "hash list".into(),
+        },
+    ];
+    r
+}
