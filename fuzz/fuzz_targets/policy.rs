@@ -18,8 +18,11 @@ fuzz_target!(|data: &[u8]| {
             for today in ["2026-12-02", "1970-01-01", "9999-12-31"] {
                 let today = today.parse().unwrap();
                 let gate = policy.evaluate(&report, today);
-                let blocked = gate.violations.iter().any(|v| v.action == "block");
-                assert_eq!(gate.result, if blocked { "fail" } else { "pass" }, "{gate:?}");
+                let blocked = gate
+                    .violations
+                    .iter()
+                    .any(|v| v.action == plimsoll_model::Action::Block);
+                assert_eq!(gate.result.as_str(), if blocked { "fail" } else { "pass" }, "{gate:?}");
                 for v in &gate.violations {
                     assert!(matches!(v.action.as_str(), "block" | "alert"), "{v:?}");
                     assert!(v.at.starts_with("policy.yaml:"), "{v:?}");

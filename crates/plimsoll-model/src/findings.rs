@@ -2,7 +2,7 @@
 //! the analyzers that will write them. Each kind has its own list in the report
 //! (`secrets`, `misconfigurations`, `malware`) and every output format renders it.
 
-use crate::Severity;
+use crate::{Severity, SuppressedBy};
 use serde::{Deserialize, Serialize};
 
 /// Where a secret was found.
@@ -68,12 +68,37 @@ pub struct SecretFinding {
     pub in_base_image: Option<bool>,
 }
 
-/// A secret finding that an ignore file or policy exception suppressed, and why.
+/// A secret finding named in a policy violation or exception: its rule and the
+/// fingerprint that names the one finding (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRef {
+    pub rule_id: String,
+    /// `PATH:RULE-ID:LINE`, as `SecretFinding::fingerprint`.
+    pub fingerprint: String,
+    pub severity: Severity,
+    /// Why this secret violated the rule, when it needs saying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl SecretRef {
+    pub fn of(s: &SecretFinding) -> SecretRef {
+        SecretRef {
+            rule_id: s.rule_id.clone(),
+            fingerprint: s.fingerprint.clone(),
+            severity: s.severity,
+            detail: None,
+        }
+    }
+}
+
+/// A secret finding that an ignore file suppressed, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuppressedSecret {
     #[serde(flatten)]
     pub secret: SecretFinding,
-    pub suppressed_by: String,
+    /// `ignorefile` (the only suppression that applies to secrets).
+    pub suppressed_by: SuppressedBy,
     pub reason: String,
 }
 

@@ -7,6 +7,7 @@
 //! (control characters escaped for terminals); every field here is part of the native JSON
 //! report contract documented in `docs/report.md`, so renaming one is a breaking change.
 
+pub mod decision;
 pub mod ecosystem;
 pub mod findings;
 pub mod redact;
@@ -15,8 +16,9 @@ pub mod time;
 pub mod vocab;
 pub mod vuln_id;
 
+pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
-    MalwareFinding, Misconfiguration, SecretFinding, SecretSource, SuppressedSecret,
+    MalwareFinding, Misconfiguration, SecretFinding, SecretRef, SecretSource, SuppressedSecret,
 };
 
 pub use ecosystem::{Ecosystem, VersionScheme};
@@ -134,7 +136,7 @@ impl Report {
             );
             self.suppressed.push(Suppressed {
                 finding: f,
-                suppressed_by: "exclude-base-image".into(),
+                suppressed_by: SuppressedBy::ExcludeBaseImage,
                 reason,
             });
         }
@@ -673,8 +675,8 @@ pub struct RiskFactor {
 pub struct Suppressed {
     #[serde(flatten)]
     pub finding: Finding,
-    /// `ignore-unfixed`, `ignorefile`, `vex`.
-    pub suppressed_by: String,
+    /// `ignore-unfixed`, `ignorefile`, `vex`, `exclude-base-image`.
+    pub suppressed_by: SuppressedBy,
     /// The statement or rule: `.plimsollignore:3: CVE-2023-1234 (expires 2027-01-01)`.
     pub reason: String,
 }
@@ -683,7 +685,7 @@ pub struct Suppressed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct Gate {
     /// `pass` or `fail`.
-    pub result: String,
+    pub result: GateResult,
     /// Why it failed (or what it checked), one sentence each.
     #[serde(default)]
     pub reasons: Vec<String>,
@@ -708,7 +710,7 @@ pub struct Violation {
     pub rule: String,
     pub at: String,
     /// `block` or `alert`.
-    pub action: String,
+    pub action: Action,
     /// The rule's conditions, for people: `severity >= HIGH and fix available`.
     pub condition: String,
     /// The findings that violated it.
@@ -717,6 +719,9 @@ pub struct Violation {
     /// The packages that violated it (`packages[].id`), for package and license rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    /// The secrets that violated it, for secret rules (`kind: secret`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretRef>,
     /// What the image itself violated, for image-fact rules (`runs as root`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image: Vec<String>,
@@ -752,6 +757,8 @@ pub struct ExceptionUse {
     pub findings: Vec<FindingRef>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretRef>,
     /// True when it excused an image-fact violation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,
@@ -787,7 +794,7 @@ mod tests {
         ];
         r.suppressed.push(Suppressed {
             finding: finding("CVE-5", Some(0)),
-            suppressed_by: "vex".into(),
+            suppressed_by: SuppressedBy::Vex,
             reason: "x".into(),
         });
         // No base image: nothing marked, nothing excluded.
@@ -812,8 +819,8 @@ mod tests {
         assert_eq!(left, ["CVE-3", "CVE-4"]);
         let s = &r.suppressed[1];
         assert_eq!(
-            (s.finding.id.as_str(), s.suppressed_by.as_str()),
-            ("CVE-1", "exclude-base-image")
+            (s.finding.id.as_str(), s.suppressed_by),
+            ("CVE-1", SuppressedBy::ExcludeBaseImage)
         );
         assert_eq!(
             s.reason,

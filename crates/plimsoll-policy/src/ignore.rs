@@ -10,19 +10,28 @@
 //! - **YAML** (`.yaml`/`.yml`, or content that starts with one of the top-level keys): Trivy's
 //!   `vulnerabilities:` list of entries with `id`, `paths` (globs over the file the package
 //!   was found in), `purls`, `expired_at` and `statement`, plus our `packages` (names or
-//!   purls, optionally with a version). Trivy's `misconfigurations`, `secrets` and `licenses`
-//!   lists are accepted and not used (plimsoll reports no such findings yet). Unknown keys are
-//!   errors. As in Trivy's current format, `id` may be left out when the entry names a scope.
+//!   purls, optionally with a version). Trivy's `secrets:` list holds entries with `id` (a
+//!   secret rule id, `aws-access-key-id`), `paths`, `expired_at` and `statement`, plus our
+//!   `fingerprint` (`PATH:RULE-ID:LINE`, one finding). Trivy's `misconfigurations` and
+//!   `licenses` lists are accepted and not used (plimsoll reports no such findings yet).
+//!   Unknown keys are errors. As in Trivy's current format, `id` may be left out when the
+//!   entry names a scope.
 //!
-//! An entry applies to a finding when its id is the finding's id or one of its aliases
+//! A plain line applies to vulnerabilities and secrets alike, as in Trivy: its id is compared
+//! with a vulnerability's ids and with a secret's rule id or fingerprint (a fingerprint has
+//! colons, which no vulnerability id has).
+//!
+//! A vulnerability entry applies to a finding when its id is the finding's id or one of its aliases
 //! (case-insensitive, so ignoring a GHSA also ignores the CVE finding that merged it) and the
-//! finding is inside every scope the entry names. An entry expires on its date, as in Trivy:
+//! finding is inside every scope the entry names. A secret entry applies when its id is the
+//! secret's rule id (any case) or its fingerprint is the secret's, and the secret's path is
+//! inside its `paths`. An entry expires on its date, as in Trivy:
 //! `exp:2025-01-01` applies through 2024-12-31.
 
 use crate::FileError;
 use crate::purl::Purl;
 use jiff::civil::Date;
-use plimsoll_model::Finding;
+use plimsoll_model::{Finding, SecretFinding};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_saphyr::Spanned;
@@ -36,11 +45,25 @@ pub struct IgnoreFile {
     pub rules: Vec<IgnoreRule>,
 }
 
+/// Which findings an ignore entry is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A plain-form line: a vulnerability id, a secret rule id or a secret fingerprint.
+    Any,
+    /// A YAML `vulnerabilities:` entry.
+    Vulnerability,
+    /// A YAML `secrets:` entry.
+    Secret,
+}
+
 /// One entry of an ignore file.
 #[derive(Debug, Clone)]
 pub struct IgnoreRule {
     /// 1-based line of the entry.
     pub line: u64,
+    pub kind: EntryKind,
+    /// One secret finding (`PATH:RULE-ID:LINE`), for a `secrets:` entry that names one.
+    pub fingerprint: Option<String>,
     /// The vulnerability id (any of a finding's ids); `None` ignores every vulnerability in
     /// the entry's scope.
     pub id: Option<String>,
@@ -92,6 +115,14 @@ impl IgnoreRule {
 
     /// What the entry ignores, for messages: the id, else its scope.
     pub fn describe(&self) -> String {
+        if self.kind == EntryKind::Secret {
+            return match (&self.fingerprint, &self.id) {
+                (Some(f), _) => format!("secret {f}"),
+                (None, Some(id)) if self.paths.is_empty() => format!("secret {id}"),
+                (None, Some(id)) => format!("secret {id} in {}", self.paths.join(", ")),
+                (None, None) => format!("every secret in {}", self.paths.join(", ")),
+            };
+        }
         if let Some(id) = &self.id {
             return id.clone();
         }
@@ -101,7 +132,36 @@ impl IgnoreRule {
         format!("every vulnerability in {}", scope.join(", "))
     }
 
+    /// Whether the entry applies to a secret finding.
+    pub(crate) fn matches_secret(&self, s: &SecretFinding) -> bool {
+        if self.kind == EntryKind::Vulnerability {
+            return false;
+        }
+        if self
+            .id
+            .as_deref()
+            .is_some_and(|id| !s.rule_id.eq_ignore_ascii_case(id) && s.fingerprint != id)
+        {
+            return false;
+        }
+        if self
+            .fingerprint
+            .as_ref()
+            .is_some_and(|f| *f != s.fingerprint)
+        {
+            return false;
+        }
+        match (&self.globs, &s.path) {
+            (None, _) => true,
+            (Some(g), Some(p)) => g.is_match(p.trim_start_matches('/')),
+            (Some(_), None) => false,
+        }
+    }
+
     pub(crate) fn matches(&self, s: &Subject) -> bool {
+        if self.kind == EntryKind::Secret {
+            return false;
+        }
         if self.id.as_deref().is_some_and(|id| !s.has_id(id)) {
             return false;
         }
@@ -212,7 +272,7 @@ fn parse_plain(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
             match tok.strip_prefix("exp:") {
                 Some(date) if expires.is_none() => {
                     expires =
-                        Some(parse_date(date).map_err(|m| {
+                        Some(crate::utc_date(date).map_err(|m| {
                             err(name, line, column + 4, format!("exp:{date}: {m}"))
                         })?);
                 }
@@ -232,6 +292,8 @@ fn parse_plain(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
         }
         rules.push(IgnoreRule {
             line,
+            kind: EntryKind::Any,
+            fingerprint: None,
             id: Some(id.to_string()),
             paths: vec![],
             globs: None,
@@ -255,22 +317,6 @@ fn tokens(s: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(|(_, t)| !t.is_empty())
 }
 
-/// `YYYY-MM-DD`, or an RFC 3339 time (Trivy's YAML accepts both), taken as its UTC date.
-fn parse_date(s: &str) -> Result<Date, String> {
-    let s = s.trim();
-    if s.len() > 10 {
-        return s
-            .parse::<jiff::Timestamp>()
-            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
-            .map_err(|e| format!("not a date (YYYY-MM-DD) or RFC 3339 time: {e}"));
-    }
-    if !crate::is_ymd(s) {
-        return Err("not a date (YYYY-MM-DD)".into());
-    }
-    s.parse::<Date>()
-        .map_err(|e| format!("not a date (YYYY-MM-DD): {e}"))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)] // Trivy's other lists are accepted, not used.
@@ -280,7 +326,7 @@ struct RawFile {
     #[serde(default)]
     misconfigurations: Option<IgnoredAny>,
     #[serde(default)]
-    secrets: Option<IgnoredAny>,
+    secrets: Option<Vec<Spanned<RawSecretEntry>>>,
     #[serde(default)]
     licenses: Option<IgnoredAny>,
 }
@@ -296,6 +342,22 @@ struct RawEntry {
     purls: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     packages: Option<Vec<Spanned<RawPackage>>>,
+    #[serde(default)]
+    expired_at: Option<Spanned<String>>,
+    #[serde(default)]
+    statement: Option<String>,
+}
+
+/// A `secrets:` entry: Trivy's keys, and our `fingerprint`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecretEntry {
+    #[serde(default)]
+    id: Option<Spanned<StrictString>>,
+    #[serde(default)]
+    fingerprint: Option<Spanned<StrictString>>,
+    #[serde(default)]
+    paths: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     expired_at: Option<Spanned<String>>,
     #[serde(default)]
@@ -374,34 +436,7 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
         let column = entry.referenced.column();
         let e = entry.value;
         let at = |s: &serde_saphyr::Location| (s.line(), s.column());
-        let mut paths = Vec::new();
-        let mut builder = globset::GlobSetBuilder::new();
-        for p in e.paths.unwrap_or_default() {
-            let pattern = p.value.trim_start_matches('/');
-            let glob = globset::GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .build()
-                .map_err(|g| {
-                    let (l, c) = at(&p.referenced);
-                    err(
-                        name,
-                        l,
-                        c,
-                        format!("bad path pattern {:?}: {}", p.value, g.kind()),
-                    )
-                })?;
-            builder.add(glob);
-            paths.push(p.value);
-        }
-        let globs = if paths.is_empty() {
-            None
-        } else {
-            Some(
-                builder
-                    .build()
-                    .map_err(|g| err(name, line, column, g.to_string()))?,
-            )
-        };
+        let (paths, globs) = path_globs(name, e.paths.unwrap_or_default(), line, column)?;
         let purl = |s: &Spanned<String>| {
             Purl::parse(&s.value).map_err(|m| {
                 let (l, c) = at(&s.referenced);
@@ -455,21 +490,8 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
                 },
             }
         }
-        let expires = match e.expired_at {
-            Some(d) => Some(parse_date(&d.value).map_err(|m| {
-                let (l, c) = at(&d.referenced);
-                err(name, l, c, format!("expired_at {:?}: {m}", d.value))
-            })?),
-            None => None,
-        };
-        let id = match e.id {
-            Some(id) if id.value.0.trim().is_empty() => {
-                let (l, c) = at(&id.referenced);
-                return Err(err(name, l, c, "empty id"));
-            }
-            Some(id) => Some(id.value.0.trim().to_string()),
-            None => None,
-        };
+        let expires = expiry(name, e.expired_at)?;
+        let id = nonempty(name, e.id, "id")?;
         if id.is_none() && paths.is_empty() && purls.is_empty() && packages.is_empty() {
             return Err(err(
                 name,
@@ -481,6 +503,8 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
         }
         rules.push(IgnoreRule {
             line,
+            kind: EntryKind::Vulnerability,
+            fingerprint: None,
             id,
             paths,
             globs,
@@ -490,7 +514,111 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
             statement: e.statement.filter(|s| !s.trim().is_empty()),
         });
     }
+    for entry in raw.secrets.unwrap_or_default() {
+        let (line, column) = (entry.referenced.line(), entry.referenced.column());
+        let e = entry.value;
+        let (paths, globs) = path_globs(name, e.paths.unwrap_or_default(), line, column)?;
+        let id = nonempty(name, e.id, "id")?;
+        let fingerprint = nonempty(name, e.fingerprint, "fingerprint")?;
+        if id.is_some() && fingerprint.is_some() {
+            return Err(err(
+                name,
+                line,
+                column,
+                "a secret entry takes a rule id or a fingerprint, not both (the fingerprint \
+                 names the rule)",
+            ));
+        }
+        if id.is_none() && fingerprint.is_none() && paths.is_empty() {
+            return Err(err(
+                name,
+                line,
+                column,
+                "a secret entry needs an id (a secret rule id), a fingerprint \
+                 (PATH:RULE-ID:LINE) or paths to ignore every secret in",
+            ));
+        }
+        rules.push(IgnoreRule {
+            line,
+            kind: EntryKind::Secret,
+            fingerprint,
+            id,
+            paths,
+            globs,
+            purls: vec![],
+            packages: vec![],
+            expires: expiry(name, e.expired_at)?,
+            statement: e.statement.filter(|s| !s.trim().is_empty()),
+        });
+    }
     Ok(rules)
+}
+
+/// An entry's `paths`: globs over root-relative paths (a leading `/` is dropped).
+fn path_globs(
+    name: &str,
+    raw: Vec<Spanned<String>>,
+    line: u64,
+    column: u64,
+) -> Result<(Vec<String>, Option<globset::GlobSet>), FileError> {
+    let mut paths = Vec::new();
+    let mut builder = globset::GlobSetBuilder::new();
+    for p in raw {
+        let pattern = p.value.trim_start_matches('/');
+        let glob = globset::GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|g| {
+                err(
+                    name,
+                    p.referenced.line(),
+                    p.referenced.column(),
+                    format!("bad path pattern {:?}: {}", p.value, g.kind()),
+                )
+            })?;
+        builder.add(glob);
+        paths.push(p.value);
+    }
+    if paths.is_empty() {
+        return Ok((paths, None));
+    }
+    let globs = builder
+        .build()
+        .map_err(|g| err(name, line, column, g.to_string()))?;
+    Ok((paths, Some(globs)))
+}
+
+/// `expired_at`, read as a date.
+fn expiry(name: &str, d: Option<Spanned<String>>) -> Result<Option<Date>, FileError> {
+    d.map(|d| {
+        crate::utc_date(&d.value).map_err(|m| {
+            err(
+                name,
+                d.referenced.line(),
+                d.referenced.column(),
+                format!("expired_at {:?}: {m}", d.value),
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A trimmed string value; empty is an error naming `what`.
+fn nonempty(
+    name: &str,
+    v: Option<Spanned<StrictString>>,
+    what: &str,
+) -> Result<Option<String>, FileError> {
+    match v {
+        Some(v) if v.value.0.trim().is_empty() => Err(err(
+            name,
+            v.referenced.line(),
+            v.referenced.column(),
+            format!("empty {what}"),
+        )),
+        Some(v) => Ok(Some(v.value.0.trim().to_string())),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -706,6 +834,96 @@ licenses:
                     .starts_with(&format!("ignore.yaml:{}:{}: ", at.0, at.1)),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn secret_entries_read_trivys_keys_and_a_fingerprint() {
+        let text = "secrets:
+  - id: aws-access-key-id
+    paths: [\"/app/**/.env\"]
+    statement: rotated, OPS-31
+    expired_at: 2027-01-01
+  - fingerprint: app/config.yaml:generic-password:7
+  - paths: [\"usr/share/doc/**\"]
+";
+        let f = parse(".trivyignore.yaml", text).unwrap();
+        let kinds: Vec<_> = f.rules.iter().map(|r| (r.line, r.kind)).collect();
+        assert_eq!(
+            kinds,
+            [
+                (2, EntryKind::Secret),
+                (6, EntryKind::Secret),
+                (7, EntryKind::Secret)
+            ]
+        );
+        assert_eq!(f.rules[0].expires, Some(date("2027-01-01")));
+        assert_eq!(
+            f.rules[1].describe(),
+            "secret app/config.yaml:generic-password:7"
+        );
+        assert_eq!(f.rules[2].describe(), "every secret in usr/share/doc/**");
+        let mut s = crate::secret::finding(
+            "aws-access-key-id",
+            plimsoll_model::Severity::High,
+            "app/svc/.env",
+            3,
+            1,
+        );
+        assert!(f.rules[0].matches_secret(&s));
+        s.rule_id = "AWS-Access-Key-ID".into();
+        assert!(f.rules[0].matches_secret(&s), "rule ids in any case");
+        s.path = Some("srv/.env".into());
+        assert!(!f.rules[0].matches_secret(&s), "outside its paths");
+        s.path = None;
+        assert!(!f.rules[0].matches_secret(&s), "history has no path");
+        let cfg = crate::secret::finding(
+            "generic-password",
+            plimsoll_model::Severity::Medium,
+            "app/config.yaml",
+            7,
+            1,
+        );
+        assert!(f.rules[1].matches_secret(&cfg));
+        let other_line = crate::secret::finding(
+            "generic-password",
+            plimsoll_model::Severity::Medium,
+            "app/config.yaml",
+            8,
+            1,
+        );
+        assert!(!f.rules[1].matches_secret(&other_line));
+        // A plain line is a vulnerability id, a secret rule id or a fingerprint.
+        let plain = parse(".trivyignore", "app/config.yaml:generic-password:7\n").unwrap();
+        assert_eq!(plain.rules[0].kind, EntryKind::Any);
+        assert!(plain.rules[0].matches_secret(&cfg));
+        assert!(!plain.rules[0].matches_secret(&other_line));
+    }
+
+    #[test]
+    fn bad_secret_entries_point_at_the_entry() {
+        for (text, at, msg) in [
+            (
+                "secrets:\n  - id: github-pat\n    purls: [\"pkg:npm/x\"]\n",
+                (3, 5),
+                "unknown field `purls`",
+            ),
+            ("secrets:\n  - statement: why\n", (2, 5), "needs an id"),
+            (
+                "secrets:\n  - {id: jwt, fingerprint: \"a:jwt:1\"}\n",
+                (2, 5),
+                "not both",
+            ),
+            ("secrets:\n  - id: \" \"\n", (2, 9), "empty id"),
+            (
+                "secrets:\n  - id: jwt\n    expired_at: someday\n",
+                (3, 17),
+                "expired_at",
+            ),
+        ] {
+            let e = parse("ignore.yaml", text).unwrap_err();
+            assert_eq!(e.at, Some(at), "{text:?}: {e}");
+            assert!(e.message.contains(msg), "{text:?}: {e}");
         }
     }
 

@@ -12,13 +12,14 @@ pub mod ignore;
 pub mod policy;
 mod purl;
 pub mod risk;
+mod secret;
 mod suppress;
 pub mod vex;
 
 pub use purl::Purl;
 pub use suppress::{DEFAULT_IGNORE_FILES, SuppressOptions, Suppressions, today_utc};
 
-use plimsoll_model::{FixStatus, Gate, Report, Severity, Suppressed};
+use plimsoll_model::{FixStatus, Gate, GateResult, Report, Severity, Suppressed, SuppressedBy};
 
 /// Moves every finding without a released fix (`affected`, `will_not_fix`, `unknown`) to
 /// `report.suppressed`, as `--ignore-unfixed` asks.
@@ -39,7 +40,7 @@ pub fn suppress_unfixed(report: &mut Report) {
                     _ => "status unknown",
                 }
             ),
-            suppressed_by: "ignore-unfixed".into(),
+            suppressed_by: SuppressedBy::IgnoreUnfixed,
             finding: f,
         }));
 }
@@ -97,13 +98,14 @@ pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
     v
 }
 
-/// The gate of `--exit-code`: it fails when any unsuppressed finding has a severity in
-/// `severities` (every severity when empty), or when advisory data for the scanned packages
-/// was missing and not accepted ([`missing_data_verdict`]).
+/// The gate of `--exit-code`: it fails when any unsuppressed finding (vulnerability or
+/// secret, as Trivy's) has a severity in `severities` (every severity when empty), or when
+/// advisory data for the scanned packages was missing and not accepted
+/// ([`missing_data_verdict`]).
 pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
     let mut g = findings_gate(report, severities);
     if missing_data_verdict(report).lead(&mut g.reasons) {
-        g.result = "fail".into();
+        g.result = GateResult::Fail;
     }
     g
 }
@@ -115,6 +117,11 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         .iter()
         .filter(|f| counts(f.severity))
         .collect();
+    let secrets: Vec<_> = report
+        .secrets
+        .iter()
+        .filter(|s| counts(s.severity))
+        .collect();
     let scope = if severities.is_empty() {
         "any severity".to_string()
     } else {
@@ -123,25 +130,37 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         s.dedup();
         s.join(", ")
     };
-    if failing.is_empty() {
-        return Gate {
-            result: "pass".into(),
-            reasons: vec![format!(
+    if failing.is_empty() && secrets.is_empty() {
+        // A report without secret findings reads as it always did.
+        let reason = if report.secrets.is_empty() && report.suppressed_secrets.is_empty() {
+            format!(
                 "no unsuppressed vulnerability of {scope} ({} suppressed)",
                 report.suppressed.len()
-            )],
+            )
+        } else {
+            format!(
+                "no unsuppressed vulnerability or secret of {scope} ({} suppressed)",
+                report.suppressed.len() + report.suppressed_secrets.len()
+            )
+        };
+        return Gate {
+            result: GateResult::Pass,
+            reasons: vec![reason],
             ..Gate::default()
         };
     }
-    let mut reasons = vec![format!(
-        "{} unsuppressed {} of {scope}",
-        failing.len(),
-        if failing.len() == 1 {
-            "vulnerability"
-        } else {
-            "vulnerabilities"
-        }
-    )];
+    let mut reasons = Vec::new();
+    if !failing.is_empty() {
+        reasons.push(format!(
+            "{} unsuppressed {} of {scope}",
+            failing.len(),
+            if failing.len() == 1 {
+                "vulnerability"
+            } else {
+                "vulnerabilities"
+            }
+        ));
+    }
     reasons.extend(failing.iter().map(|f| {
         let fix = if f.fixed_versions.is_empty() {
             "no fix released".to_string()
@@ -154,8 +173,20 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
             f.severity, f.id, f.package_name, f.installed_version
         )
     }));
+    if !secrets.is_empty() {
+        reasons.push(format!(
+            "{} unsuppressed {} of {scope}",
+            secrets.len(),
+            if secrets.len() == 1 {
+                "secret"
+            } else {
+                "secrets"
+            }
+        ));
+        reasons.extend(secrets.iter().map(|s| secret::line(s)));
+    }
     Gate {
-        result: "fail".into(),
+        result: GateResult::Fail,
         reasons,
         ..Gate::default()
     }
@@ -239,6 +270,23 @@ impl FileError {
             message: msg.to_string(),
         }
     }
+}
+
+/// The UTC date of an RFC 3339 time, or a `YYYY-MM-DD` date: how this crate reads a date
+/// from a report (`published`, `created`), a policy or an ignore file.
+pub(crate) fn utc_date(s: &str) -> Result<jiff::civil::Date, String> {
+    let s = s.trim();
+    if s.len() > 10 {
+        return s
+            .parse::<jiff::Timestamp>()
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+            .map_err(|e| format!("not a date (YYYY-MM-DD) or RFC 3339 time: {e}"));
+    }
+    if !is_ymd(s) {
+        return Err("not a date (YYYY-MM-DD)".into());
+    }
+    s.parse()
+        .map_err(|e| format!("not a date (YYYY-MM-DD): {e}"))
 }
 
 /// Whether `s` has the shape `YYYY-MM-DD` (jiff also reads other forms; these files take
@@ -390,7 +438,7 @@ mod tests {
             finding("CVE-2024-0727", Severity::Medium, FixStatus::Affected, &[]),
         ]);
         let g = gate(&r, &[]);
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         assert_eq!(g.reasons.len(), 3);
         assert!(
             g.reasons[2].contains("MEDIUM CVE-2024-0727 in openssl"),
@@ -398,14 +446,69 @@ mod tests {
         );
         assert!(g.reasons[2].contains("no fix released"), "{g:?}");
         let g = gate(&r, &[Severity::High, Severity::Critical]);
-        assert_eq!(g.result, "pass", "{g:?}");
+        assert_eq!(g.result, GateResult::Pass, "{g:?}");
         assert!(g.reasons[0].contains("CRITICAL, HIGH"), "{g:?}");
         let g = gate(&r, &[Severity::Low]);
-        assert_eq!(g.result, "fail");
+        assert_eq!(g.result, GateResult::Fail);
         assert!(
             g.reasons[1].contains("fixed in 3.0.13-1~deb12u1, layer 0"),
             "{g:?}"
         );
-        assert_eq!(gate(&report(vec![]), &[]).result, "pass");
+        assert_eq!(gate(&report(vec![]), &[]).result, GateResult::Pass);
+    }
+
+    #[test]
+    fn gate_counts_secrets_at_the_severities_asked_for() {
+        // An image whose vulnerabilities are all LOW, with an AWS key in the app's .env
+        // (HIGH) and a JWT in a test fixture (MEDIUM), as the secret analyzer reports them.
+        let mut r = report(vec![finding(
+            "CVE-2023-5678",
+            Severity::Low,
+            FixStatus::Fixed,
+            &["3.0.13-1~deb12u1"],
+        )]);
+        let mut key = secret::finding("aws-access-key-id", Severity::High, "app/.env", 3, 2);
+        key.deleted_in_layer = Some(3);
+        r.secrets = vec![
+            key,
+            secret::finding(
+                "jwt",
+                Severity::Medium,
+                "app/tests/fixtures/token.txt",
+                1,
+                2,
+            ),
+        ];
+        let g = gate(&r, &[Severity::High, Severity::Critical]);
+        assert_eq!(g.result, GateResult::Fail, "{g:?}");
+        assert_eq!(
+            g.reasons,
+            [
+                "1 unsuppressed secret of CRITICAL, HIGH",
+                "HIGH secret aws-access-key-id at app/.env:3 (layer 2, deleted in layer 3, still in the image)"
+            ]
+        );
+        assert!(
+            !g.reasons.iter().any(|x| x.contains("AKIA")),
+            "no value, not even redacted"
+        );
+        let g = gate(&r, &[]);
+        assert_eq!(g.result, GateResult::Fail);
+        assert_eq!(g.reasons[0], "1 unsuppressed vulnerability of any severity");
+        assert_eq!(g.reasons[2], "2 unsuppressed secrets of any severity");
+        assert_eq!(g.reasons.len(), 5);
+        // Only the MEDIUM secret at MEDIUM: one line.
+        let g = gate(&r, &[Severity::Medium]);
+        assert_eq!(
+            g.reasons[1],
+            "MEDIUM secret jwt at app/tests/fixtures/token.txt:1 (layer 2)"
+        );
+        // No secret at CRITICAL: the pass reason names secrets, since the report has some.
+        let g = gate(&r, &[Severity::Critical]);
+        assert_eq!(g.result, GateResult::Pass);
+        assert_eq!(
+            g.reasons,
+            ["no unsuppressed vulnerability or secret of CRITICAL (0 suppressed)"]
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::purl::Purl;
 use crate::vex::{self, Product, ProductId, VexDocument, VexStatement};
 use crate::{FileError, suppress_unfixed};
 use jiff::civil::Date;
-use plimsoll_model::{Artifact, ArtifactKind, Finding, Report, Suppressed};
+use plimsoll_model::{
+    Artifact, ArtifactKind, Finding, Report, Suppressed, SuppressedBy, SuppressedSecret,
+};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -98,7 +100,8 @@ impl Suppressions {
     }
 
     /// Moves suppressed findings from `report.vulnerabilities` to `report.suppressed` (VEX,
-    /// then ignore files, then `--ignore-unfixed`) and adds warnings for expired and stale
+    /// then ignore files, then `--ignore-unfixed`), and secrets an ignore file names from
+    /// `report.secrets` to `report.suppressed_secrets`, each with the reason; and adds warnings for expired and stale
     /// ignore entries and for VEX statements that can never apply. `today` decides expiry.
     pub fn apply(&self, report: &mut Report, today: Date) {
         let purls: HashMap<&str, (Option<Purl>, &str)> = report
@@ -142,11 +145,11 @@ impl Suppressions {
                 version: &version,
             };
             let vex = self.vex_reason(&s, &ctx);
-            let ignored = self.ignore_reason(&s, today, &mut used);
+            let ignored = self.ignore_reason(today, &mut used, |r| r.matches(&s));
             match vex.or(ignored) {
                 Some((by, reason)) => suppressed.push(Suppressed {
                     finding: f,
-                    suppressed_by: by.into(),
+                    suppressed_by: by,
                     reason,
                 }),
                 None => kept.push(f),
@@ -161,8 +164,24 @@ impl Suppressions {
                 purl: purl.as_ref(),
                 version: &version,
             };
-            self.ignore_reason(&s, today, &mut used);
+            self.ignore_reason(today, &mut used, |r| r.matches(&s));
         }
+        // Secrets: only ignore files apply (a VEX statement is about a vulnerability).
+        for prior in &report.suppressed_secrets {
+            self.ignore_reason(today, &mut used, |r| r.matches_secret(&prior.secret));
+        }
+        let mut kept_secrets = Vec::new();
+        for secret in std::mem::take(&mut report.secrets) {
+            match self.ignore_reason(today, &mut used, |r| r.matches_secret(&secret)) {
+                Some((by, reason)) => report.suppressed_secrets.push(SuppressedSecret {
+                    secret,
+                    suppressed_by: by,
+                    reason,
+                }),
+                None => kept_secrets.push(secret),
+            }
+        }
+        report.secrets = kept_secrets;
         for (file, used) in self.ignore.iter().zip(&used) {
             for (rule, used) in file.rules.iter().zip(used) {
                 if let Some(d) = rule.expires.filter(|_| rule.expired(today)) {
@@ -193,7 +212,7 @@ impl Suppressions {
     /// The reason the winning VEX statement gives, when it suppresses. Of the statements
     /// that apply to the finding, the latest wins: by timestamp when every one has one, else
     /// the last in document order (files in the order given).
-    fn vex_reason(&self, s: &Subject, ctx: &Context) -> Option<(&'static str, String)> {
+    fn vex_reason(&self, s: &Subject, ctx: &Context) -> Option<(SuppressedBy, String)> {
         let applicable: Vec<(&VexDocument, &VexStatement)> = self
             .vex
             .iter()
@@ -217,20 +236,20 @@ impl Suppressions {
         if let Some(t) = &st.text {
             reason.push_str(&format!(": {t}"));
         }
-        Some(("vex", reason))
+        Some((SuppressedBy::Vex, reason))
     }
 
     /// The reason the first applicable ignore entry gives; marks every entry that matches.
     fn ignore_reason(
         &self,
-        s: &Subject,
         today: Date,
         used: &mut [Vec<bool>],
-    ) -> Option<(&'static str, String)> {
+        matches: impl Fn(&ignore::IgnoreRule) -> bool,
+    ) -> Option<(SuppressedBy, String)> {
         let mut first = None;
         for (file, used) in self.ignore.iter().zip(used.iter_mut()) {
             for (rule, used) in file.rules.iter().zip(used.iter_mut()) {
-                if rule.expired(today) || !rule.matches(s) {
+                if rule.expired(today) || !matches(rule) {
                     continue;
                 }
                 *used = true;
@@ -242,7 +261,7 @@ impl Suppressions {
                     if let Some(t) = &rule.statement {
                         reason.push_str(&format!(": {t}"));
                     }
-                    first = Some(("ignorefile", reason));
+                    first = Some((SuppressedBy::Ignorefile, reason));
                 }
             }
         }
@@ -495,7 +514,7 @@ mod tests {
         s.apply(&mut r, date("2026-12-02"));
         assert_eq!(kept(&r), ["CVE-2023-5678"]);
         assert_eq!(r.suppressed.len(), 1);
-        assert_eq!(r.suppressed[0].suppressed_by, "ignorefile");
+        assert_eq!(r.suppressed[0].suppressed_by, SuppressedBy::Ignorefile);
         assert_eq!(
             r.suppressed[0].reason,
             ".plimsollignore:2: GHSA-9wx4-h78v-vm56 (expires 2027-01-01)"
@@ -524,6 +543,128 @@ mod tests {
                 ".trivyignore.yaml:2: ignore entry for CVE-2024-35195 expired on 2026-12-02 and no longer applies"
             ]
         );
+    }
+
+    /// The demo report with what the secret analyzer finds in a Node app image: an AWS key
+    /// in the app's .env, a GitHub token in a CI script, and the example key of the AWS
+    /// SDK's own test fixtures.
+    fn report_with_secrets() -> Report {
+        use crate::secret::finding as secret;
+        let mut r = report();
+        r.secrets = vec![
+            secret("aws-access-key-id", Severity::Critical, "app/.env", 3, 2),
+            secret("github-pat", Severity::Critical, "app/ci/publish.sh", 12, 2),
+            secret(
+                "aws-access-key-id",
+                Severity::Critical,
+                "app/node_modules/aws-sdk/test/fixtures/creds.json",
+                4,
+                1,
+            ),
+        ];
+        r
+    }
+
+    fn secrets_kept(r: &Report) -> Vec<&str> {
+        r.secrets.iter().map(|s| s.fingerprint.as_str()).collect()
+    }
+
+    #[test]
+    fn ignore_files_suppress_secrets_by_rule_id_path_and_fingerprint() {
+        // Trivy's YAML form: a rule id scoped to paths; our fingerprint for one finding.
+        let yaml = "secrets:
+  - id: aws-access-key-id
+    paths: [\"app/node_modules/**/test/**\"]
+    statement: SDK test fixtures, example keys
+  - fingerprint: app/ci/publish.sh:github-pat:12
+    expired_at: 2027-01-01
+";
+        let s = with(&[(".trivyignore.yaml", yaml)], &[]);
+        let mut r = report_with_secrets();
+        s.apply(&mut r, date("2026-12-02"));
+        assert_eq!(secrets_kept(&r), ["app/.env:aws-access-key-id:3"]);
+        let gone: Vec<_> = r
+            .suppressed_secrets
+            .iter()
+            .map(|x| {
+                (
+                    x.secret.rule_id.as_str(),
+                    x.suppressed_by,
+                    x.reason.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                (
+                    "github-pat",
+                    SuppressedBy::Ignorefile,
+                    ".trivyignore.yaml:5: secret app/ci/publish.sh:github-pat:12 (expires 2027-01-01)"
+                ),
+                (
+                    "aws-access-key-id",
+                    SuppressedBy::Ignorefile,
+                    ".trivyignore.yaml:2: secret aws-access-key-id in app/node_modules/**/test/**: SDK test fixtures, example keys"
+                ),
+            ]
+        );
+        // Vulnerabilities are untouched, and every entry was used.
+        assert_eq!(kept(&r), ["CVE-2023-5678", "CVE-2024-35195"]);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+
+        // Trivy's plain form: a rule id ignores that rule everywhere; a fingerprint one
+        // finding. Vulnerability ids and secret ids share the file.
+        let plain = "CVE-2023-5678\ngithub-pat\napp/.env:aws-access-key-id:3 exp:2027-01-01\n";
+        let s = with(&[(".trivyignore", plain)], &[]);
+        let mut r = report_with_secrets();
+        s.apply(&mut r, date("2026-12-02"));
+        assert_eq!(kept(&r), ["CVE-2024-35195"]);
+        assert_eq!(
+            secrets_kept(&r),
+            ["app/node_modules/aws-sdk/test/fixtures/creds.json:aws-access-key-id:4"]
+        );
+        assert_eq!(r.suppressed_secrets.len(), 2);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn secret_entries_go_stale_and_expire_like_the_others() {
+        let yaml = "vulnerabilities:
+  - id: aws-access-key-id
+secrets:
+  - id: slack-webhook-url
+  - id: github-pat
+    expired_at: 2026-12-01
+  - paths: [\"etc/**\"]
+  - id: CVE-2023-5678
+";
+        let s = with(&[(".trivyignore.yaml", yaml)], &[]);
+        let mut r = report_with_secrets();
+        s.apply(&mut r, date("2026-12-02"));
+        // A vulnerabilities entry never suppresses a secret, nor a secrets entry a
+        // vulnerability; the expired entry no longer applies.
+        assert_eq!(r.secrets.len(), 3);
+        assert!(r.suppressed_secrets.is_empty());
+        assert_eq!(kept(&r), ["CVE-2023-5678", "CVE-2024-35195"]);
+        assert_eq!(
+            r.warnings,
+            [
+                ".trivyignore.yaml:2: ignore entry for aws-access-key-id matched no finding (stale: remove it?)",
+                ".trivyignore.yaml:4: ignore entry for secret slack-webhook-url matched no finding (stale: remove it?)",
+                ".trivyignore.yaml:5: ignore entry for secret github-pat expired on 2026-12-01 and no longer applies",
+                ".trivyignore.yaml:7: ignore entry for every secret in etc/** matched no finding (stale: remove it?)",
+                ".trivyignore.yaml:8: ignore entry for secret CVE-2023-5678 matched no finding (stale: remove it?)",
+            ]
+        );
+        // Secrets suppressed by an earlier pass keep their entries in use.
+        let s = with(&[(".trivyignore", "github-pat\n")], &[]);
+        let mut r = report_with_secrets();
+        s.apply(&mut r, date("2026-12-02"));
+        assert_eq!(r.suppressed_secrets.len(), 1);
+        s.apply(&mut r, date("2026-12-02"));
+        assert_eq!(r.suppressed_secrets.len(), 1);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
 
     #[test]
@@ -559,7 +700,7 @@ mod tests {
         let mut r = report();
         with(&[], &[("vex.openvex.json", &doc)]).apply(&mut r, date("2026-12-02"));
         assert_eq!(kept(&r), ["CVE-2023-5678"]);
-        assert_eq!(r.suppressed[0].suppressed_by, "vex");
+        assert_eq!(r.suppressed[0].suppressed_by, SuppressedBy::Vex);
         assert_eq!(
             r.suppressed[0].reason,
             "vex.openvex.json: not_affected (vulnerable_code_not_in_execute_path): verify=False is never used"

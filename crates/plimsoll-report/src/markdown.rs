@@ -42,7 +42,7 @@ fn markdown_text(report: &Report) -> String {
         let _ = write!(line, ", {} suppressed", report.suppressed.len());
     }
     if let Some(g) = &report.gate {
-        let _ = write!(line, ". Gate: **{}**", escape(&g.result));
+        let _ = write!(line, ". Gate: **{}**", escape(g.result.as_str()));
     }
     let _ = writeln!(out, "{line}\n");
     for l in summary::failed_layer_lines(report) {

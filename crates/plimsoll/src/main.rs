@@ -363,7 +363,9 @@ fn parse_severity(s: &str) -> Result<model::Severity, String> {
 /// `block`), else none.
 fn gate_exit(report: &model::Report, args: &cli::ScanDbArgs) -> Option<ExitCode> {
     match &report.gate {
-        Some(g) if g.result == "fail" => Some(ExitCode::from(args.exit_code.unwrap_or(1))),
+        Some(g) if g.result == model::GateResult::Fail => {
+            Some(ExitCode::from(args.exit_code.unwrap_or(1)))
+        }
         _ => None,
     }
 }

@@ -165,7 +165,7 @@ pub fn explain(
         let blocking: Vec<&str> = g
             .violations
             .iter()
-            .filter(|v| v.action == "block")
+            .filter(|v| v.action == model::Action::Block)
             .map(|v| v.rule.as_str())
             .collect();
         if blocking.is_empty() {

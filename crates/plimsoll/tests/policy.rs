@@ -134,7 +134,7 @@ fn policy_init_writes_a_valid_file_and_check_points_at_mistakes() {
     assert_eq!(out.status.code(), Some(0));
     let out = plimsoll(&["policy", "check", "plimsoll-policy.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("8 rules"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("10 rules"));
     let again = plimsoll(&["policy", "init"], dir.path());
     assert_eq!(
         again.status.code(),

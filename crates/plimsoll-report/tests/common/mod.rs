@@ -512,11 +512,11 @@ pub fn vuln_report() -> Report {
     r.vulnerabilities = v;
     r.suppressed = vec![Suppressed {
         finding: suppressed,
-        suppressed_by: "ignore-unfixed".into(),
+        suppressed_by: plimsoll_model::SuppressedBy::IgnoreUnfixed,
         reason: "no fixed version released (--ignore-unfixed)".into(),
     }];
     r.gate = Some(Gate {
-        result: "fail".into(),
+        result: plimsoll_model::GateResult::Fail,
         reasons: vec!["5 findings of severity HIGH or CRITICAL remain (--exit-code 1)".into()],
         ..Gate::default()
     });
@@ -662,7 +662,7 @@ pub fn kinds_report() -> Report {
     r.secrets = vec![aws_file, aws_env, key, gh];
     r.suppressed_secrets = vec![SuppressedSecret {
         secret: test_key,
-        suppressed_by: "ignorefile".into(),
+        suppressed_by: plimsoll_model::SuppressedBy::Ignorefile,
         reason: ".plimsollignore: package test fixtures".into(),
     }];
     r.misconfigurations = vec![Misconfiguration {
