@@ -14,7 +14,7 @@ pub const DIGITS: &str = "0123456789";
 pub const HEX: &str = "0123456789abcdef";
 
 impl Fake {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -23,7 +23,7 @@ impl Fake {
     pub fn from(&mut self, set: &str, n: usize) -> String {
         let set: Vec<char> = set.chars().collect();
         (0..n)
-            .map(|_| set[(self.next() % set.len() as u64) as usize])
+            .map(|_| set[(self.next_u64() % set.len() as u64) as usize])
             .collect()
     }
     pub fn alnum(&mut self, n: usize) -> String {
@@ -42,7 +42,7 @@ impl Fake {
         self.from(&format!("{UPPER}{LOWER}{DIGITS}_-"), n)
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
+        (0..n).map(|_| self.next_u64() as u8).collect()
     }
 }
 
