@@ -48,9 +48,6 @@ pub fn report() -> Report {
         Some("sha256:4d70a30a50b3ec0529ff7c3efa951fe00e0214276b37cedd73ed46a06b4c93ef".into());
     artifact.reference = Some("ghcr.io/acme/demo:1.4".into());
     Report {
-        schema_version: 1,
-        scanner: Default::default(),
-        artifact,
         packages: vec![pkg(LIBSSL, "libssl3"), pkg(REQUESTS, "requests")],
         vulnerabilities: vec![
             finding("CVE-2023-5678", "DEBIAN-CVE-2023-5678", LIBSSL, "libssl3", "var/lib/dpkg/status"),
@@ -62,14 +59,7 @@ pub fn report() -> Report {
                 "usr/local/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA",
             ),
         ],
-        suppressed: vec![],
-        secrets: Vec::new(),
-        suppressed_secrets: Vec::new(),
-        misconfigurations: Vec::new(),
-        malware: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: vec![],
+        ..Report::new(artifact)
     }
 }
 

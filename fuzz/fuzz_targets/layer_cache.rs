@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
     }
     std::fs::create_dir_all(f.cache.dir()).expect("cache dir");
     std::fs::write(f.cache.path(&f.key), &entry).expect("write entry");
-    if let Ok(Some(walk)) = f.cache.load(&f.key, 3, f.interests) {
+    if let Ok(Some(walk)) = f.cache.load(&f.key, 3, f.interests, 1) {
         assert_eq!(walk.index, 3);
         for c in &walk.captured {
             assert_eq!(c.layer, 3);

@@ -185,9 +185,8 @@ fn image() -> Report {
         ),
     ];
     Report {
-        schema_version: plimsoll_model::SCHEMA_VERSION,
-        scanner: Default::default(),
-        artifact: Artifact {
+        packages,
+        ..Report::new(Artifact {
             layers: vec![
                 layer(0, BASE),
                 layer(1, APT),
@@ -201,17 +200,7 @@ fn image() -> Report {
                 ArtifactKind::ContainerImage,
                 "docker-archive",
             )
-        },
-        packages,
-        vulnerabilities: Vec::new(),
-        suppressed: Vec::new(),
-        secrets: Vec::new(),
-        suppressed_secrets: Vec::new(),
-        misconfigurations: Vec::new(),
-        malware: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: Vec::new(),
+        })
     }
 }
 

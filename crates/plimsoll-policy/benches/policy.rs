@@ -113,19 +113,9 @@ fn generated() -> Report {
         })
         .collect();
     Report {
-        schema_version: 1,
-        scanner: Default::default(),
-        artifact,
         packages,
         vulnerabilities,
-        suppressed: vec![],
-        secrets: Vec::new(),
-        suppressed_secrets: Vec::new(),
-        misconfigurations: Vec::new(),
-        malware: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: vec![],
+        ..Report::new(artifact)
     }
 }
 

@@ -374,23 +374,12 @@ mod tests {
 
     fn report(findings: Vec<Finding>) -> Report {
         Report {
-            schema_version: 1,
-            scanner: Default::default(),
-            artifact: Artifact {
+            vulnerabilities: findings,
+            ..Report::new(Artifact {
                 layers: vec![],
                 files: 0,
                 ..Artifact::new("x", ArtifactKind::Filesystem, "directory")
-            },
-            packages: vec![],
-            vulnerabilities: findings,
-            suppressed: vec![],
-            secrets: Vec::new(),
-            suppressed_secrets: Vec::new(),
-            misconfigurations: Vec::new(),
-            malware: Vec::new(),
-            gate: None,
-            database: None,
-            warnings: vec![],
+            })
         }
     }
 

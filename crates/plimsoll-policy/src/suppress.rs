@@ -445,9 +445,6 @@ mod tests {
         );
         artifact.digest = Some(DIGEST.into());
         Report {
-            schema_version: 1,
-            scanner: Default::default(),
-            artifact,
             packages: vec![
                 pkg(LIBSSL, "libssl3", "3.0.11-1~deb12u2"),
                 pkg(REQUESTS, "requests", "2.31.0"),
@@ -468,14 +465,7 @@ mod tests {
                     FixStatus::Fixed,
                 ),
             ],
-            suppressed: vec![],
-            secrets: Vec::new(),
-            suppressed_secrets: Vec::new(),
-            misconfigurations: Vec::new(),
-            malware: Vec::new(),
-            gate: None,
-            database: None,
-            warnings: vec![],
+            ..Report::new(artifact)
         }
     }
 

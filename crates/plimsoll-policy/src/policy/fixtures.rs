@@ -100,29 +100,6 @@ pub(super) fn report() -> Report {
         score: 5.6,
     });
     Report {
-        schema_version: 1,
-        scanner: Default::default(),
-        artifact: Artifact {
-            reference: Some("registry.example.com/payments/api:1.4".into()),
-            config: Some(ImageConfig {
-                user: String::new(),
-                labels: [("team".to_string(), "payments".to_string())].into(),
-                ..ImageConfig::default()
-            }),
-            created: Some("2026-01-02T03:04:05Z".into()),
-            layers: vec![
-                Layer::default(),
-                Layer {
-                    index: 1,
-                    ..Layer::default()
-                },
-            ],
-            ..Artifact::new(
-                "registry.example.com/payments/api:1.4",
-                ArtifactKind::ContainerImage,
-                "registry",
-            )
-        },
         packages: vec![
             package(
                 "libssl3",
@@ -169,14 +146,27 @@ pub(super) fn report() -> Report {
                 "2024-01-26",
             ),
         ],
-        suppressed: vec![],
-        secrets: Vec::new(),
-        suppressed_secrets: Vec::new(),
-        misconfigurations: Vec::new(),
-        malware: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: vec![],
+        ..Report::new(Artifact {
+            reference: Some("registry.example.com/payments/api:1.4".into()),
+            config: Some(ImageConfig {
+                user: String::new(),
+                labels: [("team".to_string(), "payments".to_string())].into(),
+                ..ImageConfig::default()
+            }),
+            created: Some("2026-01-02T03:04:05Z".into()),
+            layers: vec![
+                Layer::default(),
+                Layer {
+                    index: 1,
+                    ..Layer::default()
+                },
+            ],
+            ..Artifact::new(
+                "registry.example.com/payments/api:1.4",
+                ArtifactKind::ContainerImage,
+                "registry",
+            )
+        })
     }
 }
 

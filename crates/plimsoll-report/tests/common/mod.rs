@@ -230,9 +230,10 @@ pub fn sample_report() -> Report {
         "usr/local/lib/python3.11/site-packages/oddlib-0.1.dist-info/METADATA",
     );
     Report {
-        schema_version: SCHEMA_VERSION,
-        scanner: Default::default(),
-        artifact: Artifact {
+        packages: vec![
+            libc, perl, tzdata, pyyaml_deb, pyyaml, babel, lodash, uuid, serde, weird,
+        ],
+        ..Report::new(Artifact {
             name: "registry.example/app:1.0".into(),
             kind: ArtifactKind::ContainerImage,
             source: "docker-archive".into(),
@@ -263,19 +264,7 @@ pub fn sample_report() -> Report {
             ],
             base_image: None,
             files: 12,
-        },
-        packages: vec![
-            libc, perl, tzdata, pyyaml_deb, pyyaml, babel, lodash, uuid, serde, weird,
-        ],
-        vulnerabilities: Vec::new(),
-        suppressed: Vec::new(),
-        secrets: Vec::new(),
-        suppressed_secrets: Vec::new(),
-        misconfigurations: Vec::new(),
-        malware: Vec::new(),
-        gate: None,
-        database: None,
-        warnings: vec![],
+        })
     }
 }
 
