@@ -81,8 +81,13 @@ pub const NEEDS_SCANNER: &str = "--exit-code, --policy and --ignore-unfixed judg
 pub fn analyzers(s: &ScanSettings) -> Vec<Box<dyn Analyzer>> {
     let mut v: Vec<Box<dyn Analyzer>> = vec![Box::new(packages::Packages::default())];
     if s.scanners.has(Scanner::Secret) {
+        let rules = s
+            .secrets
+            .rules
+            .clone()
+            .unwrap_or_else(|| Arc::new(plimsoll_secret::Scanner::builtin()));
         v.push(Box::new(secrets::Secrets::new(
-            s.secrets.rules.clone(),
+            rules,
             s.secrets.max_file_size,
         )));
     }

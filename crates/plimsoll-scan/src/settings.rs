@@ -134,8 +134,9 @@ pub struct GateSettings {
 /// The secrets scanner's rules and limits.
 #[derive(Clone)]
 pub struct SecretSettings {
-    /// The built-in rules, or those of `--secret-config` (which extends them).
-    pub rules: std::sync::Arc<plimsoll_secret::Scanner>,
+    /// The rules of `--secret-config` (which extends the built-in ones); `None`: the
+    /// built-in rules, compiled only when the secret scanner runs.
+    pub rules: Option<std::sync::Arc<plimsoll_secret::Scanner>>,
     /// Only the first this many bytes of a file are read for secrets.
     pub max_file_size: u64,
 }
@@ -143,7 +144,7 @@ pub struct SecretSettings {
 impl Default for SecretSettings {
     fn default() -> Self {
         SecretSettings {
-            rules: std::sync::Arc::new(plimsoll_secret::Scanner::builtin()),
+            rules: None,
             max_file_size: 10 << 20,
         }
     }

@@ -138,8 +138,6 @@ struct Rule {
     /// The regex runs only on the lines holding a keyword, not on the whole window.
     line_local: bool,
     enabled: bool,
-    /// The rule as text, for the fingerprint.
-    canonical: String,
 }
 
 /// An allow rule: a finding is dropped when every condition it has holds.
@@ -151,11 +149,10 @@ struct Allow {
     secret_only: bool,
     fingerprint: Option<String>,
     enabled: bool,
-    canonical: String,
 }
 
-/// Compiled rules and one keyword prefilter. `Send + Sync`: share one across threads.
-pub struct Scanner {
+/// Compiled rules and one keyword prefilter.
+struct Compiled {
     rules: Vec<Rule>,
     allows: Vec<Allow>,
     ac: Option<AhoCorasick>,
@@ -168,15 +165,200 @@ pub struct Scanner {
     generic_name_not_secret: Regex,
     pem_end: Regex,
     pem_wanted: bool,
+}
+
+/// The secret rules and one keyword prefilter. `Send + Sync`: share one across threads.
+///
+/// The rules' regexes are compiled on first use, not when the scanner is made: a scan
+/// whose layers all come from the layer cache needs only [`Scanner::fingerprint`] (and
+/// [`Scanner::scan_text`] on a few short texts, which compiles nothing when none of the
+/// rules' keywords is in them). Compiling every built-in rule costs about 40 ms and 16 MB.
+pub struct Scanner {
     fingerprint: String,
+    /// Lower-case keywords of every rule that runs; `None` when a rule runs on any path
+    /// without one.
+    keywords: Option<Vec<String>>,
+    /// The paths of the rules that run without a keyword (`.pgpass`): a text whose path
+    /// matches one is scanned whatever its words.
+    keywordless_paths: Vec<Regex>,
+    specs: (Vec<RuleSpec>, Vec<AllowSpec>, Vec<String>),
+    compiled: std::sync::OnceLock<Compiled>,
 }
 
 impl std::fmt::Debug for Scanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scanner")
-            .field("rules", &self.rules.iter().filter(|r| r.enabled).count())
+            .field(
+                "rules",
+                &self
+                    .specs
+                    .0
+                    .iter()
+                    .filter(|r| !self.specs.2.contains(&r.id))
+                    .count(),
+            )
             .field("fingerprint", &self.fingerprint)
             .finish()
+    }
+}
+
+const PEM_KINDS: [&str; 4] = [
+    "private-key",
+    "openssh-private-key",
+    "pgp-private-key",
+    "encrypted-private-key",
+];
+
+/// The fingerprint of a rule set (see [`Scanner::fingerprint`]), from the rules' text.
+fn fingerprint_of(rules: &[RuleSpec], allows: &[AllowSpec], disabled: &[String]) -> String {
+    let enabled = |id: &str| !disabled.iter().any(|d| d == id);
+    let pem_wanted = rules
+        .iter()
+        .any(|r| enabled(&r.id) && PEM_KINDS.contains(&r.id.as_str()));
+    let mut h = Sha256::new();
+    h.update(ENGINE_VERSION.as_bytes());
+    h.update(format!("\0{CHUNK}\0{OVERLAP}\0{BINARY_SNIFF}\0{MAX_KEY}\0").as_bytes());
+    for r in rules {
+        let on = enabled(&r.id);
+        if on || (r.check == Check::PemKey && pem_wanted) {
+            h.update(r.canonical().as_bytes());
+            h.update(format!("\0{on}\n").as_bytes());
+        }
+    }
+    for a in allows.iter().filter(|a| enabled(&a.id)) {
+        h.update(a.canonical().as_bytes());
+        h.update(b"\n");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Scanner {
+    /// The built-in rules and allow rules (compiled on first use).
+    pub fn builtin() -> Scanner {
+        Scanner::lazy(builtin_specs(), builtin_allow_specs(), Vec::new())
+    }
+
+    /// The built-in rules extended by a `--secret-config` YAML file (`name` is the file's
+    /// name for error messages): `disable-rules`, `rules`, `allow-rules`. Compiled now, so
+    /// that a bad regex is an error of the file.
+    pub fn from_config(name: &str, yaml: &str) -> Result<Scanner, String> {
+        config::load(name, yaml)
+    }
+
+    fn lazy(rules: Vec<RuleSpec>, allows: Vec<AllowSpec>, disabled: Vec<String>) -> Scanner {
+        let enabled = |id: &str| !disabled.iter().any(|d| d == id);
+        let pem_wanted = rules
+            .iter()
+            .any(|r| enabled(&r.id) && PEM_KINDS.contains(&r.id.as_str()));
+        let mut keywords = Some(Vec::new());
+        let mut keywordless_paths = Vec::new();
+        for r in &rules {
+            let runs =
+                !r.regex.is_empty() && (enabled(&r.id) || (r.check == Check::PemKey && pem_wanted));
+            if !runs {
+                continue;
+            }
+            if r.keywords.is_empty() {
+                match r.path.as_deref().map(compile) {
+                    Some(Ok(re)) => keywordless_paths.push(re),
+                    _ => keywords = None,
+                }
+            }
+            if let Some(k) = keywords.as_mut() {
+                k.extend(r.keywords.iter().map(|w| w.to_ascii_lowercase()));
+            }
+        }
+        Scanner {
+            fingerprint: fingerprint_of(&rules, &allows, &disabled),
+            keywords,
+            keywordless_paths,
+            specs: (rules, allows, disabled),
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn build(
+        rules: Vec<RuleSpec>,
+        allows: Vec<AllowSpec>,
+        disabled: &[String],
+    ) -> Result<Scanner, String> {
+        let s = Scanner::lazy(rules, allows, disabled.to_vec());
+        let c = Compiled::build(s.specs.0.clone(), s.specs.1.clone(), disabled)?;
+        let _ = s.compiled.set(c);
+        Ok(s)
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            Compiled::build(self.specs.0.clone(), self.specs.1.clone(), &self.specs.2)
+                .expect("secret rules compile (checked when they were read)")
+        })
+    }
+
+    /// Hex SHA-256 of the effective rule set (rules, keywords, entropy floors, allow rules,
+    /// window sizes and the engine version): cached hits are reused only under the same value.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    /// Whether `path` is worth reading: false for allow-listed paths (an allow rule with
+    /// only a path), for known binary and media files and `.git` objects (unless a rule asks
+    /// for binaries there), and when no enabled rule applies to it.
+    pub fn wants_path(&self, path: &str) -> bool {
+        self.compiled().wants_path(path)
+    }
+
+    /// Every enabled rule (for SARIF's rule list), in a stable order.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
+        self.compiled().rules()
+    }
+
+    /// An enabled rule by id.
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+        self.compiled().rule(id)
+    }
+
+    /// Scans one file's content as it streams (see the module docs); `max_size` bounds the
+    /// bytes read. The hits are ordered by line.
+    pub fn scan_reader(
+        &self,
+        path: &str,
+        reader: &mut dyn Read,
+        max_size: u64,
+    ) -> std::io::Result<Vec<Hit>> {
+        self.compiled().scan_reader(path, reader, max_size)
+    }
+
+    /// [`Scanner::scan_reader`] with what was skipped: the size limit reached (`truncated`)
+    /// or binary content (`binary`).
+    pub fn scan_stream(
+        &self,
+        path: &str,
+        reader: &mut dyn Read,
+        max_size: u64,
+    ) -> std::io::Result<FileScan> {
+        self.compiled().scan_stream(path, reader, max_size)
+    }
+
+    /// Scans a short text that is not a file: an Env entry `NAME=value`, a label `k=v`, a
+    /// history `created_by`. `path` names it for path rules and allow rules
+    /// (`config:Env`, `config:Labels`, `history:3`); `config:`, `history:`, `env:` and
+    /// `label:` paths count as configuration for the generic rule. A text holding none of
+    /// the rules' keywords is passed over without compiling the rules.
+    pub fn scan_text(&self, path: &str, text: &str) -> Vec<Hit> {
+        if let Some(keywords) = &self.keywords
+            && self.compiled.get().is_none()
+            && !self
+                .keywordless_paths
+                .iter()
+                .any(|r| r.is_match(path.as_bytes()))
+        {
+            let lower = text.to_ascii_lowercase();
+            if !keywords.iter().any(|k| lower.contains(k.as_str())) {
+                return Vec::new();
+            }
+        }
+        self.compiled().scan_text(path, text)
     }
 }
 
@@ -220,6 +402,7 @@ pub(crate) struct RuleSpec {
     pub line_local: bool,
 }
 
+#[derive(Clone)]
 pub(crate) struct AllowSpec {
     pub id: String,
     pub description: String,
@@ -248,6 +431,29 @@ impl RuleSpec {
             binary: false,
             line_local: !d.multiline,
         }
+    }
+
+    /// The rule as text, for the fingerprint.
+    fn canonical(&self) -> String {
+        let keywords_text = format!("{:?}", self.keywords);
+        format!(
+            "rule\0{}\0{}\0{}\0{}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{}\0{}\0{}",
+            self.id,
+            self.title,
+            self.category,
+            self.severity,
+            keywords_text,
+            self.regex,
+            self.secret_group,
+            self.entropy,
+            self.path,
+            self.not_path,
+            self.allow,
+            self.check,
+            self.priority,
+            self.binary,
+            self.line_local
+        )
     }
 
     fn compile(self) -> Result<Rule, String> {
@@ -293,25 +499,6 @@ impl RuleSpec {
             .iter()
             .map(|a| compile(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let keywords_text = format!("{:?}", self.keywords);
-        let canonical = format!(
-            "rule\0{}\0{}\0{}\0{}\0{:?}\0{}\0{:?}\0{}\0{:?}\0{:?}\0{:?}\0{:?}\0{}\0{}\0{}",
-            self.id,
-            self.title,
-            self.category,
-            self.severity,
-            keywords_text,
-            self.regex,
-            self.secret_group,
-            self.entropy,
-            self.path,
-            self.not_path,
-            self.allow,
-            self.check,
-            self.priority,
-            self.binary,
-            self.line_local
-        );
         Ok(Rule {
             info: RuleInfo {
                 id: self.id,
@@ -332,12 +519,18 @@ impl RuleSpec {
             binary: self.binary,
             line_local: self.line_local,
             enabled: true,
-            canonical,
         })
     }
 }
 
 impl AllowSpec {
+    fn canonical(&self) -> String {
+        format!(
+            "allow\0{}\0{}\0{:?}\0{:?}\0{}\0{:?}",
+            self.id, self.description, self.path, self.regex, self.secret_only, self.fingerprint
+        )
+    }
+
     fn compile(self) -> Result<Allow, String> {
         let path = self
             .path
@@ -346,10 +539,6 @@ impl AllowSpec {
             .transpose()
             .map_err(|e| format!("path: {e}"))?;
         let regex = self.regex.as_deref().map(compile).transpose()?;
-        let canonical = format!(
-            "allow\0{}\0{}\0{:?}\0{:?}\0{}\0{:?}",
-            self.id, self.description, self.path, self.regex, self.secret_only, self.fingerprint
-        );
         Ok(Allow {
             id: self.id,
             path,
@@ -359,7 +548,6 @@ impl AllowSpec {
                 .fingerprint
                 .map(|f| f.trim_start_matches('/').to_string()),
             enabled: true,
-            canonical,
         })
     }
 }
@@ -374,24 +562,12 @@ struct Cand {
     line_at: usize,
 }
 
-impl Scanner {
-    /// The built-in rules and allow rules.
-    pub fn builtin() -> Scanner {
-        Scanner::build(builtin_specs(), builtin_allow_specs(), &[])
-            .expect("built-in secret rules compile")
-    }
-
-    /// The built-in rules extended by a `--secret-config` YAML file (`name` is the file's
-    /// name for error messages): `disable-rules`, `rules`, `allow-rules`.
-    pub fn from_config(name: &str, yaml: &str) -> Result<Scanner, String> {
-        config::load(name, yaml)
-    }
-
-    pub(crate) fn build(
+impl Compiled {
+    fn build(
         rules: Vec<RuleSpec>,
         allows: Vec<AllowSpec>,
         disabled: &[String],
-    ) -> Result<Scanner, String> {
+    ) -> Result<Compiled, String> {
         let mut compiled = Vec::with_capacity(rules.len());
         for r in rules {
             let id = r.id.clone();
@@ -407,15 +583,9 @@ impl Scanner {
             allow_rules.push(c);
         }
         // The private-key matcher runs while any key kind it reports is enabled.
-        let pem_kinds = [
-            "private-key",
-            "openssh-private-key",
-            "pgp-private-key",
-            "encrypted-private-key",
-        ];
         let pem_wanted = compiled
             .iter()
-            .any(|r| r.enabled && pem_kinds.contains(&r.info.id.as_str()));
+            .any(|r| r.enabled && PEM_KINDS.contains(&r.info.id.as_str()));
 
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
@@ -457,21 +627,7 @@ impl Scanner {
                     .map_err(|e| format!("keywords: {e}"))?,
             )
         };
-        let mut h = Sha256::new();
-        h.update(ENGINE_VERSION.as_bytes());
-        h.update(format!("\0{CHUNK}\0{OVERLAP}\0{BINARY_SNIFF}\0{MAX_KEY}\0").as_bytes());
-        for r in &compiled {
-            if r.enabled || (r.check == Check::PemKey && pem_wanted) {
-                h.update(r.canonical.as_bytes());
-                h.update(format!("\0{}\n", r.enabled).as_bytes());
-            }
-        }
-        for a in allow_rules.iter().filter(|a| a.enabled) {
-            h.update(a.canonical.as_bytes());
-            h.update(b"\n");
-        }
-        let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Scanner {
+        Ok(Compiled {
             rules: compiled,
             allows: allow_rules,
             ac,
@@ -482,14 +638,7 @@ impl Scanner {
                 .expect("generic name regex"),
             pem_end: compile("-----END[ A-Z0-9_-]{0,40}PRIVATE KEY").expect("pem end regex"),
             pem_wanted,
-            fingerprint,
         })
-    }
-
-    /// Hex SHA-256 of the effective rule set (rules, keywords, entropy floors, allow rules,
-    /// window sizes and the engine version): cached hits are reused only under the same value.
-    pub fn fingerprint(&self) -> String {
-        self.fingerprint.clone()
     }
 
     /// Whether `path` is worth reading: false for allow-listed paths (an allow rule with
@@ -1173,6 +1322,34 @@ mod tests {
         // Printable ASCII only: no control character, no multi-byte text.
         assert_eq!(redact("pässwörd-123"), "p****");
         assert_eq!(redact("n\"\n MIIEvQIBADANBgkq"), "n\"****");
+    }
+
+    #[test]
+    fn rules_compile_on_first_need_only() {
+        let s = Scanner::builtin();
+        let fp = s.fingerprint();
+        assert!(
+            s.compiled.get().is_none(),
+            "making a scanner compiles nothing"
+        );
+        // A text without any rule's keyword is passed over without compiling.
+        assert!(
+            s.scan_text("history:0", "/bin/sh -c #(nop) CMD [\"bash\"]")
+                .is_empty()
+        );
+        assert!(s.compiled.get().is_none());
+        // One with a keyword compiles the rules, and the fingerprint stays what it was.
+        let token = format!(
+            "ghp_{}",
+            "a1B2c3D4e5".repeat(4).get(..36).unwrap_or_default()
+        );
+        assert_eq!(
+            s.scan_text("config:Env", &format!("GITHUB_TOKEN={token}"))
+                .len(),
+            1
+        );
+        assert!(s.compiled.get().is_some());
+        assert_eq!(s.fingerprint(), fp);
     }
 
     #[test]

@@ -287,7 +287,7 @@ fn cmd_explore(args: cli::ExploreArgs) -> anyhow::Result<ExitCode> {
     });
     for path in &args.reports {
         let name = path.display().to_string();
-        match read_capped(path, args.max_report_size)
+        match read_capped(path, args.max_report_size, "--max-report-size")
             .and_then(|bytes| explore::read_report(&name, &bytes))
         {
             Ok(report) => explorer.add(&name, report),
@@ -342,14 +342,13 @@ fn read_limited(path: &std::path::Path, limit: u64) -> std::io::Result<Vec<u8>> 
     Ok(bytes)
 }
 
-/// A file's bytes, or standard input's for `-`, refused past `max` bytes; errors name it.
-fn read_capped(path: &std::path::Path, max: u64) -> Result<Vec<u8>, String> {
+/// A file's bytes, or standard input's for `-`, refused past `max` bytes; errors name it
+/// and `limit`, what sets the bound (`--max-report-size`).
+fn read_capped(path: &std::path::Path, max: u64, limit: &str) -> Result<Vec<u8>, String> {
     let name = path.display().to_string();
     let bytes = read_limited(path, max.saturating_add(1)).map_err(|e| format!("{name}: {e}"))?;
     if bytes.len() as u64 > max {
-        return Err(format!(
-            "{name}: larger than {max} bytes (--max-report-size)"
-        ));
+        return Err(format!("{name}: larger than {max} bytes ({limit})"));
     }
     Ok(bytes)
 }

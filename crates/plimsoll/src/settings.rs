@@ -83,12 +83,13 @@ pub fn scan(
     let mut secrets = SecretSettings::default();
     if let Some(path) = &db.secret_config {
         let name = path.display().to_string();
-        let text = crate::read_capped(path, 1 << 20).map_err(input_err)?;
+        let text =
+            crate::read_capped(path, 1 << 20, "the limit of a secret config").map_err(input_err)?;
         let text =
             String::from_utf8(text).map_err(|_| input_err(format!("{name}: not UTF-8 text")))?;
-        secrets.rules = std::sync::Arc::new(
+        secrets.rules = Some(std::sync::Arc::new(
             plimsoll_secret::Scanner::from_config(&name, &text).map_err(input_err)?,
-        );
+        ));
     }
     Ok(ScanSettings {
         scanners,
