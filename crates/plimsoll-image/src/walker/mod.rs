@@ -301,8 +301,8 @@ pub fn resolve_link(link_path: &str, target: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::tar_stream::MAX_PATH_LEN;
+    use super::*;
     use std::io;
 
     #[test]
