@@ -381,6 +381,9 @@ pub struct ScanDbArgs {
     /// rules; extends the built-in rules.
     #[arg(long, value_name = "FILE", env = "PLIMSOLL_SECRET_CONFIG")]
     pub secret_config: Option<PathBuf>,
+    /// Bytes of each file read for secrets; the rest of a larger file is not looked at.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
+    pub secret_max_file_size: u64,
     /// Vulnerability database to use as it is: a database file (`plimsoll db update` or
     /// `db import`), or an OSV directory, zip or JSON file, imported on the fly into the
     /// cache and reused while it is unchanged. Without it, plimsoll's own database in the

@@ -80,7 +80,10 @@ pub fn scan(
         .map(plimsoll_policy::policy::load)
         .transpose()
         .map_err(input_err)?;
-    let mut secrets = SecretSettings::default();
+    let mut secrets = SecretSettings {
+        max_file_size: db.secret_max_file_size,
+        ..SecretSettings::default()
+    };
     if let Some(path) = &db.secret_config {
         let name = path.display().to_string();
         let text =

@@ -292,3 +292,35 @@ fn a_bad_secret_config_is_an_input_error_naming_the_file() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn the_per_file_size_limit_is_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut f = Fake(0x5EED_0000_0000_0002);
+    let token = format!("ghp_{}", f.alnum(36));
+    // The token sits after 64 KiB of ordinary text.
+    let text = format!(
+        "{}token: {token}\n",
+        "lorem ipsum dolor sit amet\n".repeat(2500)
+    );
+    std::fs::write(dir.path().join("notes.txt"), text).unwrap();
+    let scan = |limit: &str| {
+        let out = plimsoll(
+            &[
+                "fs",
+                s(dir.path()),
+                "--scanners",
+                "secret",
+                "--secret-max-file-size",
+                limit,
+                "-f",
+                "json",
+            ],
+            cache.path(),
+        );
+        json(ok(&out))["secrets"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(scan("10485760"), 1);
+    assert_eq!(scan("4096"), 0, "only the first 4 KiB are read");
+}
