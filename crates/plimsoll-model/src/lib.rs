@@ -116,8 +116,9 @@ impl Report {
     }
 
     /// `--exclude-base-image`: moves the findings that came with the base image to
-    /// `suppressed` (`suppressed_by: "exclude-base-image"`), with a reason naming the base
-    /// and how it was decided. Returns how many moved. Runs after
+    /// `suppressed` (`suppressed_by: "exclude-base-image"`), and such secrets to
+    /// `suppressed_secrets`, with a reason naming the base and how it was decided. Returns
+    /// how many moved. Runs after
     /// [`Report::mark_base_image`].
     pub fn exclude_base_image(&mut self) -> usize {
         let Some(base) = &self.artifact.base_image else {
@@ -136,6 +137,26 @@ impl Report {
             );
             self.suppressed.push(Suppressed {
                 finding: f,
+                suppressed_by: SuppressedBy::ExcludeBaseImage,
+                reason,
+            });
+        }
+        // Secrets the base image shipped go the same way: the findings a team owns are
+        // the rest.
+        let (moved, kept): (Vec<SecretFinding>, Vec<SecretFinding>) =
+            std::mem::take(&mut self.secrets)
+                .into_iter()
+                .partition(|s| s.in_base_image == Some(true));
+        self.secrets = kept;
+        let n = n + moved.len();
+        for s in moved {
+            let reason = format!(
+                "layer {} is from {}",
+                s.layer.unwrap_or_default(),
+                base.describe()
+            );
+            self.suppressed_secrets.push(SuppressedSecret {
+                secret: s,
                 suppressed_by: SuppressedBy::ExcludeBaseImage,
                 reason,
             });
@@ -827,5 +848,29 @@ mod tests {
             "layer 0 is from base image docker.io/library/debian:12 (layers 0–1, decided by label)"
         );
         assert_eq!(r.suppressed.len(), 3);
+
+        // Secrets the base image shipped are excluded too; the image's own stay.
+        let secret = |layer: usize, base: Option<bool>| SecretFinding {
+            rule_id: "github-pat".into(),
+            category: "GitHub".into(),
+            title: "GitHub personal access token (classic)".into(),
+            severity: Severity::Critical,
+            source: SecretSource::File,
+            path: Some(format!("etc/l{layer}")),
+            line: Some(1),
+            layer: Some(layer),
+            layer_created_by: None,
+            deleted_in_layer: None,
+            redacted: "ghp_****".into(),
+            fingerprint: format!("etc/l{layer}:github-pat:1"),
+            in_base_image: base,
+        };
+        r.secrets = vec![secret(0, Some(true)), secret(2, Some(false))];
+        assert_eq!(r.exclude_base_image(), 1);
+        assert_eq!(r.secrets.len(), 1);
+        assert_eq!(r.secrets[0].layer, Some(2));
+        let s = &r.suppressed_secrets[0];
+        assert_eq!(s.suppressed_by, SuppressedBy::ExcludeBaseImage);
+        assert!(s.reason.starts_with("layer 0 is from "), "{}", s.reason);
     }
 }
