@@ -109,7 +109,8 @@ pub struct ExploreArgs {
 /// `explain VULN-ID REF`: the scan arguments, plus the vulnerability.
 #[derive(Args)]
 pub struct ExplainArgs {
-    /// The vulnerability: a CVE, GHSA or any other id or alias of the finding.
+    /// The vulnerability (a CVE, GHSA or any other id or alias of the finding), or a
+    /// secret's rule id (`github-pat`) or fingerprint (`PATH:RULE-ID:LINE`).
     #[arg(value_name = "VULN-ID")]
     pub vuln_id: String,
     #[command(flatten)]

@@ -201,12 +201,13 @@ fn cmd_policy_check(args: cli::PolicyCheckArgs) -> anyhow::Result<ExitCode> {
 /// (one per package) whose id or alias is VULN-ID. Not found: exit 2, naming what was
 /// scanned.
 fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
+    use plimsoll_scan::Scanner;
     let a = &args.scan;
     let mut dest = image_dest(&a.image, &a.db)?;
     let settings = settings::image(&a.image, &a.db)?;
-    if !settings.scanners.has(plimsoll_scan::Scanner::Vuln) {
+    if !settings.scanners.has(Scanner::Vuln) && !settings.scanners.has(Scanner::Secret) {
         return Err(input_err(
-            "explain needs the vulnerability scanner: add vuln to --scanners",
+            "explain needs the vuln or the secret scanner: add it to --scanners",
         ));
     }
     let scanned = run_scan(
@@ -214,14 +215,9 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         &settings,
         &a.image.output,
     )?;
-    let report = scanned.report;
-    let Some(db) = scanned.db else {
-        return Err(input_err(format!(
-            "{}: no package belongs to an ecosystem with vulnerability data",
-            a.image.reference
-        )));
-    };
+    let report = &scanned.report;
     let policy = settings.policy.as_ref();
+    let today = plimsoll_policy::today_utc();
     let wanted = args.vuln_id.trim();
     let mut hits: Vec<(&model::Finding, Option<&model::Suppressed>)> = report
         .vulnerabilities
@@ -236,20 +232,52 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             .filter(|s| s.finding.is_named(wanted))
             .map(|s| (&s.finding, Some(s))),
     );
-    if hits.is_empty() {
+    // A secret is named by its rule id or its fingerprint.
+    let names = |s: &model::SecretFinding| s.rule_id == wanted || s.fingerprint == wanted;
+    let mut secrets: Vec<(&model::SecretFinding, Option<&model::SuppressedSecret>)> = report
+        .secrets
+        .iter()
+        .filter(|s| names(s))
+        .map(|s| (s, None))
+        .collect();
+    secrets.extend(
+        report
+            .suppressed_secrets
+            .iter()
+            .filter(|s| names(&s.secret))
+            .map(|s| (&s.secret, Some(s))),
+    );
+    if hits.is_empty() && secrets.is_empty() {
         return Err(input_err(format!(
-            "{wanted}: not a finding of {} ({} findings, {} suppressed; ids and aliases were compared)",
+            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets; vulnerability ids and aliases, secret rule ids and fingerprints were compared)",
             a.image.reference,
             report.vulnerabilities.len(),
-            report.suppressed.len()
+            report.suppressed.len(),
+            report.secrets.len() + report.suppressed_secrets.len()
         )));
     }
     let mut text = String::new();
-    for (f, sup) in hits {
-        let why = plimsoll_match::explain::explain(&db, f).map_err(input_err)?;
-        text.push_str(&render::explain(&report, f, sup, &why));
+    if !hits.is_empty() {
+        let Some(db) = &scanned.db else {
+            return Err(input_err(format!(
+                "{}: no package belongs to an ecosystem with vulnerability data",
+                a.image.reference
+            )));
+        };
+        for (f, sup) in hits {
+            let why = plimsoll_match::explain::explain(db, f).map_err(input_err)?;
+            text.push_str(&render::explain(report, f, sup, &why));
+            if let Some(p) = policy {
+                let traces = p.explain(report, f, today);
+                text.push_str(&render::rule_traces(&p.file, &traces));
+            }
+            text.push('\n');
+        }
+    }
+    for (s, sup) in secrets {
+        text.push_str(&render::explain_secret(report, s, sup));
         if let Some(p) = policy {
-            let traces = p.explain(&report, f, plimsoll_policy::today_utc());
+            let traces = p.explain_secret(report, s, today);
             text.push_str(&render::rule_traces(&p.file, &traces));
         }
         text.push('\n');

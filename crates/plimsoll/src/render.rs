@@ -182,6 +182,66 @@ pub fn explain(
     escape_controls_keep_newlines(&o).into_owned()
 }
 
+/// `plimsoll explain RULE-ID|FINGERPRINT`: one secret finding, told in full. Only the
+/// redacted match is shown; paths and build commands come from the image, so control
+/// characters are escaped.
+pub fn explain_secret(
+    report: &model::Report,
+    s: &model::SecretFinding,
+    suppressed: Option<&model::SuppressedSecret>,
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} ({}) in {}",
+        s.rule_id, s.category, report.artifact.name
+    );
+    let _ = writeln!(o, "  {}", s.title);
+    let _ = writeln!(o, "Severity: {}", s.severity.as_str());
+    let place = match (s.source, &s.path, s.line) {
+        (model::SecretSource::File, Some(p), Some(l)) => format!("{p}, line {l}"),
+        (model::SecretSource::Env, Some(p), _) => format!("the image config's Env, {p}"),
+        (model::SecretSource::Label, Some(p), _) => format!("the image config's label {p}"),
+        (model::SecretSource::History, _, _) => "the image history (a created_by line)".into(),
+        (src, p, _) => format!("{} {}", src.as_str(), p.as_deref().unwrap_or_default()),
+    };
+    let _ = writeln!(o, "Found in: {place}");
+    if let Some(l) = s.layer {
+        let _ = writeln!(
+            o,
+            "Layer: {l}: {}",
+            s.layer_created_by.as_deref().unwrap_or("(no history)")
+        );
+    }
+    if let Some(d) = s.deleted_in_layer {
+        let _ = writeln!(
+            o,
+            "Deleted: by layer {d}, but still readable from layer {}'s blob: anyone who pulls the image can read it",
+            s.layer.unwrap_or_default()
+        );
+    }
+    match s.in_base_image {
+        Some(true) => {
+            let _ = writeln!(o, "Base image: yes, it came with the base image");
+        }
+        Some(false) => {
+            let _ = writeln!(o, "Base image: no, this image's own layers added it");
+        }
+        None => {}
+    }
+    let _ = writeln!(o, "Match: {} (redacted)", s.redacted);
+    let _ = writeln!(o, "Fingerprint: {}", s.fingerprint);
+    if let Some(sup) = suppressed {
+        let _ = writeln!(
+            o,
+            "Suppressed: by {}: {}",
+            sup.suppressed_by.as_str(),
+            sup.reason
+        );
+    }
+    escape_controls_keep_newlines(&o).into_owned()
+}
+
 /// `explain`'s policy part: every rule in file order, fired, excused or skipped, and why.
 pub fn rule_traces(file: &str, traces: &[plimsoll_policy::policy::RuleTrace]) -> String {
     use plimsoll_policy::policy::Outcome;

@@ -324,3 +324,40 @@ fn the_per_file_size_limit_is_a_setting() {
     assert_eq!(scan("10485760"), 1);
     assert_eq!(scan("4096"), 0, "only the first 4 KiB are read");
 }
+
+#[test]
+fn explain_tells_a_secret_by_rule_id_or_fingerprint_without_its_value() {
+    let img = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let planted = planted_image(img.path());
+    let reference = format!("oci:{}:planted", s(img.path()));
+    let by_fingerprint = "root/.config/gh/hosts.yml:github-pat:3";
+    for wanted in ["github-pat", by_fingerprint] {
+        let out = plimsoll(
+            &["explain", wanted, &reference, "--scanners", "secret"],
+            cache.path(),
+        );
+        let t = text(&ok(&out).stdout);
+        assert!(t.contains("root/.config/gh/hosts.yml, line 3"), "{t}");
+        assert!(
+            t.contains("Deleted: by layer 3, but still readable from layer 2"),
+            "{t}"
+        );
+        assert!(t.contains(&format!("Fingerprint: {by_fingerprint}")), "{t}");
+        for v in planted.values.iter().filter(|v| v.len() >= 8) {
+            assert!(!t.contains(v.as_str()), "explain printed a planted value");
+        }
+    }
+    let out = plimsoll(
+        &[
+            "explain",
+            "no-such-rule",
+            &reference,
+            "--scanners",
+            "secret",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("secret rule ids and fingerprints"));
+}
