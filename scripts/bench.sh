@@ -21,7 +21,12 @@
 #   end to end on big, with a full-size vulnerability database (inventory and matching):
 #     e2e cold   `plimsoll image oci:DIR:big --db FULL.db`, the layer cache emptied before
 #                each run (blobs are read, walked, cached)
-#     e2e warm   the same with the layer cache filled by the previous run
+#     e2e warm   the same with the layer cache filled by the previous run (both with the
+#                default scanners, vuln,secret)
+#     e2e cold/warm --scanners vuln   the vulnerability scanner alone: the secret scanner's
+#                share (target: vuln,secret under 1.5x of vuln, cold)
+#     trivy secret   `trivy image --input big.oci-dir --scanners secret`, fresh cache
+#                (target: at least 10x plimsoll's e2e cold)
 #     beside "big trivy oci" (Trivy's package listing alone, fresh cache). Targets: cold
 #     faster than Trivy's listing, warm under 100 ms, peak RSS under 150 MB.
 #     e2e cold/warm --policy   the same with `--policy` (the starter of `policy init`):
@@ -194,6 +199,15 @@ if [ "$E2E" = 1 ]; then
     E2E_CMD="$PLIMSOLL_BIN image oci:$IMG/oci:big --db $FULL_DB --format json -q --cache-dir $E2E_CACHE"
     measure "big e2e cold (plimsoll --db)" "rm -rf $E2E_CACHE/layers" "$E2E_CMD -o /dev/null"
     measure "big e2e warm (plimsoll --db)" $NOP "$E2E_CMD -o /dev/null"
+    # The secret scanner's share: the same scan with the vulnerability scanner alone (its
+    # own cache directory: the layer-cache key holds the inspectors' rules).
+    VULN_CACHE=$TMP/e2e-vuln-cache
+    VULN_CMD="$PLIMSOLL_BIN image oci:$IMG/oci:big --db $FULL_DB --format json -q --cache-dir $VULN_CACHE --scanners vuln"
+    measure "big e2e cold --scanners vuln" "rm -rf $VULN_CACHE/layers" "$VULN_CMD -o /dev/null"
+    measure "big e2e warm --scanners vuln" $NOP "$VULN_CMD -o /dev/null"
+    if [ "$TRIVY" = 1 ]; then
+        measure "big trivy secret" "rm -rf $TRIVY_CACHE" "$TRIVY_BIN image --input $IMG/big.oci-dir --scanners secret --skip-db-update --skip-java-db-update --offline-scan --cache-dir $TRIVY_CACHE --format json -o /dev/null -q"
+    fi
     # The same with the starter policy evaluated (--exit-code 0: the gate's result is in the
     # report, and the starter's block rules fail on this image).
     "$PLIMSOLL_BIN" policy init "$TMP/policy.yaml" --force 2>/dev/null
@@ -245,6 +259,8 @@ checks = [
 checks += [
     ("trivy listing / plimsoll e2e cold, big", ratio("big trivy oci", "big e2e cold (plimsoll --db)"), "> 1", lambda r: r > 1),
     ("policy / no policy, big e2e cold", ratio("big e2e cold --policy", "big e2e cold (plimsoll --db)"), "< 1.05", lambda r: r < 1.05),
+    ("vuln,secret / vuln, big e2e cold", ratio("big e2e cold (plimsoll --db)", "big e2e cold --scanners vuln"), "< 1.5", lambda r: r < 1.5),
+    ("trivy secret / plimsoll e2e cold, big", ratio("big trivy secret", "big e2e cold (plimsoll --db)"), ">= 10", lambda r: r >= 10),
     # Warm, the ~1 ms policy costs sits inside the ±2-4 ms run-to-run spread of a 45 ms
     # run: shown, not judged (the in-process figure is `cargo bench -p plimsoll-policy`).
     ("policy / no policy, big e2e warm", ratio("big e2e warm --policy", "big e2e warm (plimsoll --db)"), "(noise)", lambda r: True),
