@@ -209,12 +209,22 @@ const PEM_KINDS: [&str; 4] = [
     "encrypted-private-key",
 ];
 
+/// Whether rule or allow rule `id` is on (not in `disable-rules`).
+fn enabled(disabled: &[String], id: &str) -> bool {
+    !disabled.iter().any(|d| d == id)
+}
+
+/// The private-key matcher runs while any key kind it reports is enabled.
+fn pem_wanted(rules: &[RuleSpec], disabled: &[String]) -> bool {
+    rules
+        .iter()
+        .any(|r| enabled(disabled, &r.id) && PEM_KINDS.contains(&r.id.as_str()))
+}
+
 /// The fingerprint of a rule set (see [`Scanner::fingerprint`]), from the rules' text.
 fn fingerprint_of(rules: &[RuleSpec], allows: &[AllowSpec], disabled: &[String]) -> String {
-    let enabled = |id: &str| !disabled.iter().any(|d| d == id);
-    let pem_wanted = rules
-        .iter()
-        .any(|r| enabled(&r.id) && PEM_KINDS.contains(&r.id.as_str()));
+    let enabled = |id: &str| enabled(disabled, id);
+    let pem_wanted = pem_wanted(rules, disabled);
     let mut h = Sha256::new();
     h.update(ENGINE_VERSION.as_bytes());
     h.update(format!("\0{CHUNK}\0{OVERLAP}\0{BINARY_SNIFF}\0{MAX_KEY}\0").as_bytes());
@@ -246,10 +256,8 @@ impl Scanner {
     }
 
     fn lazy(rules: Vec<RuleSpec>, allows: Vec<AllowSpec>, disabled: Vec<String>) -> Scanner {
-        let enabled = |id: &str| !disabled.iter().any(|d| d == id);
-        let pem_wanted = rules
-            .iter()
-            .any(|r| enabled(&r.id) && PEM_KINDS.contains(&r.id.as_str()));
+        let enabled = |id: &str| enabled(&disabled, id);
+        let pem_wanted = pem_wanted(&rules, &disabled);
         let mut keywords = Some(Vec::new());
         let mut keywordless_paths = Vec::new();
         for r in &rules {
@@ -326,7 +334,7 @@ impl Scanner {
         reader: &mut dyn Read,
         max_size: u64,
     ) -> std::io::Result<Vec<Hit>> {
-        self.compiled().scan_reader(path, reader, max_size)
+        self.scan_stream(path, reader, max_size).map(|s| s.hits)
     }
 
     /// [`Scanner::scan_reader`] with what was skipped: the size limit reached (`truncated`)
@@ -568,24 +576,21 @@ impl Compiled {
         allows: Vec<AllowSpec>,
         disabled: &[String],
     ) -> Result<Compiled, String> {
+        let pem_wanted = pem_wanted(&rules, disabled);
         let mut compiled = Vec::with_capacity(rules.len());
         for r in rules {
             let id = r.id.clone();
             let mut c = r.compile().map_err(|e| format!("rule {id}: {e}"))?;
-            c.enabled = !disabled.contains(&c.info.id);
+            c.enabled = enabled(disabled, &c.info.id);
             compiled.push(c);
         }
         let mut allow_rules = Vec::with_capacity(allows.len());
         for a in allows {
             let id = a.id.clone();
             let mut c = a.compile().map_err(|e| format!("allow rule {id}: {e}"))?;
-            c.enabled = !disabled.contains(&c.id);
+            c.enabled = enabled(disabled, &c.id);
             allow_rules.push(c);
         }
-        // The private-key matcher runs while any key kind it reports is enabled.
-        let pem_wanted = compiled
-            .iter()
-            .any(|r| r.enabled && PEM_KINDS.contains(&r.info.id.as_str()));
 
         let mut keywords: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
@@ -641,10 +646,8 @@ impl Compiled {
         })
     }
 
-    /// Whether `path` is worth reading: false for allow-listed paths (an allow rule with
-    /// only a path), for known binary and media files and `.git` objects (unless a rule asks
-    /// for binaries there), and when no enabled rule applies to it.
-    pub fn wants_path(&self, path: &str) -> bool {
+    /// See [`Scanner::wants_path`].
+    fn wants_path(&self, path: &str) -> bool {
         let p = path.as_bytes();
         if self.allows.iter().any(|a| {
             a.enabled
@@ -666,33 +669,18 @@ impl Compiled {
         r.regex.is_some() && (r.enabled || (r.check == Check::PemKey && self.pem_wanted))
     }
 
-    /// Every enabled rule (for SARIF's rule list), in a stable order.
-    pub fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
+    fn rules(&self) -> impl Iterator<Item = &RuleInfo> {
         self.rules.iter().filter(|r| r.enabled).map(|r| &r.info)
     }
 
-    /// An enabled rule by id.
-    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+    fn rule(&self, id: &str) -> Option<&RuleInfo> {
         self.rules
             .iter()
             .find(|r| r.enabled && r.info.id == id)
             .map(|r| &r.info)
     }
 
-    /// Scans one file's content as it streams (see the module docs); `max_size` bounds the
-    /// bytes read. The hits are ordered by line.
-    pub fn scan_reader(
-        &self,
-        path: &str,
-        reader: &mut dyn Read,
-        max_size: u64,
-    ) -> std::io::Result<Vec<Hit>> {
-        self.scan_stream(path, reader, max_size).map(|s| s.hits)
-    }
-
-    /// [`Scanner::scan_reader`] with what was skipped: the size limit reached (`truncated`)
-    /// or binary content (`binary`).
-    pub fn scan_stream(
+    fn scan_stream(
         &self,
         path: &str,
         reader: &mut dyn Read,
@@ -701,11 +689,8 @@ impl Compiled {
         self.scan_inner(path, reader, max_size, true)
     }
 
-    /// Scans a short text that is not a file: an Env entry `NAME=value`, a label `k=v`, a
-    /// history `created_by`. `path` names it for path rules and allow rules
-    /// (`config:Env`, `config:Labels`, `history:3`); `config:`, `history:`, `env:` and
-    /// `label:` paths count as configuration for the generic rule.
-    pub fn scan_text(&self, path: &str, text: &str) -> Vec<Hit> {
+    /// See [`Scanner::scan_text`].
+    fn scan_text(&self, path: &str, text: &str) -> Vec<Hit> {
         let mut bytes = text.as_bytes();
         self.scan_inner(path, &mut bytes, text.len() as u64, false)
             .map(|s| s.hits)
