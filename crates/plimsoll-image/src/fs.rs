@@ -147,33 +147,29 @@ fn inspect_file(
     if wanting.is_empty() {
         return;
     }
-    let known = (walk.captured.len() > captured_before)
-        .then(|| walk.captured.last().map(|c| c.data.clone()))
-        .flatten();
+    // A file just captured is inspected from its captured bytes (borrowed: the hits go to
+    // another field of the walk), any other from the file.
+    let known = walk.captured[captured_before..]
+        .last()
+        .map(|c| c.data.as_slice());
     let file = crate::inspect::Wanted {
         layer: 0,
         path: rel,
         size,
-        known: known.as_deref(),
+        known,
         prefix: &[],
     };
-    let result = match &known {
+    let out = &mut walk.inspected;
+    let result = match known {
         Some(_) => crate::inspect::run(
             &opts.inspectors,
             &wanting,
             &file,
             &mut std::io::empty(),
-            &mut walk.inspected,
+            out,
         ),
-        None => std::fs::File::open(p).and_then(|mut f| {
-            crate::inspect::run(
-                &opts.inspectors,
-                &wanting,
-                &file,
-                &mut f,
-                &mut walk.inspected,
-            )
-        }),
+        None => std::fs::File::open(p)
+            .and_then(|mut f| crate::inspect::run(&opts.inspectors, &wanting, &file, &mut f, out)),
     };
     match result {
         Ok(None) => {}
