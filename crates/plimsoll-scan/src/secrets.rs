@@ -105,11 +105,17 @@ impl Analyzer for Secrets {
 }
 
 impl Secrets {
+    /// A finding of `hit`: `path` is what the report names (a file, an Env variable, a
+    /// label), `named` what the fingerprint names (`history:3` for history), `layer` the
+    /// layer whose blob or history entry holds it.
     fn finding(
         &self,
+        report: &Report,
         hit: &plimsoll_secret::Hit,
         source: SecretSource,
         path: Option<&str>,
+        named: &str,
+        layer: Option<usize>,
     ) -> SecretFinding {
         let info = self.rules.rule(&hit.rule_id);
         SecretFinding {
@@ -121,13 +127,26 @@ impl Secrets {
             severity: info.map(|r| r.severity).unwrap_or_default(),
             source,
             path: path.map(str::to_string),
-            line: None,
-            layer: None,
-            layer_created_by: None,
+            line: (source == SecretSource::File).then_some(hit.line),
+            layer,
+            layer_created_by: layer.and_then(|l| {
+                report
+                    .artifact
+                    .layers
+                    .iter()
+                    .find(|x| x.index == l)
+                    .and_then(|x| x.created_by.clone())
+            }),
             deleted_in_layer: None,
             redacted: hit.redacted.clone(),
-            fingerprint: hit.fingerprint(path.unwrap_or(source.as_str())),
-            in_base_image: None,
+            fingerprint: hit.fingerprint(named),
+            in_base_image: layer.and_then(|l| {
+                report
+                    .artifact
+                    .base_image
+                    .as_ref()
+                    .and_then(|b| b.holds(Some(l)))
+            }),
         }
     }
 
@@ -140,50 +159,48 @@ impl Secrets {
         for (file, _) in input.walk.inspected() {
             let removed = input.walk.removed_after(&file.path, file.layer);
             for h in &file.hits {
+                let key = (file.path.clone(), h.rule.clone(), h.line, h.detail.clone());
+                if let Some(f) = by_place.get_mut(&key) {
+                    if f.deleted_in_layer.is_some() {
+                        f.deleted_in_layer = removed;
+                    }
+                    continue;
+                }
                 let hit = plimsoll_secret::Hit {
                     rule_id: h.rule.clone(),
                     line: h.line,
                     redacted: h.detail.clone(),
                 };
-                let key = (file.path.clone(), h.rule.clone(), h.line, h.detail.clone());
-                match by_place.get_mut(&key) {
-                    Some(f) => {
-                        if f.deleted_in_layer.is_some() {
-                            f.deleted_in_layer = removed;
-                        }
-                    }
-                    None => {
-                        let mut f = self.finding(&hit, SecretSource::File, Some(&file.path));
-                        f.line = Some(h.line);
-                        f.layer = Some(file.layer);
-                        f.layer_created_by = created_by(report, file.layer);
-                        f.deleted_in_layer = removed;
-                        f.in_base_image = report
-                            .artifact
-                            .base_image
-                            .as_ref()
-                            .and_then(|b| b.holds(Some(file.layer)));
-                        by_place.insert(key, f);
-                    }
-                }
+                let path = Some(file.path.as_str());
+                let mut f = self.finding(
+                    report,
+                    &hit,
+                    SecretSource::File,
+                    path,
+                    &file.path,
+                    Some(file.layer),
+                );
+                f.deleted_in_layer = removed;
+                by_place.insert(key, f);
             }
         }
         by_place.into_values().collect()
     }
 
     /// Secrets in the image config's Env and Labels and in the history; what the report
-    /// quotes of them (labels, `created_by`) is redacted.
+    /// quotes of them (labels, `created_by`) is redacted first.
     fn config(
         &self,
         img: &plimsoll_image::Image,
         report: &mut Report,
         found: &mut Vec<SecretFinding>,
     ) {
+        let (env, labels) = (SecretSource::Env, SecretSource::Label);
         if let Some(c) = img.config.config() {
             for e in c.env().iter().flatten() {
                 let name = e.split_once('=').map_or(e.as_str(), |(k, _)| k);
                 for h in self.rules.scan_text("config:Env", e) {
-                    found.push(self.finding(&h, SecretSource::Env, Some(name)));
+                    found.push(self.finding(report, &h, env, Some(name), name, None));
                 }
             }
         }
@@ -196,7 +213,7 @@ impl Secrets {
                 cfg.labels.insert(k.clone(), hits[0].redacted.clone());
             }
             for h in hits {
-                found.push(self.finding(&h, SecretSource::Label, Some(&k)));
+                found.push(self.finding(report, &h, labels, Some(&k), &k, None));
             }
         }
         // History entries that made a layer are numbered with the layers.
@@ -208,7 +225,8 @@ impl Secrets {
                 layer += 1;
             }
             let Some(text) = h.created_by() else { continue };
-            let hits = self.rules.scan_text(&format!("history:{i}"), text);
+            let named = format!("history:{i}");
+            let hits = self.rules.scan_text(&named, text);
             if hits.is_empty() {
                 continue;
             }
@@ -216,23 +234,11 @@ impl Secrets {
                 && let Some(rl) = report.artifact.layers.iter_mut().find(|x| x.index == l)
                 && let Some(cb) = rl.created_by.as_mut()
             {
-                *cb = self.redact_text(&format!("history:{i}"), cb);
+                *cb = self.redact_text(&named, cb);
             }
             for hit in hits {
-                let mut f = self.finding(&hit, SecretSource::History, None);
-                f.layer = this_layer;
-                f.in_base_image = report
-                    .artifact
-                    .base_image
-                    .as_ref()
-                    .and_then(|b| b.holds(this_layer));
-                f.fingerprint = hit.fingerprint(&format!("history:{i}"));
-                found.push(f);
-            }
-        }
-        for f in found.iter_mut() {
-            if let Some(l) = f.layer {
-                f.layer_created_by = created_by(report, l);
+                let history = SecretSource::History;
+                found.push(self.finding(report, &hit, history, None, &named, this_layer));
             }
         }
     }
@@ -254,13 +260,4 @@ impl Secrets {
             "[redacted by plimsoll: holds a secret]".to_string()
         }
     }
-}
-
-fn created_by(report: &Report, layer: usize) -> Option<String> {
-    report
-        .artifact
-        .layers
-        .iter()
-        .find(|l| l.index == layer)
-        .and_then(|l| l.created_by.clone())
 }
