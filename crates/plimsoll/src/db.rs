@@ -243,11 +243,6 @@ fn status(a: cli::DbStatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the scan looks for vulnerabilities (`--scanners`), and so needs a database.
-pub fn wants_vulns(args: &cli::ScanDbArgs) -> bool {
-    args.scanners.iter().any(|s| s == "vuln")
-}
-
 /// `--db-max-age`: `120h`, `5d`, `90m`, or seconds.
 pub fn parse_age(s: &str) -> Result<Duration, String> {
     let s = s.trim();

@@ -86,7 +86,12 @@ fn cmd_image(args: cli::ScanImageArgs) -> anyhow::Result<ExitCode> {
         &settings,
         &args.image.output,
     )?;
-    let code = finish(&scanned, &mut dest, &args.image.output, view(&args.db))?;
+    let code = finish(
+        &scanned,
+        &mut dest,
+        &args.image.output,
+        view(&settings, &args.db),
+    )?;
     Ok(gate_exit_unless(code, &scanned.report, &args.db))
 }
 
@@ -97,7 +102,7 @@ fn cmd_fs(args: cli::FsArgs) -> anyhow::Result<ExitCode> {
     )?;
     let settings = settings::scan(&args.db, &args.cache_dir, Some(&args.limits))?;
     let scanned = run_scan(&Source::Dir(args.dir.clone()), &settings, &args.output)?;
-    let code = finish(&scanned, &mut dest, &args.output, view(&args.db))?;
+    let code = finish(&scanned, &mut dest, &args.output, view(&settings, &args.db))?;
     Ok(gate_exit_unless(code, &scanned.report, &args.db))
 }
 
@@ -406,8 +411,11 @@ fn gate_exit_unless(code: ExitCode, report: &model::Report, args: &cli::ScanDbAr
     gate_exit(report, args).unwrap_or(code)
 }
 
-fn view(args: &cli::ScanDbArgs) -> View {
-    match (db::wants_vulns(args), args.group_by) {
+/// The table a scan prints: the findings when vulnerabilities were looked for, else the
+/// image's summary.
+fn view(settings: &plimsoll_scan::ScanSettings, args: &cli::ScanDbArgs) -> View {
+    let vulns = settings.scanners.has(plimsoll_scan::Scanner::Vuln);
+    match (vulns, args.group_by) {
         (false, _) => View::Image,
         (true, cli::GroupBy::Package) => {
             View::Vulnerabilities(plimsoll_report::GroupBy::Package, args.top)
@@ -506,7 +514,7 @@ fn cmd_sbom(args: cli::SbomArgs) -> anyhow::Result<ExitCode> {
     let settings = settings::scan(&args.db, &args.cache_dir, None)?;
     let source = Source::Sbom { name, bytes };
     let scanned = run_scan(&source, &settings, &args.output)?;
-    let v = match view(&args.db) {
+    let v = match view(&settings, &args.db) {
         View::Image => View::Inventory,
         v => v,
     };
