@@ -175,13 +175,12 @@ fn scan_image(
     let walked = image::scan_image_cached(&img, &walk, layers.as_ref());
     observer.walk_finished();
     let walked = walked.map_err(ScanError::input)?;
-    let mut report = Report::new(image::artifact(&img, &walked));
-    report.warnings = walked.warnings.clone();
+    let mut artifact = image::artifact(&img, &walked);
     // Analyzers mark what came with the base image: it is known before they run.
-    report.artifact.base_image = base_image;
-    run_analyzers(&analyzers, &shares, &walked, Some(&img), &mut report);
+    artifact.base_image = base_image;
+    let (mut report, errors) = analyze(&analyzers, &shares, walked, Some(&img), artifact);
     report.warnings.extend(base_warnings);
-    Ok((report, layer_errors(&walked)))
+    Ok((report, errors))
 }
 
 /// Walks a directory as one layer for every analyzer, and runs them.
@@ -206,14 +205,7 @@ fn scan_dir(dir: &std::path::Path, s: &ScanSettings) -> Result<(Report, Vec<Stri
             "directory",
         )
     };
-    let mut report = Report::new(artifact);
-    report.warnings = walked.warnings.clone();
-    run_analyzers(&analyzers, &shares, &walked, None, &mut report);
-    Ok((report, layer_errors(&walked)))
-}
-
-fn layer_errors(walked: &ImageScan) -> Vec<String> {
-    walked.layer_errors().map(|(_, e)| e.to_string()).collect()
+    Ok(analyze(&analyzers, &shares, walked, None, artifact))
 }
 
 /// Each analyzer's ranges in the walk's lists of interests and inspectors.
@@ -242,20 +234,26 @@ fn walk_options(analyzers: &[Box<dyn Analyzer>], s: &ScanSettings) -> (WalkOptio
     (walk, shares)
 }
 
-fn run_analyzers(
+/// The report of a walk: the artifact, the walk's warnings and every analyzer's findings,
+/// with the errors of the layers that could not be read.
+fn analyze(
     analyzers: &[Box<dyn Analyzer>],
     shares: &[Share],
-    walked: &ImageScan,
+    mut walked: ImageScan,
     image: Option<&image::Image>,
-    report: &mut Report,
-) {
+    artifact: model::Artifact,
+) -> (Report, Vec<String>) {
+    let mut report = Report::new(artifact);
+    report.warnings = std::mem::take(&mut walked.warnings);
     for (a, share) in analyzers.iter().zip(shares) {
         let input = Input {
             walk: walked.view_of(share.interests.clone(), share.inspectors.clone()),
             image,
         };
-        a.analyze(&input, report);
+        a.analyze(&input, &mut report);
     }
+    let errors = walked.layer_errors().map(|(_, e)| e.to_string()).collect();
+    (report, errors)
 }
 
 pub(crate) fn match_options(s: &ScanSettings) -> plimsoll_match::MatchOptions {
