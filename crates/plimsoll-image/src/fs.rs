@@ -114,7 +114,15 @@ pub fn scan_dir(root: &Path, opts: &WalkOptions) -> Result<ImageScan, String> {
                 }
             }
             if kind == EntryKind::File && !opts.inspectors.is_empty() {
-                inspect_file(&mut walk, &ctx, opts, &p, &rel, size, captured_before);
+                inspect_file(
+                    &mut walk,
+                    &ctx,
+                    opts,
+                    &p,
+                    &rel,
+                    (size, md.mode()),
+                    captured_before,
+                );
             }
             walk.uncompressed_size += size;
             walk.entries.push(Entry {
@@ -138,39 +146,56 @@ fn inspect_file(
     opts: &WalkOptions,
     p: &Path,
     rel: &str,
-    size: u64,
+    (size, mode): (u64, u32),
     captured_before: usize,
 ) {
+    // A file just captured is inspected from its captured bytes (borrowed: the hits go to
+    // another field of the walk), any other from the file, opened once: its head first.
+    let known = walk.captured[captured_before..]
+        .last()
+        .map(|c| c.data.as_slice());
+    let mut head = Vec::new();
+    let mut rest: Box<dyn Read> = match known {
+        Some(_) => Box::new(std::io::empty()),
+        None => match std::fs::File::open(p).and_then(|mut f| {
+            (&mut f)
+                .take(crate::inspect::HEAD_LEN as u64)
+                .read_to_end(&mut head)?;
+            Ok(f)
+        }) {
+            Ok(f) => Box::new(f),
+            Err(e) => {
+                push_warning(walk, ctx, format!("{rel}: {e}"));
+                return;
+            }
+        },
+    };
+    let candidate = crate::inspect::Candidate {
+        path: rel,
+        size,
+        mode,
+        head: known.unwrap_or(&head),
+    };
     let wanting: Vec<usize> = (0..opts.inspectors.len())
-        .filter(|&i| opts.inspectors[i].wants(rel, size))
+        .filter(|&i| opts.inspectors[i].wants(&candidate))
         .collect();
     if wanting.is_empty() {
         return;
     }
-    // A file just captured is inspected from its captured bytes (borrowed: the hits go to
-    // another field of the walk), any other from the file.
-    let known = walk.captured[captured_before..]
-        .last()
-        .map(|c| c.data.as_slice());
     let file = crate::inspect::Wanted {
         layer: 0,
         path: rel,
         size,
         known,
-        prefix: &[],
+        prefix: &head,
     };
-    let out = &mut walk.inspected;
-    let result = match known {
-        Some(_) => crate::inspect::run(
-            &opts.inspectors,
-            &wanting,
-            &file,
-            &mut std::io::empty(),
-            out,
-        ),
-        None => std::fs::File::open(p)
-            .and_then(|mut f| crate::inspect::run(&opts.inspectors, &wanting, &file, &mut f, out)),
-    };
+    let result = crate::inspect::run(
+        &opts.inspectors,
+        &wanting,
+        &file,
+        &mut rest,
+        &mut walk.inspected,
+    );
     match result {
         Ok(None) => {}
         Ok(Some(note)) => push_warning(walk, ctx, note),

@@ -22,12 +22,36 @@ pub trait Inspector: Send + Sync + std::fmt::Debug {
     /// Names the inspector, its version and its rules: two inspectors with the same
     /// fingerprint find the same hits in the same bytes.
     fn fingerprint(&self) -> String;
-    /// Whether to read this file (root-relative path, size in bytes).
-    fn wants(&self, path: &str, size: u64) -> bool;
+    /// Whether to read this file: its root-relative path, size, mode and first bytes.
+    fn wants(&self, file: &Candidate<'_>) -> bool;
     /// Reads the file (the reader ends where the file ends) and returns what it found. An
     /// error is the stream's (a corrupt or truncated layer), never the inspector's opinion.
     fn inspect(&self, path: &str, data: &mut dyn Read) -> io::Result<Vec<Hit>>;
 }
+
+/// What an inspector is told about a regular file before it decides to read it.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    /// Root-relative path.
+    pub path: &'a str,
+    pub size: u64,
+    /// Permission bits as the layer has them (`0o4755`: setuid, executable).
+    pub mode: u32,
+    /// The file's first bytes: [`HEAD_LEN`] of them, or the whole file when shorter (for
+    /// magic numbers: `\x7fELF`, `#!`).
+    pub head: &'a [u8],
+}
+
+impl Candidate<'_> {
+    /// An executable or a script: an ELF file, a `#!` script, or any file with an execute
+    /// bit.
+    pub fn is_executable(&self) -> bool {
+        self.mode & 0o111 != 0 || self.head.starts_with(b"\x7fELF") || self.head.starts_with(b"#!")
+    }
+}
+
+/// Bytes of each file read before inspectors are asked (see [`Candidate::head`]).
+pub const HEAD_LEN: usize = 64;
 
 /// One thing an inspector found in a file. Stored in the layer cache and printed: it must
 /// hold nothing the image should keep to itself.

@@ -34,7 +34,7 @@ pub use digest::Digest;
 pub use error::{Error, Result};
 pub use fs::scan_dir;
 pub use image::{Image, LayerDescriptor, OpenOptions, open};
-pub use inspect::{Hit, Inspected, Inspector};
+pub use inspect::{Candidate, HEAD_LEN, Hit, Inspected, Inspector};
 pub use layer_cache::LayerCache;
 pub use registry::RegistryOptions;
 pub use registry::auth::Credential;

@@ -2,7 +2,7 @@
 //! later layer deletes too), keep only their hits, and the layer cache keeps the hits under
 //! a key that holds the inspectors' rules.
 
-use plimsoll_image::inspect::{Hit, Inspector};
+use plimsoll_image::inspect::{Candidate, Hit, Inspector};
 use plimsoll_image::walker::Interest;
 use plimsoll_image::{
     ImageScan, ImageSource, LayerCache, OpenOptions, WalkOptions, open, scan_dir, scan_image_cached,
@@ -25,8 +25,8 @@ impl Inspector for Needle {
     fn fingerprint(&self) -> String {
         format!("needle:{}", self.needle)
     }
-    fn wants(&self, path: &str, _size: u64) -> bool {
-        path.ends_with(".conf")
+    fn wants(&self, file: &Candidate<'_>) -> bool {
+        file.path.ends_with(".conf")
     }
     fn inspect(&self, _path: &str, data: &mut dyn Read) -> std::io::Result<Vec<Hit>> {
         self.read.fetch_add(1, Ordering::Relaxed);

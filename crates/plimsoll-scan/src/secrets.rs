@@ -8,7 +8,7 @@
 //! is redacted before the report exists.
 
 use crate::analyzer::{Analyzer, Input};
-use plimsoll_image::inspect::{Hit, Inspector};
+use plimsoll_image::inspect::{Candidate, Hit, Inspector};
 use plimsoll_model::{Report, SecretFinding, SecretSource};
 use plimsoll_secret::Scanner as Rules;
 use std::collections::BTreeMap;
@@ -54,8 +54,8 @@ impl Inspector for FileInspector {
         )
     }
 
-    fn wants(&self, path: &str, size: u64) -> bool {
-        size > 0 && self.rules.wants_path(path)
+    fn wants(&self, file: &Candidate<'_>) -> bool {
+        file.size > 0 && self.rules.wants_path(file.path)
     }
 
     fn inspect(&self, path: &str, data: &mut dyn Read) -> std::io::Result<Vec<Hit>> {

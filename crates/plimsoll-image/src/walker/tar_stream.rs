@@ -7,6 +7,7 @@ use super::{
     WalkContext, normalize_path,
 };
 use crate::digest::{Digest, Hasher, verify_error};
+use crate::inspect::{Candidate, HEAD_LEN};
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::Ordering;
@@ -514,15 +515,28 @@ fn read_tar<R: Read>(
             }
         }
         if kind == EntryKind::File && !ctx.inspectors.is_empty() {
+            let known = if captured_now {
+                out.captured.last().map(|c| c.data.as_slice())
+            } else {
+                whole.as_deref()
+            };
+            if known.is_none() && head.len() < HEAD_LEN {
+                let more = (HEAD_LEN - head.len()) as u64;
+                if let Err(e) = (&mut entry).take(more).read_to_end(&mut head) {
+                    result = Err(TarError::Io(e, Some(path.clone())));
+                    break 'entries;
+                }
+            }
+            let candidate = Candidate {
+                path: &path,
+                size,
+                mode,
+                head: known.unwrap_or(&head),
+            };
             let wanting: Vec<usize> = (0..ctx.inspectors.len())
-                .filter(|&i| ctx.inspectors[i].wants(&path, size))
+                .filter(|&i| ctx.inspectors[i].wants(&candidate))
                 .collect();
             if !wanting.is_empty() {
-                let known = if captured_now {
-                    out.captured.last().map(|c| c.data.as_slice())
-                } else {
-                    whole.as_deref()
-                };
                 let file = crate::inspect::Wanted {
                     layer,
                     path: &path,
