@@ -732,6 +732,7 @@ fn finding(
         risk: None,
         published,
         in_base_image: None,
+        removed_in_layer: pkg.removed_in_layer,
     }))
 }
 
