@@ -122,6 +122,7 @@ impl Report {
             f.in_base_image = base.as_ref().and_then(|b| b.holds(f.layer));
         };
         self.vulnerabilities.iter_mut().for_each(holds);
+        self.removed_vulnerabilities.iter_mut().for_each(holds);
         self.suppressed
             .iter_mut()
             .map(|s| &mut s.finding)
