@@ -393,3 +393,48 @@ fn a_bad_layers_value_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--layers"), "{}", stderr(&out));
 }
+
+#[test]
+fn explain_names_a_removed_finding_and_the_rules_that_judge_it() {
+    let fx = Fixture::new();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:
+  - {name: any, action: block, when: {severity: LOW}}
+  - {name: removed, action: alert, when: {removed: true}}
+",
+    )
+    .unwrap();
+    let db = root().join("demo/osv");
+    let run = |layers: &str| {
+        let args = [
+            "explain",
+            LIBSSL,
+            s(fx.image.path()),
+            "--db",
+            s(&db),
+            "--layers",
+            layers,
+            "--policy",
+            s(&policy),
+        ];
+        plimsoll(&args, fx.cache.path())
+    };
+    let out = run("all");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let t = text(&out.stdout);
+    assert!(
+        t.contains(&format!("{SPAN}: not in the final filesystem")),
+        "{t}"
+    );
+    assert!(t.contains("no removed: true"), "{t}");
+    assert!(
+        t.contains("FIRED (alert)\n      package removed in layer 2"),
+        "{t}"
+    );
+    // With --layers final it is no finding of the image.
+    let out = run("final");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+}
