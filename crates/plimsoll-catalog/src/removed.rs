@@ -19,7 +19,7 @@
 //! removed it. Lockfile entries (`origin: declared`) are not listed: a deleted lockfile says
 //! what was wanted, not what was installed.
 
-use crate::{Catalog, Context, Mine};
+use crate::{Catalog, Context, Mine, PackageKey};
 use plimsoll_image::walker::EntryKind;
 use plimsoll_image::{CapturedFile, WalkView};
 use plimsoll_model::{Location, Origin, Package};
@@ -137,22 +137,29 @@ pub(crate) fn find(
         if last_is_final && (versions.len() == 1 || finals.failed.contains(path)) {
             continue;
         }
-        let mut open: Vec<Span> = Vec::new();
+        // Keyed by (name, version, arch); `done` in the order packages went away.
+        let mut open: HashMap<PackageKey, Span> = HashMap::new();
         let mut done: Vec<Span> = Vec::new();
-        let close = |open: &mut Vec<Span>,
+        let mut done_at: HashMap<PackageKey, usize> = HashMap::new();
+        let close = |open: &mut HashMap<PackageKey, Span>,
                      done: &mut Vec<Span>,
-                     keep: &dyn Fn(&Package) -> bool,
+                     done_at: &mut HashMap<PackageKey, usize>,
+                     keep: &dyn Fn(&PackageKey) -> bool,
                      at: usize| {
-            let (stay, gone): (Vec<Span>, Vec<Span>) = std::mem::take(open)
-                .into_iter()
-                .partition(|s| keep(&s.package));
-            *open = stay;
-            for mut s in gone {
+            let mut gone: Vec<PackageKey> = open.keys().filter(|k| !keep(k)).cloned().collect();
+            gone.sort();
+            for k in gone {
+                let Some(mut s) = open.remove(&k) else {
+                    continue;
+                };
                 s.removed = Some(at);
-                match done.iter_mut().find(|d| same(&d.package, &s.package)) {
+                match done_at.get(&k) {
                     // Listed once: from its first layer to its last removal.
-                    Some(d) => d.removed = s.removed,
-                    None => done.push(s),
+                    Some(&i) => done[i].removed = s.removed,
+                    None => {
+                        done_at.insert(k, done.len());
+                        done.push(s);
+                    }
                 }
             }
         };
@@ -160,7 +167,7 @@ pub(crate) fn find(
         let mut parsed_cache: HashMap<&[u8], Option<Vec<Package>>> = HashMap::new();
         for v in versions.iter() {
             if let Some(d) = prev.and_then(|p| deleted_in(scan, path, p, v.layer)) {
-                close(&mut open, &mut done, &|_| false, d);
+                close(&mut open, &mut done, &mut done_at, &|_| false, d);
             }
             prev = Some(v.layer);
             let now: Vec<Package> = if last_is_final && std::ptr::eq(*v, *last) {
@@ -194,29 +201,30 @@ pub(crate) fn find(
                     None => continue,
                 }
             };
-            let now: Vec<Package> = now
+            let now: Vec<(PackageKey, Package)> = now
                 .into_iter()
                 .filter(|p| p.origin != Origin::Declared)
+                .map(|p| (owned_key(&p), p))
                 .collect();
+            let listed: HashSet<&PackageKey> = now.iter().map(|(k, _)| k).collect();
             close(
                 &mut open,
                 &mut done,
-                &|p| now.iter().any(|n| same(n, p)),
+                &mut done_at,
+                &|k| listed.contains(k),
                 v.layer,
             );
-            for p in now {
-                if !open.iter().any(|s| same(&s.package, &p)) {
-                    open.push(Span {
-                        package: p,
-                        added: v.layer,
-                        removed: None,
-                    });
-                }
+            for (k, p) in now {
+                open.entry(k).or_insert(Span {
+                    package: p,
+                    added: v.layer,
+                    removed: None,
+                });
             }
         }
         if !last_is_final {
             let at = scan.removed_after(path, last.layer).unwrap_or(last.layer);
-            close(&mut open, &mut done, &|_| false, at);
+            close(&mut open, &mut done, &mut done_at, &|_| false, at);
         }
         for s in done {
             let p = &s.package;
@@ -256,9 +264,9 @@ pub(crate) fn find(
     (removed, warnings)
 }
 
-/// Same package in two versions of one file: same name, version and arch.
-fn same(a: &Package, b: &Package) -> bool {
-    crate::key(a) == crate::key(b)
+/// A package's identity across versions of its file: name, version and arch.
+fn owned_key(p: &Package) -> PackageKey {
+    (p.name.clone(), p.version.clone(), p.arch.clone())
 }
 
 /// `id` is the purl, unless a final package or another removed one has it already: then
