@@ -102,8 +102,8 @@ pub struct SuppressedSecret {
     pub reason: String,
 }
 
-/// A risky configuration (Dockerfile, image config, Kubernetes manifest). Written by the
-/// configuration analyzer (a later issue); every format already renders it.
+/// A risky configuration: a hardening check of an image or root filesystem (`PLIM-IMG-…`,
+/// `docs/hardening.md`); Dockerfiles and Kubernetes manifests later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Misconfiguration {
     /// The check's stable id (`PLIM-DF-001`).
@@ -119,6 +119,10 @@ pub struct Misconfiguration {
     pub line: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<usize>,
+    /// The `created_by` of the layer or history entry at fault, redacted as the report's
+    /// layers are (`redact::created_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_created_by: Option<String>,
     /// How to fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,

@@ -55,6 +55,7 @@ fn nothing(cache: &Option<PathBuf>, limit_args: Option<&LimitArgs>) -> ScanSetti
         policy: None,
         gate: GateSettings::default(),
         secrets: SecretSettings::default(),
+        hardening: plimsoll_scan::hardening::HardeningSettings::default(),
     }
 }
 
@@ -97,6 +98,10 @@ pub fn scan(
     Ok(ScanSettings {
         scanners,
         secrets,
+        hardening: plimsoll_scan::hardening::HardeningSettings {
+            max_image_age_days: db.max_image_age,
+            ..Default::default()
+        },
         db: DbSettings {
             given: db.db.clone(),
             offline: db.offline,
