@@ -154,11 +154,11 @@ impl Analyzer for Hardening {
 struct InputOwners<'a, 'b>(&'a Input<'b>);
 
 impl files::Owners for InputOwners<'_, '_> {
-    fn owner(&self, _path: &str) -> Option<String> {
-        None
+    fn owner(&self, path: &str) -> Option<String> {
+        self.0.owner(path).map(str::to_string)
     }
     fn file_lists(&self) -> bool {
-        false
+        self.0.package_file_lists()
     }
 }
 
