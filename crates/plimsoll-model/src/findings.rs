@@ -128,6 +128,37 @@ pub struct Misconfiguration {
     pub resolution: Option<String>,
 }
 
+/// A misconfiguration named in a policy violation or exception: its check and the
+/// fingerprint that names the one finding (`PATH:CHECK-ID`, `:LINE` for history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MisconfigRef {
+    pub id: String,
+    pub fingerprint: String,
+    pub severity: Severity,
+}
+
+impl Misconfiguration {
+    /// `PATH:CHECK-ID`, with `:LINE` for a history entry (`srv/app/.env:PLIM-IMG-010`,
+    /// `config:PLIM-IMG-014:3`): names one finding in policy exceptions and ignore files.
+    pub fn fingerprint(&self) -> String {
+        let path = self.path.as_deref().unwrap_or("config");
+        match self.line {
+            Some(l) => format!("{path}:{}:{l}", self.id),
+            None => format!("{path}:{}", self.id),
+        }
+    }
+}
+
+impl MisconfigRef {
+    pub fn of(m: &Misconfiguration) -> MisconfigRef {
+        MisconfigRef {
+            id: m.id.clone(),
+            fingerprint: m.fingerprint(),
+            severity: m.severity,
+        }
+    }
+}
+
 /// A known-malicious file or package. Written by the malware analyzer (a later issue);
 /// every format already renders it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ pub mod vuln_id;
 
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
-    MalwareFinding, Misconfiguration, SecretFinding, SecretRef, SecretSource, SuppressedSecret,
+    MalwareFinding, MisconfigRef, Misconfiguration, SecretFinding, SecretRef, SecretSource,
+    SuppressedSecret,
 };
 
 pub use ecosystem::{Ecosystem, VersionScheme};
@@ -743,6 +744,9 @@ pub struct Violation {
     /// The secrets that violated it, for secret rules (`kind: secret`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretRef>,
+    /// The misconfigurations that violated it (`kind: misconfiguration`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconfigurations: Vec<MisconfigRef>,
     /// What the image itself violated, for image-fact rules (`runs as root`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image: Vec<String>,
@@ -780,6 +784,8 @@ pub struct ExceptionUse {
     pub packages: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconfigurations: Vec<MisconfigRef>,
     /// True when it excused an image-fact violation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,

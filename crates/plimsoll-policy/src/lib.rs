@@ -9,7 +9,7 @@
 //! that failed it.
 
 pub mod ignore;
-pub mod misconfig;
+mod misconfig;
 pub mod policy;
 mod purl;
 pub mod risk;

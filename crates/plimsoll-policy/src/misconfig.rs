@@ -3,16 +3,6 @@
 
 use plimsoll_model::Misconfiguration;
 
-/// Names one misconfiguration in exceptions and messages: `PATH:CHECK-ID`, with `:LINE`
-/// for a history entry (`srv/app/.env:PLIM-IMG-010`, `config:PLIM-IMG-014:3`).
-pub fn fingerprint(m: &Misconfiguration) -> String {
-    let path = m.path.as_deref().unwrap_or("config");
-    match m.line {
-        Some(l) => format!("{path}:{}:{l}", m.id),
-        None => format!("{path}:{}", m.id),
-    }
-}
-
 /// Where a misconfiguration is, for people: `srv/app/.env (layer 2)`, `config`,
 /// `config, history entry 3 (layer 1)`.
 pub(crate) fn place(m: &Misconfiguration) -> String {
