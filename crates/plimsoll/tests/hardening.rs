@@ -56,6 +56,7 @@ fn every_planted_check_is_found_in_its_layer_and_nothing_else() {
         cache.path(),
     );
     let r = json(ok(&out));
+    common::validate_report(&r).unwrap();
     assert_eq!(found(&r), want(&expected), "{:#}", r["misconfigurations"]);
     let all = r["misconfigurations"].as_array().unwrap();
     let by_id = |id: &str| all.iter().find(|m| m["id"] == id).unwrap();
@@ -242,4 +243,69 @@ fn a_directory_scan_reports_files_not_its_own_checkout() {
         "{:#}",
         r["misconfigurations"]
     );
+}
+
+#[test]
+fn a_policy_selects_misconfigurations_by_check_id_and_path() {
+    let img = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (reference, _) = write(img.path());
+    let policy = img.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "rules:
+  - {name: no-unowned-setuid, action: block, when: {kind: misconfiguration, rule_ids: [PLIM-IMG-002, PLIM-IMG-003]}}
+  - {name: app-leaks, action: alert, when: {kind: misconfiguration, paths: ['srv/**']}}
+exceptions:
+  - {misconfiguration: PLIM-IMG-003, expires: 2999-01-01, justification: 'mail group helper, reviewed'}
+",
+    )
+    .unwrap();
+    let out = plimsoll(
+        &[
+            "image",
+            &reference,
+            "--scanners",
+            "misconfig",
+            "--policy",
+            s(&policy),
+            "-f",
+            "json",
+        ],
+        cache.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::validate_report(&r).unwrap();
+    let violated = |rule: &str| -> Vec<String> {
+        r["gate"]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["rule"] == rule)
+            .map(|v| {
+                v["misconfigurations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["fingerprint"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        violated("no-unowned-setuid"),
+        ["usr/local/bin/helper:PLIM-IMG-002"]
+    );
+    assert_eq!(
+        violated("app-leaks"),
+        [
+            "srv/app.log:PLIM-IMG-004",
+            "srv/uploads:PLIM-IMG-005",
+            "srv/app/.git:PLIM-IMG-009",
+            "srv/app/.env:PLIM-IMG-010"
+        ]
+    );
+    let used = r["gate"]["exceptions"][0]["misconfigurations"][0]["fingerprint"].clone();
+    assert_eq!(used, "usr/local/bin/mailgrp:PLIM-IMG-003");
 }
