@@ -110,7 +110,8 @@ pub struct ExploreArgs {
 #[derive(Args)]
 pub struct ExplainArgs {
     /// The vulnerability (a CVE, GHSA or any other id or alias of the finding), or a
-    /// secret's rule id (`github-pat`) or fingerprint (`PATH:RULE-ID:LINE`).
+    /// secret's rule id (`github-pat`) or fingerprint (`PATH:RULE-ID:LINE`), or a hardening
+    /// check's id (`PLIM-IMG-002`, with `--scanners misconfig`) or fingerprint (`PATH:ID`).
     #[arg(value_name = "VULN-ID")]
     pub vuln_id: String,
     #[command(flatten)]

@@ -309,3 +309,45 @@ exceptions:
     let used = r["gate"]["exceptions"][0]["misconfigurations"][0]["fingerprint"].clone();
     assert_eq!(used, "usr/local/bin/mailgrp:PLIM-IMG-003");
 }
+
+#[test]
+fn explain_tells_a_check_and_each_of_its_findings() {
+    let img = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (reference, _) = write(img.path());
+    let out = plimsoll(
+        &[
+            "explain",
+            "plim-img-011",
+            &reference,
+            "--scanners",
+            "misconfig",
+        ],
+        cache.path(),
+    );
+    let t = text(&ok(&out).stdout);
+    assert!(t.starts_with("PLIM-IMG-011 in "), "{t}");
+    for needle in [
+        "Severity: HIGH",
+        "Found in: root/.aws/credentials",
+        "Layer: 3: COPY credentials /root/.aws/credentials # buildkit",
+        "layer 4 deleted it",
+        "Fix: Use build secrets",
+        "Fingerprint: root/.aws/credentials:PLIM-IMG-011",
+    ] {
+        assert!(t.contains(needle), "no {needle:?} in:\n{t}");
+    }
+    // A fingerprint names one finding of a check that has several.
+    let out = plimsoll(
+        &[
+            "explain",
+            "config:PLIM-IMG-014:3",
+            &reference,
+            "--scanners",
+            "misconfig",
+        ],
+        cache.path(),
+    );
+    let t = text(&ok(&out).stdout);
+    assert!(t.contains("Found in: the image history, entry 3"), "{t}");
+}
