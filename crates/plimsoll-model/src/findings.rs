@@ -128,6 +128,16 @@ pub struct Misconfiguration {
     pub resolution: Option<String>,
 }
 
+/// A misconfiguration that an ignore file suppressed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedMisconfiguration {
+    #[serde(flatten)]
+    pub misconfiguration: Misconfiguration,
+    /// `ignorefile` (the only suppression that applies to misconfigurations).
+    pub suppressed_by: SuppressedBy,
+    pub reason: String,
+}
+
 /// A misconfiguration named in a policy violation or exception: its check and the
 /// fingerprint that names the one finding (`PATH:CHECK-ID`, `:LINE` for history).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ pub mod vuln_id;
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
     MalwareFinding, MisconfigRef, Misconfiguration, SecretFinding, SecretRef, SecretSource,
-    SuppressedSecret,
+    SuppressedMisconfiguration, SuppressedSecret,
 };
 
 pub use ecosystem::{Ecosystem, VersionScheme};
@@ -63,9 +63,12 @@ pub struct Report {
     /// Secret findings an ignore file suppressed, each with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressed_secrets: Vec<SuppressedSecret>,
-    /// Risky configuration (`--scanners misconfig`, a later analyzer).
+    /// Risky configuration: the hardening checks (`--scanners misconfig`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
+    /// Misconfigurations an ignore file suppressed, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_misconfigurations: Vec<SuppressedMisconfiguration>,
     /// Known-malicious files and packages (`--scanners malware`, a later analyzer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub malware: Vec<MalwareFinding>,
@@ -94,6 +97,7 @@ impl Report {
             secrets: Vec::new(),
             suppressed_secrets: Vec::new(),
             misconfigurations: Vec::new(),
+            suppressed_misconfigurations: Vec::new(),
             malware: Vec::new(),
             gate: None,
             database: None,

@@ -138,10 +138,14 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         .collect();
     if failing.is_empty() && secrets.is_empty() && misconfigurations.is_empty() {
         // A report without secret findings reads as it always did.
-        let reason = if !report.misconfigurations.is_empty() {
+        let reason = if !report.misconfigurations.is_empty()
+            || !report.suppressed_misconfigurations.is_empty()
+        {
             format!(
                 "no unsuppressed vulnerability, secret or misconfiguration of {scope} ({} suppressed)",
-                report.suppressed.len() + report.suppressed_secrets.len()
+                report.suppressed.len()
+                    + report.suppressed_secrets.len()
+                    + report.suppressed_misconfigurations.len()
             )
         } else if report.secrets.is_empty() && report.suppressed_secrets.is_empty() {
             format!(
@@ -198,7 +202,7 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
     }
     if !misconfigurations.is_empty() {
         reasons.push(format!(
-            "{} {} of {scope}",
+            "{} unsuppressed {} of {scope}",
             misconfigurations.len(),
             if misconfigurations.len() == 1 {
                 "misconfiguration"
@@ -543,12 +547,15 @@ mod tests {
         assert_eq!(
             g.reasons,
             [
-                "1 misconfiguration of CRITICAL, HIGH",
+                "1 unsuppressed misconfiguration of CRITICAL, HIGH",
                 "HIGH misconfiguration PLIM-IMG-002 at usr/local/bin/helper (layer 1)"
             ]
         );
         let g = gate(&r, &[]);
-        assert_eq!(g.reasons[0], "2 misconfigurations of any severity");
+        assert_eq!(
+            g.reasons[0],
+            "2 unsuppressed misconfigurations of any severity"
+        );
         let g = gate(&r, &[Severity::Critical]);
         assert_eq!(g.result, GateResult::Pass);
         assert_eq!(

@@ -351,3 +351,50 @@ fn explain_tells_a_check_and_each_of_its_findings() {
     let t = text(&ok(&out).stdout);
     assert!(t.contains("Found in: the image history, entry 3"), "{t}");
 }
+
+#[test]
+fn an_ignore_file_suppresses_misconfigurations() {
+    let img = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (reference, expected) = write(img.path());
+    let ignore = img.path().join(".trivyignore.yaml");
+    std::fs::write(
+        &ignore,
+        "misconfigurations:
+  - id: PLIM-IMG-015
+    statement: Kubernetes probes
+  - fingerprint: config:PLIM-IMG-014:3
+  - id: AVD-DS-0002
+",
+    )
+    .unwrap();
+    let out = plimsoll(
+        &[
+            "image",
+            &reference,
+            "--scanners",
+            "misconfig",
+            "--ignorefile",
+            s(&ignore),
+            "-f",
+            "json",
+        ],
+        cache.path(),
+    );
+    let r = json(ok(&out));
+    common::validate_report(&r).unwrap();
+    let ids: BTreeSet<String> = found(&r).into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(ids.len(), expected.len() - 2);
+    assert!(!ids.contains("PLIM-IMG-015") && !ids.contains("PLIM-IMG-014"));
+    let gone: Vec<&str> = r["suppressed_misconfigurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(gone.len(), 2, "{gone:?}");
+    assert!(
+        gone.iter()
+            .any(|g| g.ends_with("misconfiguration PLIM-IMG-015: Kubernetes probes"))
+    );
+}
