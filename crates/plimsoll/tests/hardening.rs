@@ -103,10 +103,31 @@ fn every_planted_check_is_found_in_its_layer_and_nothing_else() {
 
     // Every format shows them: a SARIF rule per check id with the remediation as help.
     for (format, needles) in [
-        ("table", vec!["PLIM-IMG-002", "usr/local/bin/helper"]),
-        ("markdown", vec!["PLIM-IMG-009", "srv/app/.git"]),
-        ("junit", vec!["PLIM-IMG-011", "root/.aws/credentials"]),
-        ("cyclonedx", vec!["PLIM-IMG-005", "srv/uploads"]),
+        (
+            "table",
+            vec!["PLIM-IMG-002", "usr/local/bin/helper", "layer 1: RUN"],
+        ),
+        (
+            "markdown",
+            vec![
+                "PLIM-IMG-009",
+                "srv/app/.git",
+                "layer 2: COPY . /srv/app",
+                "image history, entry 8",
+            ],
+        ),
+        (
+            "junit",
+            vec![
+                "PLIM-IMG-011",
+                "root/.aws/credentials",
+                "layer 3: COPY credentials",
+            ],
+        ),
+        (
+            "cyclonedx",
+            vec!["PLIM-IMG-005", "srv/uploads", r#"\"layer\":1"#],
+        ),
     ] {
         let out = plimsoll(
             &["image", &reference, "--scanners", "misconfig", "-f", format],
@@ -132,6 +153,14 @@ fn every_planted_check_is_found_in_its_layer_and_nothing_else() {
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()
         .unwrap();
+    // The image config is no file: its findings are located at the image.
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let root = results
+        .iter()
+        .find(|r| r["ruleId"] == "PLIM-IMG-001")
+        .unwrap();
+    let uri = root["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str();
+    assert_ne!(uri, Some("config"), "{root:#}");
     for e in &expected {
         let rule = rules
             .iter()
