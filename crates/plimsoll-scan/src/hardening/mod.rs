@@ -263,3 +263,308 @@ impl At {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each check on a small image built here, through the engine's walk: the findings'
+    //! ids, paths and layers.
+    use super::*;
+    use plimsoll_image::{ImageSource, OpenOptions};
+    use plimsoll_testkit::{ImageBuilder, LayerBuilder};
+
+    /// The hardening findings of `img` (`(id, path, layer)`), and the report's warnings.
+    pub(super) fn run(img: ImageBuilder) -> (Vec<(String, String, Option<usize>)>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        img.write_oci_layout(dir.path(), Some("t"));
+        let input = format!("oci:{}:t", dir.path().display());
+        let opts = OpenOptions {
+            no_cache: true,
+            ..OpenOptions::default()
+        };
+        let image =
+            plimsoll_image::open(&input, ImageSource::parse(&input).unwrap(), &opts).unwrap();
+        let h = Hardening::new(HardeningSettings {
+            max_image_age_days: 365,
+            today: Some(plimsoll_model::time::days_from_civil(2026, 12, 8)),
+        });
+        let walk = plimsoll_image::WalkOptions {
+            interests: h.interests(),
+            inspectors: h.inspectors(),
+            ..Default::default()
+        };
+        let walked = plimsoll_image::scan_image(&image, &walk).unwrap();
+        let mut report = Report::new(plimsoll_image::artifact(&image, &walked));
+        let owners = std::sync::OnceLock::new();
+        let input = Input {
+            walk: walked.view(),
+            image: Some(&image),
+            owners: &owners,
+        };
+        h.analyze(&input, &mut report);
+        let found = report
+            .misconfigurations
+            .iter()
+            .map(|m| (m.id.clone(), m.path.clone().unwrap_or_default(), m.layer))
+            .collect();
+        (found, report.warnings)
+    }
+
+    fn ids(img: ImageBuilder) -> Vec<String> {
+        let mut v: Vec<String> = run(img).0.into_iter().map(|(id, _, _)| id).collect();
+        v.dedup();
+        v
+    }
+
+    /// An image that passes every config check: a numeric user, a HEALTHCHECK, recent.
+    fn clean() -> ImageBuilder {
+        ImageBuilder::new()
+            .created("2026-11-01T00:00:00Z")
+            .user("10001")
+            .config_field(
+                "Healthcheck",
+                serde_json::json!({"Test": ["CMD", "/bin/true"]}),
+            )
+    }
+
+    fn with(f: impl FnOnce(LayerBuilder) -> LayerBuilder) -> ImageBuilder {
+        clean().layer("COPY . / # buildkit", f)
+    }
+
+    #[test]
+    fn users_that_are_root_and_users_that_are_not() {
+        for root in ["", "root", "0", "0:0", "root:root", "00"] {
+            let img = clean().user(root).layer("x", |l| l.file("a", "b"));
+            assert_eq!(ids(img), [RUNS_AS_ROOT], "{root:?}");
+        }
+        for user in ["10001", "1000:1000", "app", "nobody:nogroup", "65532"] {
+            let img = clean().user(user).layer("x", |l| l.file("a", "b"));
+            assert!(ids(img).is_empty(), "{user:?}");
+        }
+        // USER set by a history entry: the finding points at it.
+        let img = clean()
+            .user("root")
+            .layer("x", |l| l.file("a", "b"))
+            .empty_step("USER root");
+        let (found, _) = run(img);
+        assert_eq!(found, [(RUNS_AS_ROOT.into(), "config".into(), None)]);
+    }
+
+    #[test]
+    fn setuid_and_setgid_files_without_a_package_database() {
+        let (found, warnings) = run(with(|l| {
+            l.file_mode("usr/local/bin/su2", "x", 0o4755)
+                .file_mode("usr/local/bin/g", "x", 0o2711)
+                .file_mode("usr/local/bin/plain", "x", 0o755)
+                .dir_mode("var/mail", 0o2775)
+        }));
+        assert_eq!(
+            found,
+            [
+                (SETUID.into(), "usr/local/bin/su2".into(), Some(0)),
+                (SETGID.into(), "usr/local/bin/g".into(), Some(0)),
+            ]
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn setuid_files_of_an_unreadable_package_database_are_not_judged() {
+        // A dpkg database without file lists: nothing can be told apart, a warning says so
+        // (here no owners were read at all: the packages analyzer did not run).
+        let (found, warnings) = run(with(|l| {
+            l.file("var/lib/dpkg/status", "Package: x\n\n")
+                .file_mode("usr/bin/passwd", "x", 0o4755)
+        }));
+        assert!(found.is_empty(), "{found:?}");
+        assert!(
+            warnings[0].contains("1 setuid or setgid files not judged"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn world_writable_files_and_directories() {
+        let (found, _) = run(with(|l| {
+            l.file_mode("srv/a.log", "", 0o666)
+                .file_mode("srv/b", "", 0o644)
+                .dir_mode("srv/up", 0o777)
+                .dir_mode("srv/drop", 0o773)
+                .dir_mode("tmp", 0o1777)
+                .dir_mode("srv/ok", 0o755)
+                .symlink("srv/link", "a.log")
+        }));
+        assert_eq!(
+            found,
+            [
+                (WORLD_WRITABLE_FILE.into(), "srv/a.log".into(), Some(0)),
+                (WORLD_WRITABLE_DIR.into(), "srv/drop".into(), Some(0)),
+                (WORLD_WRITABLE_DIR.into(), "srv/up".into(), Some(0)),
+            ]
+        );
+    }
+
+    #[test]
+    fn findings_per_check_are_bounded() {
+        let (found, warnings) = run(with(|mut l| {
+            for i in 0..(MAX_PER_CHECK + 5) {
+                l = l.file_mode(&format!("srv/f{i:04}"), "", 0o666);
+            }
+            l
+        }));
+        assert_eq!(found.len(), MAX_PER_CHECK);
+        assert_eq!(
+            warnings,
+            [format!(
+                "{WORLD_WRITABLE_FILE}: {} findings, the first {MAX_PER_CHECK} listed (the rest are the same problem)",
+                MAX_PER_CHECK + 5
+            )]
+        );
+    }
+
+    #[test]
+    fn distroless_declared_by_label_or_os_release() {
+        let shell = |l: LayerBuilder| l.file_mode("bin/sh", "\x7fELF", 0o755);
+        // Declared by the base-image annotation.
+        let img = with(shell).annotation(
+            "org.opencontainers.image.base.name",
+            "gcr.io/distroless/static-debian12@sha256:0000",
+        );
+        assert_eq!(ids(img), [DISTROLESS_SHELL]);
+        // Not declared: a shell is normal.
+        assert!(ids(with(shell)).is_empty());
+        // os-release through the etc -> usr/lib symlink.
+        let img = with(|l| {
+            shell(l)
+                .file("usr/lib/os-release", "PRETTY_NAME=\"Distroless\"\n")
+                .symlink("etc/os-release", "../usr/lib/os-release")
+                .file_mode("usr/bin/apt-get", "\x7fELF", 0o755)
+        });
+        let (found, _) = run(img);
+        assert_eq!(
+            found,
+            [
+                (DISTROLESS_SHELL.into(), "bin/sh".into(), Some(0)),
+                (DISTROLESS_SHELL.into(), "usr/bin/apt-get".into(), Some(0)),
+            ]
+        );
+        // Debian's os-release is not distroless.
+        let img =
+            with(|l| shell(l).file("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12\"\n"));
+        assert!(ids(img).is_empty());
+    }
+
+    #[test]
+    fn keys_and_credentials_in_every_layer() {
+        let img = clean()
+            .layer("COPY keys / # buildkit", |l| {
+                l.file("etc/ssh/ssh_host_rsa_key", "k")
+                    .file("home/u/.kube/config", "k")
+                    .file("root/.docker/config.json", r#"{"credsStore":"pass"}"#)
+            })
+            .layer("RUN rm # buildkit", |l| l.whiteout("home/u/.kube/config"));
+        let (found, _) = run(img);
+        assert_eq!(
+            found,
+            [
+                (
+                    SSH_HOST_KEY.into(),
+                    "etc/ssh/ssh_host_rsa_key".into(),
+                    Some(0)
+                ),
+                (
+                    CLOUD_CREDENTIALS.into(),
+                    "home/u/.kube/config".into(),
+                    Some(0)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn history_checks() {
+        let img = clean()
+            .layer("/bin/sh -c curl -sSL https://x.example/i | bash", |l| l.file("a", "b"))
+            .empty_step("/bin/sh -c #(nop)  EXPOSE 22/tcp 80/tcp")
+            .layer("ADD https://x.example/t.tgz /opt # buildkit", |l| l.file("opt/t.tgz", "b"))
+            .layer(
+                "ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://x.example/u /u # buildkit",
+                |l| l.file("u", "b"),
+            )
+            .expose("22/tcp");
+        let (found, _) = run(img);
+        assert_eq!(
+            found,
+            [
+                (EXPOSE_SSH.into(), "config".into(), None),
+                (ADD_REMOTE_URL.into(), "config".into(), Some(1)),
+                (PIPE_TO_SHELL.into(), "config".into(), Some(0)),
+            ]
+        );
+        // The config alone exposing 22 is one finding of the config.
+        let img = clean().layer("x", |l| l.file("a", "b")).expose("22/tcp");
+        assert_eq!(run(img).0, [(EXPOSE_SSH.into(), "config".into(), None)]);
+    }
+
+    #[test]
+    fn hygiene_healthcheck_age_and_base_by_tag() {
+        let base = |img: ImageBuilder| img.layer("x", |l| l.file("a", "b"));
+        let no_check = ImageBuilder::new()
+            .created("2026-11-01T00:00:00Z")
+            .user("1");
+        assert_eq!(ids(base(no_check.clone())), [NO_HEALTHCHECK]);
+        let disabled = no_check.config_field("Healthcheck", serde_json::json!({"Test": ["NONE"]}));
+        assert_eq!(ids(base(disabled)), [NO_HEALTHCHECK]);
+        // 2025-12-07 is 366 days before the tests' today (2026-12-08), 2025-12-08 365.
+        assert_eq!(
+            ids(base(clean().created("2025-12-07T23:59:59Z"))),
+            [IMAGE_TOO_OLD]
+        );
+        assert!(ids(base(clean().created("2025-12-08T00:00:00Z"))).is_empty());
+        // Placeholders of reproducible builds and unknown times are not ages.
+        for t in ["1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "yesterday"] {
+            assert!(ids(base(clean().created(t))).is_empty(), "{t}");
+        }
+        let tagged = clean()
+            .annotation(
+                "org.opencontainers.image.base.name",
+                "docker.io/library/debian:12",
+            )
+            .annotation("org.opencontainers.image.base.digest", "sha256:1234");
+        assert_eq!(ids(base(tagged)), [BASE_BY_TAG]);
+        let pinned = clean().annotation(
+            "org.opencontainers.image.base.name",
+            "docker.io/library/debian:12@sha256:1234",
+        );
+        assert!(ids(base(pinned)).is_empty());
+        let by_label = clean().label("org.opencontainers.image.base.name", "alpine:3.20");
+        assert_eq!(ids(base(by_label)), [BASE_BY_TAG]);
+    }
+
+    #[test]
+    fn every_check_has_an_id_a_title_and_a_remediation_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, c) in CHECKS.iter().enumerate() {
+            assert_eq!(c.id, format!("PLIM-IMG-{:03}", i + 1));
+            assert!(seen.insert(c.id));
+            assert!(!c.title.is_empty() && !c.remediation.is_empty());
+        }
+        let docs = include_str!("../../../../docs/hardening.md");
+        for c in CHECKS {
+            assert!(
+                docs.contains(&format!("### {}", c.id)),
+                "{} is not in docs/hardening.md",
+                c.id
+            );
+            assert!(
+                docs.contains(&format!(
+                    "| [{}](#{}) | {} |",
+                    c.id,
+                    c.id.to_ascii_lowercase(),
+                    c.severity
+                )),
+                "docs/hardening.md's table gives {} another severity",
+                c.id
+            );
+        }
+    }
+}
