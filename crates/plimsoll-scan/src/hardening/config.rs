@@ -167,7 +167,7 @@ pub fn exposes_ssh(ins: &str) -> bool {
     {
         return false;
     }
-    words.any(|w| is_ssh_port(w))
+    words.any(is_ssh_port)
 }
 
 fn is_ssh_port(p: &str) -> bool {

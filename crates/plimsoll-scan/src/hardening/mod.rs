@@ -272,8 +272,11 @@ mod tests {
     use plimsoll_image::{ImageSource, OpenOptions};
     use plimsoll_testkit::{ImageBuilder, LayerBuilder};
 
-    /// The hardening findings of `img` (`(id, path, layer)`), and the report's warnings.
-    pub(super) fn run(img: ImageBuilder) -> (Vec<(String, String, Option<usize>)>, Vec<String>) {
+    /// A finding as the tests compare it: id, path, layer.
+    type Found = (String, String, Option<usize>);
+
+    /// The hardening findings of `img`, and the report's warnings.
+    pub(super) fn run(img: ImageBuilder) -> (Vec<Found>, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         img.write_oci_layout(dir.path(), Some("t"));
         let input = format!("oci:{}:t", dir.path().display());
