@@ -105,6 +105,9 @@ pub struct Image {
     /// The manifest's annotations (`org.opencontainers.image.base.name`…), sorted; empty for
     /// docker-archive, whose `manifest.json` has none.
     pub annotations: BTreeMap<String, String>,
+    /// The config's `Healthcheck.Test` (Docker's extension of the OCI config, which
+    /// `oci-spec` does not read): `None` when absent, `["NONE"]` when disabled.
+    pub healthcheck: Option<Vec<String>>,
     /// What went wrong without stopping the open (a cache directory that cannot be written,
     /// so the image is read without it); [`crate::scan_image`] passes them on.
     pub warnings: Vec<String>,
@@ -574,6 +577,7 @@ fn build_image(
         platform,
         layers,
         annotations,
+        healthcheck: healthcheck(config_bytes),
         warnings: Vec::new(),
         store: Arc::new(store),
         cache,
@@ -583,6 +587,27 @@ fn build_image(
 fn parse_config(input: &str, bytes: &[u8]) -> Result<ImageConfiguration> {
     serde_json::from_slice(bytes)
         .map_err(|e| Error::invalid(input, format!("invalid image config: {e}")))
+}
+
+/// `config.Healthcheck.Test` of a config already parsed once (so valid JSON, at most
+/// [`MAX_CONFIG_SIZE`] bytes).
+fn healthcheck(bytes: &[u8]) -> Option<Vec<String>> {
+    #[derive(serde::Deserialize)]
+    struct Config {
+        config: Option<Inner>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        #[serde(rename = "Healthcheck")]
+        healthcheck: Option<Check>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Check {
+        #[serde(rename = "Test")]
+        test: Option<Vec<String>>,
+    }
+    let c: Config = serde_json::from_slice(bytes).ok()?;
+    c.config?.healthcheck.map(|h| h.test.unwrap_or_default())
 }
 
 fn config_platform(c: &ImageConfiguration) -> Platform {
@@ -763,6 +788,7 @@ fn open_docker_archive(
         platform,
         layers,
         annotations: BTreeMap::new(),
+        healthcheck: healthcheck(&config_bytes),
         warnings: Vec::new(),
         store: Arc::new(Store::Archive(idx)),
         cache: None,

@@ -102,8 +102,8 @@ pub struct SuppressedSecret {
     pub reason: String,
 }
 
-/// A risky configuration (Dockerfile, image config, Kubernetes manifest). Written by the
-/// configuration analyzer (a later issue); every format already renders it.
+/// A risky configuration: a hardening check of an image or root filesystem (`PLIM-IMG-…`,
+/// `docs/hardening.md`); Dockerfiles and Kubernetes manifests later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Misconfiguration {
     /// The check's stable id (`PLIM-DF-001`).
@@ -119,9 +119,54 @@ pub struct Misconfiguration {
     pub line: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<usize>,
+    /// The `created_by` of the layer or history entry at fault, redacted as the report's
+    /// layers are (`redact::created_by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_created_by: Option<String>,
     /// How to fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
+}
+
+/// A misconfiguration that an ignore file suppressed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedMisconfiguration {
+    #[serde(flatten)]
+    pub misconfiguration: Misconfiguration,
+    /// `ignorefile` (the only suppression that applies to misconfigurations).
+    pub suppressed_by: SuppressedBy,
+    pub reason: String,
+}
+
+/// A misconfiguration named in a policy violation or exception: its check and the
+/// fingerprint that names the one finding (`PATH:CHECK-ID`, `:LINE` for history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MisconfigRef {
+    pub id: String,
+    pub fingerprint: String,
+    pub severity: Severity,
+}
+
+impl Misconfiguration {
+    /// `PATH:CHECK-ID`, with `:LINE` for a history entry (`srv/app/.env:PLIM-IMG-010`,
+    /// `config:PLIM-IMG-014:3`): names one finding in policy exceptions and ignore files.
+    pub fn fingerprint(&self) -> String {
+        let path = self.path.as_deref().unwrap_or("config");
+        match self.line {
+            Some(l) => format!("{path}:{}:{l}", self.id),
+            None => format!("{path}:{}", self.id),
+        }
+    }
+}
+
+impl MisconfigRef {
+    pub fn of(m: &Misconfiguration) -> MisconfigRef {
+        MisconfigRef {
+            id: m.id.clone(),
+            fingerprint: m.fingerprint(),
+            severity: m.severity,
+        }
+    }
 }
 
 /// A known-malicious file or package. Written by the malware analyzer (a later issue);

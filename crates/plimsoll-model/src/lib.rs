@@ -18,7 +18,8 @@ pub mod vuln_id;
 
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
-    MalwareFinding, Misconfiguration, SecretFinding, SecretRef, SecretSource, SuppressedSecret,
+    MalwareFinding, MisconfigRef, Misconfiguration, SecretFinding, SecretRef, SecretSource,
+    SuppressedMisconfiguration, SuppressedSecret,
 };
 
 pub use ecosystem::{Ecosystem, VersionScheme};
@@ -62,9 +63,12 @@ pub struct Report {
     /// Secret findings an ignore file suppressed, each with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressed_secrets: Vec<SuppressedSecret>,
-    /// Risky configuration (`--scanners misconfig`, a later analyzer).
+    /// Risky configuration: the hardening checks (`--scanners misconfig`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
+    /// Misconfigurations an ignore file suppressed, each with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressed_misconfigurations: Vec<SuppressedMisconfiguration>,
     /// Known-malicious files and packages (`--scanners malware`, a later analyzer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub malware: Vec<MalwareFinding>,
@@ -104,6 +108,7 @@ impl Report {
             secrets: Vec::new(),
             suppressed_secrets: Vec::new(),
             misconfigurations: Vec::new(),
+            suppressed_misconfigurations: Vec::new(),
             malware: Vec::new(),
             removed_packages: Vec::new(),
             removed_vulnerabilities: Vec::new(),
@@ -765,6 +770,9 @@ pub struct Violation {
     /// The secrets that violated it, for secret rules (`kind: secret`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretRef>,
+    /// The misconfigurations that violated it (`kind: misconfiguration`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconfigurations: Vec<MisconfigRef>,
     /// What the image itself violated, for image-fact rules (`runs as root`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image: Vec<String>,
@@ -802,6 +810,8 @@ pub struct ExceptionUse {
     pub packages: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconfigurations: Vec<MisconfigRef>,
     /// True when it excused an image-fact violation.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub image: bool,

@@ -12,14 +12,16 @@
 //!   was found in), `purls`, `expired_at` and `statement`, plus our `packages` (names or
 //!   purls, optionally with a version). Trivy's `secrets:` list holds entries with `id` (a
 //!   secret rule id, `aws-access-key-id`), `paths`, `expired_at` and `statement`, plus our
-//!   `fingerprint` (`PATH:RULE-ID:LINE`, one finding). Trivy's `misconfigurations` and
-//!   `licenses` lists are accepted and not used (plimsoll reports no such findings yet).
+//!   `fingerprint` (`PATH:RULE-ID:LINE`, one finding). Trivy's `misconfigurations:` list
+//!   takes the same keys for plimsoll's hardening checks (`id: PLIM-IMG-010`, or a
+//!   `fingerprint` `PATH:CHECK-ID`); its entries naming Trivy's own checks (`AVD-DS-0002`)
+//!   are accepted and not used, as is the `licenses` list.
 //!   Unknown keys are errors. As in Trivy's current format, `id` may be left out when the
 //!   entry names a scope.
 //!
-//! A plain line applies to vulnerabilities and secrets alike, as in Trivy: its id is compared
-//! with a vulnerability's ids and with a secret's rule id or fingerprint (a fingerprint has
-//! colons, which no vulnerability id has).
+//! A plain line applies to every kind, as in Trivy: its id is compared with a vulnerability's
+//! ids, a secret's rule id or fingerprint, and a misconfiguration's check id or fingerprint
+//! (a fingerprint has colons, which no vulnerability id has).
 //!
 //! A vulnerability entry applies to a finding when its id is the finding's id or one of its aliases
 //! (case-insensitive, so ignoring a GHSA also ignores the CVE finding that merged it) and the
@@ -31,7 +33,7 @@
 use crate::FileError;
 use crate::purl::Purl;
 use jiff::civil::Date;
-use plimsoll_model::{Finding, SecretFinding};
+use plimsoll_model::{Finding, Misconfiguration, SecretFinding};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_saphyr::Spanned;
@@ -54,6 +56,8 @@ pub enum EntryKind {
     Vulnerability,
     /// A YAML `secrets:` entry.
     Secret,
+    /// A YAML `misconfigurations:` entry.
+    Misconfiguration,
 }
 
 /// One entry of an ignore file.
@@ -115,6 +119,14 @@ impl IgnoreRule {
 
     /// What the entry ignores, for messages: the id, else its scope.
     pub fn describe(&self) -> String {
+        if self.kind == EntryKind::Misconfiguration {
+            return match (&self.fingerprint, &self.id) {
+                (Some(f), _) => format!("misconfiguration {f}"),
+                (None, Some(id)) if self.paths.is_empty() => format!("misconfiguration {id}"),
+                (None, Some(id)) => format!("misconfiguration {id} in {}", self.paths.join(", ")),
+                (None, None) => format!("every misconfiguration in {}", self.paths.join(", ")),
+            };
+        }
         if self.kind == EntryKind::Secret {
             return match (&self.fingerprint, &self.id) {
                 (Some(f), _) => format!("secret {f}"),
@@ -134,7 +146,7 @@ impl IgnoreRule {
 
     /// Whether the entry applies to a secret finding.
     pub(crate) fn matches_secret(&self, s: &SecretFinding) -> bool {
-        if self.kind == EntryKind::Vulnerability {
+        if !matches!(self.kind, EntryKind::Any | EntryKind::Secret) {
             return false;
         }
         if self
@@ -158,8 +170,37 @@ impl IgnoreRule {
         }
     }
 
+    /// Whether the entry applies to a misconfiguration (a plain line by check id or
+    /// fingerprint; a `misconfigurations:` entry by id or fingerprint, within its paths,
+    /// `config` being the image config's and history's path).
+    pub(crate) fn matches_misconfiguration(&self, m: &Misconfiguration) -> bool {
+        if !matches!(self.kind, EntryKind::Any | EntryKind::Misconfiguration) {
+            return false;
+        }
+        let fingerprint = m.fingerprint();
+        if self
+            .id
+            .as_deref()
+            .is_some_and(|id| !m.id.eq_ignore_ascii_case(id) && fingerprint != id)
+        {
+            return false;
+        }
+        if self.fingerprint.as_ref().is_some_and(|f| *f != fingerprint) {
+            return false;
+        }
+        match &self.globs {
+            None => true,
+            Some(g) => g.is_match(
+                m.path
+                    .as_deref()
+                    .unwrap_or("config")
+                    .trim_start_matches('/'),
+            ),
+        }
+    }
+
     pub(crate) fn matches(&self, s: &Subject) -> bool {
-        if self.kind == EntryKind::Secret {
+        if !matches!(self.kind, EntryKind::Any | EntryKind::Vulnerability) {
             return false;
         }
         if self.id.as_deref().is_some_and(|id| !s.has_id(id)) {
@@ -324,7 +365,7 @@ struct RawFile {
     #[serde(default)]
     vulnerabilities: Option<Vec<Spanned<RawEntry>>>,
     #[serde(default)]
-    misconfigurations: Option<IgnoredAny>,
+    misconfigurations: Option<Vec<Spanned<RawSecretEntry>>>,
     #[serde(default)]
     secrets: Option<Vec<Spanned<RawSecretEntry>>>,
     #[serde(default)]
@@ -348,7 +389,7 @@ struct RawEntry {
     statement: Option<String>,
 }
 
-/// A `secrets:` entry: Trivy's keys, and our `fingerprint`.
+/// A `secrets:` or `misconfigurations:` entry: Trivy's keys, and our `fingerprint`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSecretEntry {
@@ -541,6 +582,50 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
         rules.push(IgnoreRule {
             line,
             kind: EntryKind::Secret,
+            fingerprint,
+            id,
+            paths,
+            globs,
+            purls: vec![],
+            packages: vec![],
+            expires: expiry(name, e.expired_at)?,
+            statement: e.statement.filter(|s| !s.trim().is_empty()),
+        });
+    }
+    for entry in raw.misconfigurations.unwrap_or_default() {
+        let (line, column) = (entry.referenced.line(), entry.referenced.column());
+        let e = entry.value;
+        let (paths, globs) = path_globs(name, e.paths.unwrap_or_default(), line, column)?;
+        let id = nonempty(name, e.id, "id")?;
+        let fingerprint = nonempty(name, e.fingerprint, "fingerprint")?;
+        if id.is_some() && fingerprint.is_some() {
+            return Err(err(
+                name,
+                line,
+                column,
+                "a misconfiguration entry takes a check id or a fingerprint, not both (the \
+                 fingerprint names the check)",
+            ));
+        }
+        if id.is_none() && fingerprint.is_none() && paths.is_empty() {
+            return Err(err(
+                name,
+                line,
+                column,
+                "a misconfiguration entry needs an id (a check id, PLIM-IMG-001), a \
+                 fingerprint (PATH:CHECK-ID) or paths to ignore every misconfiguration in",
+            ));
+        }
+        // Trivy's own checks (`AVD-DS-0002`): accepted, as before plimsoll had any.
+        if id
+            .as_deref()
+            .is_some_and(|i| !i.to_ascii_uppercase().starts_with("PLIM-"))
+        {
+            continue;
+        }
+        rules.push(IgnoreRule {
+            line,
+            kind: EntryKind::Misconfiguration,
             fingerprint,
             id,
             paths,

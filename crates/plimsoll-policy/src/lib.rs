@@ -9,6 +9,7 @@
 //! that failed it.
 
 pub mod ignore;
+mod misconfig;
 pub mod policy;
 mod purl;
 pub mod risk;
@@ -98,8 +99,8 @@ pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
     v
 }
 
-/// The gate of `--exit-code`: it fails when any unsuppressed finding (vulnerability or
-/// secret, as Trivy's) has a severity in `severities` (every severity when empty), or when
+/// The gate of `--exit-code`: it fails when any unsuppressed finding (vulnerability,
+/// secret or misconfiguration, as Trivy's) has a severity in `severities` (every severity when empty), or when
 /// advisory data for the scanned packages was missing and not accepted
 /// ([`missing_data_verdict`]).
 pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
@@ -130,9 +131,23 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         s.dedup();
         s.join(", ")
     };
-    if failing.is_empty() && secrets.is_empty() {
+    let misconfigurations: Vec<_> = report
+        .misconfigurations
+        .iter()
+        .filter(|m| counts(m.severity))
+        .collect();
+    if failing.is_empty() && secrets.is_empty() && misconfigurations.is_empty() {
         // A report without secret findings reads as it always did.
-        let reason = if report.secrets.is_empty() && report.suppressed_secrets.is_empty() {
+        let reason = if !report.misconfigurations.is_empty()
+            || !report.suppressed_misconfigurations.is_empty()
+        {
+            format!(
+                "no unsuppressed vulnerability, secret or misconfiguration of {scope} ({} suppressed)",
+                report.suppressed.len()
+                    + report.suppressed_secrets.len()
+                    + report.suppressed_misconfigurations.len()
+            )
+        } else if report.secrets.is_empty() && report.suppressed_secrets.is_empty() {
             format!(
                 "no unsuppressed vulnerability of {scope} ({} suppressed)",
                 report.suppressed.len()
@@ -184,6 +199,18 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
             }
         ));
         reasons.extend(secrets.iter().map(|s| secret::line(s)));
+    }
+    if !misconfigurations.is_empty() {
+        reasons.push(format!(
+            "{} unsuppressed {} of {scope}",
+            misconfigurations.len(),
+            if misconfigurations.len() == 1 {
+                "misconfiguration"
+            } else {
+                "misconfigurations"
+            }
+        ));
+        reasons.extend(misconfigurations.iter().map(|m| misconfig::line(m)));
     }
     Gate {
         result: GateResult::Fail,
@@ -499,6 +526,44 @@ mod tests {
         assert_eq!(
             g.reasons,
             ["no unsuppressed vulnerability or secret of CRITICAL (0 suppressed)"]
+        );
+    }
+
+    #[test]
+    fn gate_counts_misconfigurations_at_the_severities_asked_for() {
+        // A clean image but for a setuid file no package owns (HIGH) and no HEALTHCHECK
+        // (LOW), as the hardening analyzer reports them.
+        let mut r = report(Vec::new());
+        r.misconfigurations = vec![
+            misconfig::finding(
+                "PLIM-IMG-002",
+                Severity::High,
+                "usr/local/bin/helper",
+                Some(1),
+            ),
+            misconfig::finding("PLIM-IMG-015", Severity::Low, "config", None),
+        ];
+        let g = gate(&r, &[Severity::High, Severity::Critical]);
+        assert_eq!(g.result, GateResult::Fail, "{g:?}");
+        assert_eq!(
+            g.reasons,
+            [
+                "1 unsuppressed misconfiguration of CRITICAL, HIGH",
+                "HIGH misconfiguration PLIM-IMG-002 at usr/local/bin/helper (layer 1)"
+            ]
+        );
+        let g = gate(&r, &[]);
+        assert_eq!(
+            g.reasons[0],
+            "2 unsuppressed misconfigurations of any severity"
+        );
+        let g = gate(&r, &[Severity::Critical]);
+        assert_eq!(g.result, GateResult::Pass);
+        assert_eq!(
+            g.reasons,
+            [
+                "no unsuppressed vulnerability, secret or misconfiguration of CRITICAL (0 suppressed)"
+            ]
         );
     }
 }

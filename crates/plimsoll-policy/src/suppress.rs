@@ -11,7 +11,8 @@ use crate::vex::{self, Product, ProductId, VexDocument, VexStatement};
 use crate::{FileError, suppress_unfixed};
 use jiff::civil::Date;
 use plimsoll_model::{
-    Artifact, ArtifactKind, Finding, Report, Suppressed, SuppressedBy, SuppressedSecret,
+    Artifact, ArtifactKind, Finding, Report, Suppressed, SuppressedBy, SuppressedMisconfiguration,
+    SuppressedSecret,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -182,6 +183,28 @@ impl Suppressions {
             }
         }
         report.secrets = kept_secrets;
+        // Misconfigurations: only ignore files apply, as for secrets.
+        for prior in &report.suppressed_misconfigurations {
+            self.ignore_reason(today, &mut used, |r| {
+                r.matches_misconfiguration(&prior.misconfiguration)
+            });
+        }
+        let mut kept_misconfigurations = Vec::new();
+        for m in std::mem::take(&mut report.misconfigurations) {
+            match self.ignore_reason(today, &mut used, |r| r.matches_misconfiguration(&m)) {
+                Some((by, reason)) => {
+                    report
+                        .suppressed_misconfigurations
+                        .push(SuppressedMisconfiguration {
+                            misconfiguration: m,
+                            suppressed_by: by,
+                            reason,
+                        })
+                }
+                None => kept_misconfigurations.push(m),
+            }
+        }
+        report.misconfigurations = kept_misconfigurations;
         for (file, used) in self.ignore.iter().zip(&used) {
             for (rule, used) in file.rules.iter().zip(used) {
                 if let Some(d) = rule.expires.filter(|_| rule.expired(today)) {
@@ -617,6 +640,98 @@ mod tests {
         );
         assert_eq!(r.suppressed_secrets.len(), 2);
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+
+    #[test]
+    fn ignore_files_suppress_misconfigurations_by_check_id_path_and_fingerprint() {
+        use crate::misconfig::finding;
+        let yaml = "misconfigurations:
+  - id: plim-img-015
+    statement: Kubernetes probes, no HEALTHCHECK needed
+  - id: PLIM-IMG-010
+    paths: [\"app/**\"]
+  - fingerprint: usr/local/bin/helper:PLIM-IMG-002
+    expired_at: 2027-01-01
+  - id: AVD-DS-0002
+  - id: PLIM-IMG-009
+";
+        let s = with(&[(".trivyignore.yaml", yaml)], &[]);
+        let mut r = report_with_secrets();
+        r.misconfigurations = vec![
+            finding("PLIM-IMG-001", Severity::High, "config", None),
+            finding(
+                "PLIM-IMG-002",
+                Severity::High,
+                "usr/local/bin/helper",
+                Some(1),
+            ),
+            finding("PLIM-IMG-002", Severity::High, "opt/x/run", Some(1)),
+            finding("PLIM-IMG-010", Severity::Medium, "app/.env", Some(2)),
+            finding("PLIM-IMG-010", Severity::Medium, "srv/.env", Some(2)),
+            finding("PLIM-IMG-015", Severity::Low, "config", None),
+        ];
+        s.apply(&mut r, date("2026-12-02"));
+        let left: Vec<String> = r
+            .misconfigurations
+            .iter()
+            .map(|m| m.fingerprint())
+            .collect();
+        assert_eq!(
+            left,
+            [
+                "config:PLIM-IMG-001",
+                "opt/x/run:PLIM-IMG-002",
+                "srv/.env:PLIM-IMG-010"
+            ]
+        );
+        let gone: Vec<(String, &str)> = r
+            .suppressed_misconfigurations
+            .iter()
+            .map(|x| (x.misconfiguration.fingerprint(), x.reason.as_str()))
+            .collect();
+        assert_eq!(
+            gone,
+            [
+                (
+                    "usr/local/bin/helper:PLIM-IMG-002".to_string(),
+                    ".trivyignore.yaml:6: misconfiguration usr/local/bin/helper:PLIM-IMG-002 (expires 2027-01-01)"
+                ),
+                (
+                    "app/.env:PLIM-IMG-010".to_string(),
+                    ".trivyignore.yaml:4: misconfiguration PLIM-IMG-010 in app/**"
+                ),
+                (
+                    "config:PLIM-IMG-015".to_string(),
+                    ".trivyignore.yaml:2: misconfiguration plim-img-015: Kubernetes probes, no HEALTHCHECK needed"
+                ),
+            ]
+        );
+        // Trivy's own check id is accepted and not used (no stale warning); a plimsoll check
+        // no finding had is stale. Secrets are untouched.
+        assert_eq!(
+            r.warnings,
+            [
+                ".trivyignore.yaml:9: ignore entry for misconfiguration PLIM-IMG-009 matched no finding (stale: remove it?)"
+            ]
+        );
+        assert!(r.suppressed_secrets.is_empty());
+        // The plain form: a check id or a fingerprint.
+        let s = with(
+            &[(
+                ".plimsollignore",
+                "PLIM-IMG-001
+srv/.env:PLIM-IMG-010
+",
+            )],
+            &[],
+        );
+        s.apply(&mut r, date("2026-12-02"));
+        let left: Vec<String> = r
+            .misconfigurations
+            .iter()
+            .map(|m| m.fingerprint())
+            .collect();
+        assert_eq!(left, ["opt/x/run:PLIM-IMG-002"]);
     }
 
     #[test]

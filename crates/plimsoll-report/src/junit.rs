@@ -201,7 +201,7 @@ fn kind_cases(r: &Report) -> Vec<(&'static str, Vec<KindCase>)> {
         .map(|m| {
             let place = kinds::misconfiguration_where(m);
             let mut details = format!("{}\n{}\n", m.title, m.message);
-            if let Some(l) = layer(m.layer, None) {
+            if let Some(l) = layer(m.layer, m.layer_created_by.as_deref()) {
                 let _ = writeln!(details, "{l}");
             }
             if let Some(res) = &m.resolution {
@@ -209,8 +209,8 @@ fn kind_cases(r: &Report) -> Vec<(&'static str, Vec<KindCase>)> {
             }
             KindCase {
                 name: format!("{} {place}", m.id),
-                file: m.path.clone(),
-                line: m.line,
+                file: kinds::misconfiguration_file(m).map(str::to_string),
+                line: kinds::misconfiguration_file(m).and(m.line),
                 severity: m.severity,
                 message: format!("{} ({}): {} in {place}", m.id, m.severity, m.title),
                 details,

@@ -96,13 +96,21 @@ pub(crate) fn secret_where(s: &SecretFinding) -> String {
     }
 }
 
-/// `path:line`, `path` or `image config`: where a misconfiguration is.
+/// `path:line`, `path`, `image config` or `image history, entry N`: where a
+/// misconfiguration is (the hardening checks give the image config and history the path
+/// `config`, and a history finding the entry's number as its line).
 pub(crate) fn misconfiguration_where(m: &Misconfiguration) -> String {
-    match (&m.path, m.line) {
+    match (m.path.as_deref(), m.line) {
+        (Some("config") | None, Some(l)) => format!("image history, entry {l}"),
+        (Some("config") | None, None) => "image config".into(),
         (Some(p), Some(l)) => format!("{p}:{l}"),
-        (Some(p), None) => p.clone(),
-        (None, _) => "image config".into(),
+        (Some(p), None) => p.to_string(),
     }
+}
+
+/// The file a misconfiguration is in, if it is in a file (not the image config).
+pub(crate) fn misconfiguration_file(m: &Misconfiguration) -> Option<&str> {
+    m.path.as_deref().filter(|p| *p != "config")
 }
 
 /// A layer's `created_by` as every format shows it: the artifact's (redacted where the
@@ -256,7 +264,9 @@ pub(crate) fn tables(r: &Report, (width, color): (u16, bool), out: &mut String) 
                 Cell::new(&m.id),
                 Cell::new(&m.title),
                 Cell::new(misconfiguration_where(m)),
-                Cell::new(layer_text(r, m.layer, None, 30).unwrap_or_default()),
+                Cell::new(
+                    layer_text(r, m.layer, m.layer_created_by.as_deref(), 30).unwrap_or_default(),
+                ),
                 Cell::new(msg),
             ]);
         }

@@ -256,7 +256,7 @@ fn other_kinds(r: &Report, out: &mut String) {
                 escape(&m.id),
                 escape(&m.title),
                 escape(&kinds::misconfiguration_where(m)),
-                layer(m.layer, None)
+                layer(m.layer, m.layer_created_by.as_deref())
             );
         }
         out.push('\n');

@@ -407,7 +407,7 @@ fn other_kinds<'a>(
         });
         let place = kinds::misconfiguration_where(m);
         let mut msg = format!("{} ({}) in {place}: {}", m.title, m.severity, m.message);
-        if let Some(l) = kinds::layer_text(report, m.layer, None, 120) {
+        if let Some(l) = kinds::layer_text(report, m.layer, m.layer_created_by.as_deref(), 120) {
             msg.push_str(&format!("; {l}"));
         }
         if let Some(r) = &m.resolution {
@@ -425,7 +425,12 @@ fn other_kinds<'a>(
             "ruleIndex": i,
             "level": level(m.severity),
             "message": {"text": msg},
-            "locations": [location(report, m.path.as_deref(), m.line, &place)],
+            "locations": [location(
+                report,
+                kinds::misconfiguration_file(m),
+                kinds::misconfiguration_file(m).and(m.line),
+                &place
+            )],
             "partialFingerprints": {
                 "plimsoll/misconfiguration/v1":
                     fingerprint(&[&m.id, m.path.as_deref().unwrap_or(""), &line]),

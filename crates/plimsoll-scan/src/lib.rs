@@ -15,6 +15,7 @@
 pub mod analyzer;
 pub mod db;
 mod error;
+pub mod hardening;
 pub mod packages;
 pub mod secrets;
 pub mod settings;
@@ -93,6 +94,9 @@ pub fn analyzers(s: &ScanSettings) -> Vec<Box<dyn Analyzer>> {
             rules,
             s.secrets.max_file_size,
         )));
+    }
+    if s.scanners.has(Scanner::Misconfig) {
+        v.push(Box::new(hardening::Hardening::new(s.hardening.clone())));
     }
     v
 }

@@ -13,7 +13,7 @@ pub enum Scanner {
     Vuln,
     /// Secrets in files, the image config and the history.
     Secret,
-    /// Risky configuration (a later analyzer).
+    /// Hardening checks of the image and its files (`docs/hardening.md`).
     Misconfig,
     /// Known-malicious files and packages (a later analyzer).
     Malware,
@@ -38,7 +38,7 @@ impl Scanner {
 
     /// Whether this build has the analyzer.
     pub fn available(self) -> bool {
-        matches!(self, Scanner::Vuln | Scanner::Secret)
+        matches!(self, Scanner::Vuln | Scanner::Secret | Scanner::Misconfig)
     }
 }
 
@@ -196,4 +196,6 @@ pub struct ScanSettings {
     pub secrets: SecretSettings,
     /// `--layers`: the final filesystem, or every layer.
     pub layers: Layers,
+    /// The hardening checks' limits (`--max-image-age`).
+    pub hardening: crate::hardening::HardeningSettings,
 }

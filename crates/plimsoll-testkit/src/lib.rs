@@ -11,6 +11,7 @@
 pub mod bucket;
 pub mod demo;
 pub mod layers;
+pub mod hardening;
 pub mod registry;
 pub mod secrets;
 
@@ -61,6 +62,7 @@ enum Item {
     },
     Dir {
         path: String,
+        mode: u32,
     },
     Symlink {
         path: String,
@@ -108,8 +110,15 @@ impl LayerBuilder {
         });
         self
     }
-    pub fn dir(mut self, path: &str) -> Self {
-        self.items.push(Item::Dir { path: path.into() });
+    pub fn dir(self, path: &str) -> Self {
+        self.dir_mode(path, 0o755)
+    }
+    /// A directory with its permission bits (`0o1777`: sticky and world-writable).
+    pub fn dir_mode(mut self, path: &str, mode: u32) -> Self {
+        self.items.push(Item::Dir {
+            path: path.into(),
+            mode,
+        });
         self
     }
     pub fn symlink(mut self, path: &str, target: &str) -> Self {
@@ -185,11 +194,11 @@ impl LayerBuilder {
                     h.set_mtime(1_700_000_000);
                     b.append_data(&mut h, path, &data[..]).expect("tar file");
                 }
-                Item::Dir { path } => {
+                Item::Dir { path, mode } => {
                     let mut h = tar::Header::new_gnu();
                     h.set_entry_type(tar::EntryType::Directory);
                     h.set_size(0);
-                    h.set_mode(0o755);
+                    h.set_mode(*mode);
                     b.append_data(&mut h, path, &[][..]).expect("tar dir");
                 }
                 Item::Symlink { path, target } => {
@@ -430,6 +439,16 @@ impl ImageBuilder {
     /// Adds an annotation to the image manifest (`org.opencontainers.image.base.name`…).
     pub fn annotation(mut self, k: &str, v: &str) -> Self {
         self.annotations.insert(k.into(), v.into());
+        self
+    }
+    /// The config's and every history entry's `created` (RFC 3339).
+    pub fn created(mut self, when: &str) -> Self {
+        self.created = when.into();
+        self
+    }
+    /// Sets any field of the config's `config` object (`Healthcheck`, `StopSignal`…).
+    pub fn config_field(mut self, k: &str, v: serde_json::Value) -> Self {
+        self.config[k] = v;
         self
     }
     pub fn label(mut self, k: &str, v: &str) -> Self {

@@ -110,7 +110,8 @@ pub struct ExploreArgs {
 #[derive(Args)]
 pub struct ExplainArgs {
     /// The vulnerability (a CVE, GHSA or any other id or alias of the finding), or a
-    /// secret's rule id (`github-pat`) or fingerprint (`PATH:RULE-ID:LINE`).
+    /// secret's rule id (`github-pat`) or fingerprint (`PATH:RULE-ID:LINE`), or a hardening
+    /// check's id (`PLIM-IMG-002`, with `--scanners misconfig`) or fingerprint (`PATH:ID`).
     #[arg(value_name = "VULN-ID")]
     pub vuln_id: String,
     #[command(flatten)]
@@ -382,7 +383,9 @@ pub struct ScanImageArgs {
 pub struct ScanDbArgs {
     /// What to look for, comma-separated (Trivy's names): `vuln` (known vulnerabilities;
     /// needs the database), `secret` (keys, tokens and passwords in files, the config and the
-    /// history), or `none` for the image summary and inventory alone, with no database.
+    /// history), `misconfig` (hardening checks of the image and its files,
+    /// docs/hardening.md), or `none` for the image summary and inventory alone, with no
+    /// database.
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln,secret", value_parser = ["vuln", "secret", "misconfig", "malware", "none"], env = "PLIMSOLL_SCANNERS")]
     pub scanners: Vec<String>,
     /// Secret rules (YAML, docs/secrets.md): disable built-in rules, add rules and allow
@@ -392,6 +395,10 @@ pub struct ScanDbArgs {
     /// Bytes of each file read for secrets; the rest of a larger file is not looked at.
     #[arg(long, value_name = "BYTES", default_value_t = 10 << 20)]
     pub secret_max_file_size: u64,
+    /// With `--scanners misconfig`: report an image created more than this many days ago
+    /// (PLIM-IMG-016; 0 turns the check off).
+    #[arg(long, value_name = "DAYS", default_value_t = plimsoll_scan::hardening::DEFAULT_MAX_IMAGE_AGE_DAYS, env = "PLIMSOLL_MAX_IMAGE_AGE")]
+    pub max_image_age: u64,
     /// Vulnerability database to use as it is: a database file (`plimsoll db update` or
     /// `db import`), or an OSV directory, zip or JSON file, imported on the fly into the
     /// cache and reused while it is unchanged. Without it, plimsoll's own database in the

@@ -210,9 +210,12 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     let a = &args.scan;
     let mut dest = image_dest(&a.image, &a.db)?;
     let settings = settings::image(&a.image, &a.db)?;
-    if !settings.scanners.has(Scanner::Vuln) && !settings.scanners.has(Scanner::Secret) {
+    if ![Scanner::Vuln, Scanner::Secret, Scanner::Misconfig]
+        .into_iter()
+        .any(|k| settings.scanners.has(k))
+    {
         return Err(input_err(
-            "explain needs the vuln or the secret scanner: add it to --scanners",
+            "explain needs the vuln, secret or misconfig scanner: add it to --scanners",
         ));
     }
     let scanned = run_scan(
@@ -260,13 +263,20 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             .filter(|s| names(&s.secret))
             .map(|s| (&s.secret, Some(s))),
     );
-    if hits.is_empty() && secrets.is_empty() {
+    // A misconfiguration by its check id or its fingerprint.
+    let misconfigurations: Vec<&model::Misconfiguration> = report
+        .misconfigurations
+        .iter()
+        .filter(|m| m.id.eq_ignore_ascii_case(wanted) || m.fingerprint() == wanted)
+        .collect();
+    if hits.is_empty() && secrets.is_empty() && misconfigurations.is_empty() {
         return Err(input_err(format!(
-            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets; vulnerability ids and aliases, secret rule ids and fingerprints were compared)",
+            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets, {} misconfigurations; vulnerability ids and aliases, secret rule ids, check ids and fingerprints were compared)",
             a.image.reference,
             report.vulnerabilities.len(),
             report.suppressed.len(),
-            report.secrets.len() + report.suppressed_secrets.len()
+            report.secrets.len() + report.suppressed_secrets.len(),
+            report.misconfigurations.len()
         )));
     }
     let mut text = String::new();
@@ -291,6 +301,14 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         text.push_str(&render::explain_secret(report, s, sup));
         if let Some(p) = policy {
             let traces = p.explain_secret(report, s, today);
+            text.push_str(&render::rule_traces(&p.file, &traces));
+        }
+        text.push('\n');
+    }
+    for m in misconfigurations {
+        text.push_str(&render::explain_misconfiguration(report, m));
+        if let Some(p) = policy {
+            let traces = p.explain_misconfiguration(report, m, today);
             text.push_str(&render::rule_traces(&p.file, &traces));
         }
         text.push('\n');

@@ -249,6 +249,37 @@ pub fn explain_secret(
     escape_controls_keep_newlines(&o).into_owned()
 }
 
+/// `plimsoll explain PLIM-IMG-…`: one misconfiguration, told in full (docs/hardening.md
+/// says why each check matters).
+pub fn explain_misconfiguration(report: &model::Report, m: &model::Misconfiguration) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} in {}", m.id, report.artifact.name);
+    let _ = writeln!(o, "  {}", m.title);
+    let _ = writeln!(o, "Severity: {}", m.severity.as_str());
+    let place = match (m.path.as_deref(), m.line) {
+        (Some("config") | None, Some(l)) => format!("the image history, entry {l}"),
+        (Some("config") | None, None) => "the image config".to_string(),
+        (Some(p), _) => p.to_string(),
+    };
+    let _ = writeln!(o, "Found in: {place}");
+    if let Some(l) = m.layer {
+        let _ = writeln!(
+            o,
+            "Layer: {l}: {}",
+            m.layer_created_by.as_deref().unwrap_or("(no history)")
+        );
+    } else if let Some(c) = &m.layer_created_by {
+        let _ = writeln!(o, "History: {c}");
+    }
+    let _ = writeln!(o, "What: {}", m.message);
+    if let Some(r) = &m.resolution {
+        let _ = writeln!(o, "Fix: {r}");
+    }
+    let _ = writeln!(o, "Fingerprint: {}", m.fingerprint());
+    let _ = writeln!(o, "Docs: docs/hardening.md#{}", m.id.to_ascii_lowercase());
+    escape_controls_keep_newlines(&o).into_owned()
+}
+
 /// `explain`'s policy part: every rule in file order, fired, excused or skipped, and why.
 pub fn rule_traces(file: &str, traces: &[plimsoll_policy::policy::RuleTrace]) -> String {
     use plimsoll_policy::policy::Outcome;

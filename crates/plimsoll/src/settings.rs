@@ -56,6 +56,7 @@ fn nothing(cache: &Option<PathBuf>, limit_args: Option<&LimitArgs>) -> ScanSetti
         gate: GateSettings::default(),
         secrets: SecretSettings::default(),
         layers: plimsoll_scan::Layers::Final,
+        hardening: plimsoll_scan::hardening::HardeningSettings::default(),
     }
 }
 
@@ -98,6 +99,10 @@ pub fn scan(
     Ok(ScanSettings {
         scanners,
         secrets,
+        hardening: plimsoll_scan::hardening::HardeningSettings {
+            max_image_age_days: db.max_image_age,
+            ..Default::default()
+        },
         db: DbSettings {
             given: db.db.clone(),
             offline: db.offline,

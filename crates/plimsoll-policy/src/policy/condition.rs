@@ -7,16 +7,17 @@
 //! the first subject its conditions name in that order (see
 //! [`super::schema::When::judges`]); package conditions narrow a vulnerability rule to some
 //! packages' findings, and image conditions are a precondition of any rule. A finding is
-//! of one [`Kind`], a vulnerability or a secret; each finding condition says which kinds
-//! it can judge ([`Condition::kinds`]), and a rule judges the kinds its `kind` names, else
-//! secrets when it has a secret-only condition, else vulnerabilities (as before secrets).
+//! of one [`Kind`], a vulnerability, a secret or a misconfiguration; each finding condition
+//! says which kinds it can judge ([`Condition::kinds`]), and a rule judges the kinds its
+//! `kind` names, else secrets when it has a condition vulnerabilities lack (`rule_ids`,
+//! `paths`: as before misconfigurations), else vulnerabilities (as before secrets).
 
 use super::evaluate::{Cx, days_since};
 use super::schema::{Lists, PackagePattern, Pattern, Slo};
 use crate::purl::Purl;
 use crate::risk::is_root;
 use jiff::civil::Date;
-use plimsoll_model::{Finding, FixStatus, Package, SecretFinding, Severity};
+use plimsoll_model::{Finding, FixStatus, Misconfiguration, Package, SecretFinding, Severity};
 
 /// What a condition reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,15 +32,18 @@ pub(super) enum Subject {
 pub(super) enum Kind {
     Vulnerability,
     Secret,
+    /// A hardening check's finding (`PLIM-IMG-…`).
+    Misconfiguration,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Vulnerability, Kind::Secret];
+    pub const ALL: [Kind; 3] = [Kind::Vulnerability, Kind::Secret, Kind::Misconfiguration];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Vulnerability => "vulnerability",
             Kind::Secret => "secret",
+            Kind::Misconfiguration => "misconfiguration",
         }
     }
 
@@ -47,19 +51,25 @@ impl Kind {
         match self {
             Kind::Vulnerability => "vulnerabilities",
             Kind::Secret => "secrets",
+            Kind::Misconfiguration => "misconfigurations",
         }
     }
 }
 
-const BOTH: &[Kind] = &Kind::ALL;
+const ALL_KINDS: &[Kind] = &Kind::ALL;
 const VULNERABILITIES: &[Kind] = &[Kind::Vulnerability];
-const SECRETS: &[Kind] = &[Kind::Secret];
+/// What `removed` judges: a removed package's vulnerability, a secret in a deleted file.
+const VULNERABILITIES_AND_SECRETS: &[Kind] = &[Kind::Vulnerability, Kind::Secret];
+/// What `rule_ids` and `paths` judge: a secret's rule and file, a misconfiguration's check
+/// and file.
+const SECRETS_AND_MISCONFIGURATIONS: &[Kind] = &[Kind::Secret, Kind::Misconfiguration];
 
 /// What a rule can be violated by.
 #[derive(Clone, Copy)]
 pub(super) enum Item<'a> {
     Finding(&'a Finding),
     Secret(&'a SecretFinding),
+    Misconfiguration(&'a Misconfiguration),
     Package(&'a Package, Option<&'a Purl>),
     Image,
 }
@@ -94,10 +104,12 @@ pub(super) enum Condition {
     Removed(bool),
     /// `slo: {critical: 7, …}`: a fix older than the days allowed.
     Slo(Slo),
-    /// `rule_ids: [aws-*]`: the secret rule that matched (globs, any case).
+    /// `rule_ids: [aws-*]`: the secret rule that matched, or the misconfiguration's check
+    /// id (`PLIM-IMG-00*`) (globs, any case).
     RuleIds(Vec<Pattern>),
-    /// `paths: [app/**]`: where the secret is (globs over the file's root-relative path,
-    /// or the Env variable's name or label's key).
+    /// `paths: [app/**]`: where the secret or misconfiguration is (globs over the file's
+    /// root-relative path, or the Env variable's name or label's key; `config` for a
+    /// misconfiguration of the image config or history).
     Paths(Vec<Pattern>),
     /// `packages: {allow, deny}`: names, globs or purls.
     Packages(Lists<PackagePattern>),
@@ -130,8 +142,9 @@ impl Condition {
     pub fn kinds(&self) -> &'static [Kind] {
         use Condition::*;
         match self {
-            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) | Removed(_) => BOTH,
-            RuleIds(_) | Paths(_) => SECRETS,
+            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) => ALL_KINDS,
+            Removed(_) => VULNERABILITIES_AND_SECRETS,
+            RuleIds(_) | Paths(_) => SECRETS_AND_MISCONFIGURATIONS,
             _ => VULNERABILITIES,
         }
     }
@@ -172,11 +185,13 @@ impl Condition {
                     None => Err(format!("package {} is not in the report", f.package_id)),
                 },
                 Item::Secret(_) => Err("a secret has no package".into()),
+                Item::Misconfiguration(_) => Err("a misconfiguration has no package".into()),
                 Item::Image => Err("judges packages, not the image".into()),
             },
             Subject::Finding => match item {
                 Item::Finding(f) => self.check_finding(f, cx.today),
                 Item::Secret(s) => self.check_secret(s),
+                Item::Misconfiguration(m) => self.check_misconfiguration(m, cx),
                 _ => Err("judges findings".into()),
             },
         }
@@ -263,7 +278,7 @@ impl Condition {
                 SloState::NotJudged(why) => Err(why),
             },
             Condition::RuleIds(_) | Condition::Paths(_) => Err(format!(
-                "{} judges secrets, not vulnerabilities",
+                "{} judges secrets and misconfigurations, not vulnerabilities",
                 self.key()
             )),
             _ => unreachable!("not a finding condition"),
@@ -332,6 +347,50 @@ impl Condition {
             }
             _ => Err(format!(
                 "{} judges vulnerabilities, not secrets",
+                self.key()
+            )),
+        }
+    }
+
+    fn check_misconfiguration(&self, m: &Misconfiguration, cx: &Cx) -> Verdict {
+        match self {
+            Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
+                self.check_common(Kind::Misconfiguration, m.severity)
+            }
+            Condition::InBaseImage(want) => {
+                // A finding of the config or history as a whole (no layer) is the image's.
+                let base = cx
+                    .report
+                    .artifact
+                    .base_image
+                    .as_ref()
+                    .and_then(|b| b.holds(m.layer))
+                    .unwrap_or(false);
+                let fact = if base {
+                    "in the base image"
+                } else {
+                    "not in the base image"
+                };
+                if base == *want {
+                    Ok(fact.into())
+                } else {
+                    Err(fact.into())
+                }
+            }
+            Condition::RuleIds(ids) => match ids.iter().find(|p| p.is_match(&m.id)) {
+                Some(p) => Ok(format!("check {} ({})", m.id, p.text)),
+                None => Err(format!("check {} is not one of those listed", m.id)),
+            },
+            Condition::Paths(paths) => {
+                let path = m.path.as_deref().unwrap_or("config");
+                let path = path.trim_start_matches('/');
+                match paths.iter().find(|p| p.is_match(path)) {
+                    Some(p) => Ok(format!("path {path} ({})", p.text)),
+                    None => Err(format!("path {path} matches none of those listed")),
+                }
+            }
+            _ => Err(format!(
+                "{} judges vulnerabilities, not misconfigurations",
                 self.key()
             )),
         }

@@ -6,8 +6,8 @@ use super::schema::{Exception, Policy, Rule, When};
 use crate::purl::Purl;
 use jiff::civil::Date;
 use plimsoll_model::{
-    Action, ExceptionUse, Finding, FindingRef, Gate, GateResult, Package, Report, SecretRef,
-    Violation,
+    Action, ExceptionUse, Finding, FindingRef, Gate, GateResult, MisconfigRef, Package, Report,
+    SecretRef, Violation,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -155,14 +155,30 @@ impl Policy {
         {
             return false;
         }
-        if x.about_secrets() != matches!(item, Item::Secret(_))
-            && (x.about_secrets() || x.vulnerability.is_some() || x.package.is_some())
-        {
-            // Named a secret and this is not one, or named a vulnerability or package and
-            // this is a secret.
+        let kind = match item {
+            Item::Secret(_) => Kind::Secret,
+            Item::Misconfiguration(_) => Kind::Misconfiguration,
+            // Vulnerabilities, packages and the image: the arms below tell them apart.
+            _ => Kind::Vulnerability,
+        };
+        if x.about().is_some_and(|k| k != kind) {
+            // Named one kind of finding, and this is another.
             return false;
         }
         match item {
+            Item::Misconfiguration(m) => {
+                x.misconfiguration
+                    .as_deref()
+                    .is_none_or(|id| m.id.eq_ignore_ascii_case(id) || m.fingerprint() == id)
+                    && x.path.as_ref().is_none_or(|p| {
+                        p.is_match(
+                            m.path
+                                .as_deref()
+                                .unwrap_or("config")
+                                .trim_start_matches('/'),
+                        )
+                    })
+            }
             Item::Secret(s) => {
                 x.secret
                     .as_deref()
@@ -219,6 +235,7 @@ impl Policy {
                     findings: Vec::new(),
                     packages: Vec::new(),
                     secrets: Vec::new(),
+                    misconfigurations: Vec::new(),
                     image: false,
                 });
                 if !u.rules.contains(&rule.name) {
@@ -244,6 +261,16 @@ impl Policy {
                             u.secrets.push(SecretRef::of(s));
                         }
                     }
+                    Item::Misconfiguration(m) => {
+                        let r = MisconfigRef::of(m);
+                        if !u
+                            .misconfigurations
+                            .iter()
+                            .any(|x| x.fingerprint == r.fingerprint)
+                        {
+                            u.misconfigurations.push(r);
+                        }
+                    }
                     Item::Image => u.image = true,
                 }
                 excused |= !x.expired(today);
@@ -265,6 +292,7 @@ impl Policy {
                 findings: Vec::new(),
                 packages: Vec::new(),
                 secrets: Vec::new(),
+                misconfigurations: Vec::new(),
                 image: Vec::new(),
             };
             let judges = rule.when.judges();
@@ -290,6 +318,15 @@ impl Policy {
                             && !excuse(rule, Item::Secret(s), &mut uses)
                         {
                             v.secrets.push(SecretRef::of(s));
+                        }
+                    }
+                }
+                if kinds.contains(&Kind::Misconfiguration) {
+                    for m in &report.misconfigurations {
+                        if verdicts(rest(), Item::Misconfiguration(m), &cx).is_ok()
+                            && !excuse(rule, Item::Misconfiguration(m), &mut uses)
+                        {
+                            v.misconfigurations.push(MisconfigRef::of(m));
                         }
                     }
                 }
@@ -342,6 +379,7 @@ impl Policy {
             }
             if !v.findings.is_empty()
                 || !v.secrets.is_empty()
+                || !v.misconfigurations.is_empty()
                 || !v.packages.is_empty()
                 || !v.image.is_empty()
             {
@@ -422,6 +460,11 @@ fn what_excused(u: &ExceptionUse) -> String {
             .iter()
             .map(|s| format!("secret {}", s.fingerprint)),
     );
+    parts.extend(
+        u.misconfigurations
+            .iter()
+            .map(|m| format!("misconfiguration {}", m.fingerprint)),
+    );
     if u.image {
         parts.push("the image".into());
     }
@@ -460,17 +503,27 @@ fn violation_line(v: &Violation, cx: &Cx) -> String {
     if v.secrets.len() > 5 {
         what.push(format!("{} more", v.secrets.len() - 5));
     }
+    what.extend(
+        v.misconfigurations
+            .iter()
+            .take(5)
+            .map(|m| format!("{} misconfiguration {}", m.severity, m.fingerprint)),
+    );
+    if v.misconfigurations.len() > 5 {
+        what.push(format!("{} more", v.misconfigurations.len() - 5));
+    }
     what.extend(v.image.iter().cloned());
-    let count = if !v.findings.is_empty() && !v.secrets.is_empty() {
-        format!(
-            "{} and {}",
-            plural(v.findings.len(), "finding"),
-            plural(v.secrets.len(), "secret")
-        )
-    } else if !v.findings.is_empty() {
-        plural(v.findings.len(), "finding")
-    } else if !v.secrets.is_empty() {
-        plural(v.secrets.len(), "secret")
+    let counts: Vec<String> = [
+        (v.findings.len(), "finding"),
+        (v.secrets.len(), "secret"),
+        (v.misconfigurations.len(), "misconfiguration"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| plural(n, what))
+    .collect();
+    let count = if !counts.is_empty() {
+        counts.join(" and ")
     } else if !v.packages.is_empty() {
         plural(v.packages.len(), "package")
     } else {
@@ -820,5 +873,91 @@ exceptions:
                 "{scope}"
             );
         }
+    }
+
+    #[test]
+    fn misconfiguration_rules_select_by_check_id_and_path() {
+        let g = run_misconfigurations(
+            "rules:
+  - {name: setuid, action: block, when: {kind: misconfiguration, rule_ids: ['plim-img-00[23]']}}
+  - {name: app-files, action: alert, when: {kind: misconfiguration, paths: ['app/**']}}
+  - {name: config, action: alert, when: {kind: misconfiguration, paths: [config], severity: HIGH}}
+  - {name: everything-high, action: alert, when: {kind: [secret, misconfiguration], severity: HIGH}}
+  - {name: secret-ids, action: alert, when: {rule_ids: ['PLIM-IMG-*']}}
+",
+            "2026-12-02",
+        );
+        assert_eq!(hits(&g, "setuid"), ["usr/local/bin/helper:PLIM-IMG-002"]);
+        assert_eq!(hits(&g, "app-files"), ["app/.env:PLIM-IMG-010"]);
+        assert_eq!(hits(&g, "config"), ["config:PLIM-IMG-001"]);
+        assert_eq!(
+            hits(&g, "everything-high"),
+            [
+                KEY,
+                SSH,
+                "config:PLIM-IMG-001",
+                "usr/local/bin/helper:PLIM-IMG-002"
+            ]
+        );
+        // rule_ids without `kind` judges secrets, as before misconfigurations.
+        assert!(hits(&g, "secret-ids").is_empty());
+        assert_eq!(g.result, GateResult::Fail);
+        let block = g
+            .reasons
+            .iter()
+            .find(|r| r.starts_with("block rule setuid"))
+            .expect("the block line");
+        assert!(
+            block.contains("1 misconfiguration")
+                && block.contains("HIGH misconfiguration usr/local/bin/helper:PLIM-IMG-002"),
+            "{block}"
+        );
+        let all = g
+            .violations
+            .iter()
+            .find(|v| v.rule == "everything-high")
+            .unwrap();
+        assert_eq!(
+            (all.secrets.len(), all.misconfigurations.len()),
+            (2, 2),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn exceptions_excuse_misconfigurations_by_check_id_fingerprint_or_path() {
+        let rules =
+            "rules:\n  - {name: hardening, action: block, when: {kind: misconfiguration}}\n";
+        let with =
+            |x: &str| run_misconfigurations(&format!("{rules}exceptions:\n{x}"), "2026-12-02");
+        let g = with(
+            "  - {misconfiguration: plim-img-001, expires: 2027-01-01, justification: the entrypoint drops privileges}
+  - {misconfiguration: 'config:PLIM-IMG-014:3', expires: 2027-01-01, justification: vendor installer}
+  - {misconfiguration: PLIM-IMG-010, path: 'app/**', expires: 2027-01-01, justification: no secrets in it}
+  - {secret: PLIM-IMG-002, expires: 2027-01-01, justification: a secret exception excuses no misconfiguration}
+",
+        );
+        assert_eq!(hits(&g, "hardening"), ["usr/local/bin/helper:PLIM-IMG-002"]);
+        let excused: Vec<Vec<&str>> = g
+            .exceptions
+            .iter()
+            .map(|u| {
+                u.misconfigurations
+                    .iter()
+                    .map(|m| m.fingerprint.as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            excused,
+            [
+                vec!["config:PLIM-IMG-001"],
+                vec!["config:PLIM-IMG-014:3"],
+                vec!["app/.env:PLIM-IMG-010"]
+            ]
+        );
+        // A path alone names secrets, and excuses no misconfiguration.
+        let g = with("  - {path: 'app/**', expires: 2027-01-01, justification: x}\n");
+        assert_eq!(hits(&g, "hardening").len(), 4);
     }
 }

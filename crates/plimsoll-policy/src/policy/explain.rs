@@ -1,4 +1,5 @@
-//! Explaining a policy's decision on one finding (a vulnerability or a secret): every rule
+//! Explaining a policy's decision on one finding (a vulnerability, a secret or a
+//! misconfiguration): every rule
 //! in file order, fired, excused by an exception or skipped, each with its reasons
 //! (`plimsoll explain` prints them).
 
@@ -6,7 +7,7 @@ use super::condition::{Item, Kind, Subject, kinds_plural};
 use super::evaluate::{Cx, verdicts};
 use super::schema::Policy;
 use jiff::civil::Date;
-use plimsoll_model::{Action, Finding, Report, SecretFinding};
+use plimsoll_model::{Action, Finding, Misconfiguration, Report, SecretFinding};
 
 impl Policy {
     /// Every rule's verdict on one finding, in file order: fired (with the conditions that
@@ -23,6 +24,21 @@ impl Policy {
         today: Date,
     ) -> Vec<RuleTrace> {
         self.explain_item(report, Item::Secret(s), Kind::Secret, today)
+    }
+
+    /// [`Policy::explain`] for one misconfiguration (a hardening check's finding).
+    pub fn explain_misconfiguration(
+        &self,
+        report: &Report,
+        m: &Misconfiguration,
+        today: Date,
+    ) -> Vec<RuleTrace> {
+        self.explain_item(
+            report,
+            Item::Misconfiguration(m),
+            Kind::Misconfiguration,
+            today,
+        )
     }
 
     fn explain_item(&self, report: &Report, item: Item, kind: Kind, today: Date) -> Vec<RuleTrace> {

@@ -181,6 +181,7 @@ pub(super) fn hits(g: &Gate, rule: &str) -> Vec<String> {
     };
     let mut out: Vec<String> = v.findings.iter().map(|f| f.id.clone()).collect();
     out.extend(v.secrets.iter().map(|s| s.fingerprint.clone()));
+    out.extend(v.misconfigurations.iter().map(|m| m.fingerprint.clone()));
     out.extend(v.packages.iter().cloned());
     out.extend(v.image.iter().cloned());
     out
@@ -220,4 +221,29 @@ pub(super) fn report_with_secrets() -> Report {
 
 pub(super) fn run_secrets(yaml: &str, today: &str) -> Gate {
     policy(yaml).evaluate(&report_with_secrets(), date(today))
+}
+
+/// [`report_with_secrets`] plus what the hardening analyzer finds in the same image: it
+/// runs as root, a setuid helper no package owns, an `.env` file and a `curl | sh` line.
+pub(super) fn report_with_misconfigurations() -> Report {
+    use crate::misconfig::finding;
+    let mut r = report_with_secrets();
+    let mut curl = finding("PLIM-IMG-014", Severity::Medium, "config", Some(1));
+    curl.line = Some(3);
+    r.misconfigurations = vec![
+        finding("PLIM-IMG-001", Severity::High, "config", None),
+        finding(
+            "PLIM-IMG-002",
+            Severity::High,
+            "usr/local/bin/helper",
+            Some(1),
+        ),
+        finding("PLIM-IMG-010", Severity::Medium, "app/.env", Some(1)),
+        curl,
+    ];
+    r
+}
+
+pub(super) fn run_misconfigurations(yaml: &str, today: &str) -> Gate {
+    policy(yaml).evaluate(&report_with_misconfigurations(), date(today))
 }

@@ -134,6 +134,8 @@ struct RawException {
     #[serde(default)]
     secret: Option<Spanned<String>>,
     #[serde(default)]
+    misconfiguration: Option<Spanned<String>>,
+    #[serde(default)]
     path: Option<Spanned<String>>,
     #[serde(default)]
     package: Option<Spanned<String>>,
@@ -401,16 +403,34 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
             }
             v => v.map(|v| v.value.trim().to_string()),
         };
+        let misconfiguration = match x.misconfiguration {
+            Some(v) if v.value.trim().is_empty() => {
+                return Err(err(
+                    file,
+                    &v.referenced,
+                    "empty misconfiguration check id or fingerprint",
+                ));
+            }
+            v => v.map(|v| v.value.trim().to_string()),
+        };
         let path = x
             .path
             .as_ref()
             .map(|p| glob(file, p, "path pattern", true))
             .transpose()?;
-        if (secret.is_some() || path.is_some()) && (vulnerability.is_some() || package.is_some()) {
+        let named = [
+            vulnerability.is_some() || package.is_some(),
+            secret.is_some(),
+            misconfiguration.is_some(),
+        ];
+        if named.iter().filter(|n| **n).count() > 1
+            || (path.is_some() && (vulnerability.is_some() || package.is_some()))
+        {
             return Err(err(
                 file,
                 &at,
-                "an exception names a vulnerability or package, or a secret (secret, path), not both",
+                "an exception names one kind of finding: a vulnerability or package, a secret \
+                 (secret, path) or a misconfiguration (misconfiguration, path)",
             ));
         }
         let mut images = Vec::new();
@@ -428,6 +448,7 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
         if vulnerability.is_none()
             && package.is_none()
             && secret.is_none()
+            && misconfiguration.is_none()
             && path.is_none()
             && images.is_empty()
             && names.is_empty()
@@ -435,7 +456,7 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
             return Err(err(
                 file,
                 &at,
-                "an exception needs at least one of vulnerability, package, secret, path, images, rules",
+                "an exception needs at least one of vulnerability, package, secret, misconfiguration, path, images, rules",
             ));
         }
         exceptions.push(Exception {
@@ -443,6 +464,7 @@ pub fn parse(file: &str, text: &str) -> Result<Policy, FileError> {
             vulnerability,
             package,
             secret,
+            misconfiguration,
             path,
             images,
             rules: names,
@@ -469,7 +491,7 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
                 return Err(err(
                     file,
                     &k.referenced,
-                    format!("kind {name:?}: expected vulnerability or secret"),
+                    format!("kind {name:?}: expected vulnerability, secret or misconfiguration"),
                 ));
             };
             if !kinds.contains(&kind) {
@@ -638,7 +660,7 @@ fn check_kinds(file: &str, at: &serde_saphyr::Location, when: &When) -> Result<(
         };
         if let Some(k) = kinds.iter().find(|k| !judges(k)) {
             let about = match c.subject() {
-                Subject::Package => "packages (a secret has none)".to_string(),
+                Subject::Package => format!("packages (a {} has none)", k.as_str()),
                 _ => kinds_plural(c.kinds()),
             };
             return Err(err(
@@ -841,7 +863,7 @@ mod tests {
             (
                 "rules:\n  - name: a\n    action: block\n    when: {kind: secrets}\n",
                 4,
-                "expected vulnerability or secret",
+                "expected vulnerability, secret or misconfiguration",
             ),
             (
                 "rules:\n  - name: a\n    action: block\n    when: {kind: secret, severity: []}\n",
@@ -856,7 +878,17 @@ mod tests {
             (
                 "rules:\n  - {name: a, action: block, when: {kind: secret}}\nexceptions:\n  - {secret: jwt, vulnerability: CVE-1, expires: 2027-01-01, justification: x}\n",
                 4,
-                "not both",
+                "one kind of finding",
+            ),
+            (
+                "rules:\n  - {name: a, action: block, when: {kind: misconfiguration}}\nexceptions:\n  - {misconfiguration: PLIM-IMG-001, secret: jwt, expires: 2027-01-01, justification: x}\n",
+                4,
+                "one kind of finding",
+            ),
+            (
+                "rules:\n  - name: a\n    action: block\n    when: {kind: misconfiguration, kev: true}\n",
+                4,
+                "kev is about vulnerabilities, and this rule judges misconfigurations",
             ),
         ] {
             let e = parse("p.yaml", yaml).unwrap_err();

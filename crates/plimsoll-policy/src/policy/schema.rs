@@ -71,12 +71,18 @@ impl When {
     }
 
     /// The kinds of finding a finding rule judges: those its `kind` names, else secrets
-    /// when a condition judges only secrets (`rule_ids`, `paths`), else vulnerabilities.
+    /// when a condition cannot judge vulnerabilities (`rule_ids`, `paths`: as before
+    /// misconfigurations, which a rule names with `kind: misconfiguration`), else
+    /// vulnerabilities.
     pub fn kinds(&self) -> Vec<Kind> {
         if let Some(Condition::Kind(k)) = self.conditions.first() {
             return k.clone();
         }
-        if self.conditions.iter().any(|c| c.kinds() == [Kind::Secret]) {
+        if self
+            .conditions
+            .iter()
+            .any(|c| c.subject() == Subject::Finding && !c.kinds().contains(&Kind::Vulnerability))
+        {
             vec![Kind::Secret]
         } else {
             vec![Kind::Vulnerability]
@@ -163,7 +169,10 @@ pub(super) struct Exception {
     pub package: Option<PackagePattern>,
     /// A secret rule id (any case) or one secret's fingerprint.
     pub secret: Option<String>,
-    /// A glob over a secret's path.
+    /// A misconfiguration's check id (any case) or one misconfiguration's fingerprint
+    /// (`PATH:CHECK-ID`).
+    pub misconfiguration: Option<String>,
+    /// A glob over a secret's path, or with `misconfiguration`, a misconfiguration's.
     pub path: Option<Pattern>,
     pub images: Vec<Pattern>,
     pub rules: Vec<String>,
@@ -172,9 +181,19 @@ pub(super) struct Exception {
 }
 
 impl Exception {
-    /// Whether it names secrets (and so excuses nothing else).
-    pub fn about_secrets(&self) -> bool {
-        self.secret.is_some() || self.path.is_some()
+    /// The kind of finding it names, if it names one (and so excuses nothing else):
+    /// misconfigurations (`misconfiguration`), secrets (`secret`, or `path` alone), or
+    /// vulnerabilities and packages (`vulnerability`, `package`).
+    pub fn about(&self) -> Option<Kind> {
+        if self.misconfiguration.is_some() {
+            Some(Kind::Misconfiguration)
+        } else if self.secret.is_some() || self.path.is_some() {
+            Some(Kind::Secret)
+        } else if self.vulnerability.is_some() || self.package.is_some() {
+            Some(Kind::Vulnerability)
+        } else {
+            None
+        }
     }
 
     pub fn expired(&self, today: Date) -> bool {

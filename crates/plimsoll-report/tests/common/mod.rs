@@ -664,6 +664,7 @@ pub fn kinds_report() -> Report {
         path: None,
         line: None,
         layer: None,
+        layer_created_by: None,
         resolution: Some("Add `USER 10001` after the last RUN".into()),
     }];
     let flatmap = r
