@@ -164,7 +164,6 @@ pub(crate) fn find(
             }
         };
         let mut prev: Option<usize> = None;
-        let mut parsed_cache: HashMap<&[u8], Option<Vec<Package>>> = HashMap::new();
         for v in versions.iter() {
             if let Some(d) = prev.and_then(|p| deleted_in(scan, path, p, v.layer)) {
                 close(&mut open, &mut done, &mut done_at, &|_| false, d);
@@ -179,26 +178,22 @@ pub(crate) fn find(
                     .cloned()
                     .collect()
             } else {
-                let entry = parsed_cache.entry(v.data.as_slice()).or_insert_with(|| {
-                    match c.parse(path, &v.data, &ctx) {
-                        Ok(p) => {
-                            owned_old.extend(p.owned_files);
-                            Some(p.packages)
-                        }
-                        Err(e) => {
-                            warnings.push(format!(
-                                "layer {}: {path}: {} could not be read: {e}",
-                                v.layer,
-                                c.name()
-                            ));
-                            None
-                        }
+                // Each version is parsed, used and dropped: holding every parsed version of
+                // a database rewritten by many layers doubled a scan's peak memory.
+                match c.parse(path, &v.data, &ctx) {
+                    Ok(p) => {
+                        owned_old.extend(p.owned_files);
+                        p.packages
                     }
-                });
-                match entry {
-                    Some(p) => p.clone(),
-                    // Unreadable: what it lists is unknown, so nothing changes here.
-                    None => continue,
+                    Err(e) => {
+                        warnings.push(format!(
+                            "layer {}: {path}: {} could not be read: {e}",
+                            v.layer,
+                            c.name()
+                        ));
+                        // Unreadable: what it lists is unknown, so nothing changes here.
+                        continue;
+                    }
                 }
             };
             let now: Vec<(PackageKey, Package)> = now
