@@ -48,6 +48,10 @@ pub struct Report {
     /// Inventory: every package found (empty until inventory runs).
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// Known-malicious files and packages (`--scanners malware`): before the
+    /// vulnerabilities, as every format lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareFinding>,
     /// Known vulnerabilities of the packages, one per (vulnerability, package), after
     /// suppression. Empty when no database was used.
     #[serde(default)]
@@ -65,9 +69,6 @@ pub struct Report {
     /// Risky configuration (`--scanners misconfig`, a later analyzer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
-    /// Known-malicious files and packages (`--scanners malware`, a later analyzer).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub malware: Vec<MalwareFinding>,
     /// The CI gate's decision, when a gate was configured (`--exit-code`, a policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,

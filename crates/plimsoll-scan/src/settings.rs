@@ -15,7 +15,8 @@ pub enum Scanner {
     Secret,
     /// Risky configuration (a later analyzer).
     Misconfig,
-    /// Known-malicious files and packages (a later analyzer).
+    /// Known-malicious files and packages: OSV `MAL-` records, hash blocklists, YARA
+    /// rules, EICAR.
     Malware,
 }
 
@@ -38,7 +39,7 @@ impl Scanner {
 
     /// Whether this build has the analyzer.
     pub fn available(self) -> bool {
-        matches!(self, Scanner::Vuln | Scanner::Secret)
+        matches!(self, Scanner::Vuln | Scanner::Secret | Scanner::Malware)
     }
 }
 
@@ -171,4 +172,5 @@ pub struct ScanSettings {
     pub policy: Option<plimsoll_policy::policy::Policy>,
     pub gate: GateSettings,
     pub secrets: SecretSettings,
+    pub malware: crate::malware::MalwareSettings,
 }

@@ -55,6 +55,7 @@ fn nothing(cache: &Option<PathBuf>, limit_args: Option<&LimitArgs>) -> ScanSetti
         policy: None,
         gate: GateSettings::default(),
         secrets: SecretSettings::default(),
+        malware: plimsoll_scan::MalwareSettings::default(),
     }
 }
 
@@ -94,9 +95,11 @@ pub fn scan(
             plimsoll_secret::Scanner::from_config(&name, &text).map_err(input_err)?,
         ));
     }
+    let malware = malware(db, &scanners)?;
     Ok(ScanSettings {
         scanners,
         secrets,
+        malware,
         db: DbSettings {
             given: db.db.clone(),
             offline: db.offline,
@@ -116,6 +119,28 @@ pub fn scan(
         },
         ..nothing(cache, limit_args)
     })
+}
+
+/// The malware scanner's flags; YARA rules are compiled here, once, only when the scanner
+/// runs (a rule file that does not compile is an input error naming it).
+fn malware(db: &ScanDbArgs, scanners: &Scanners) -> anyhow::Result<plimsoll_scan::MalwareSettings> {
+    let mut m = plimsoll_scan::MalwareSettings {
+        hash: if db.malware_hash == "all" {
+            plimsoll_scan::MalwareHash::All
+        } else {
+            plimsoll_scan::MalwareHash::Exec
+        },
+        yara_max_file_size: db.yara_max_file_size,
+        ..Default::default()
+    };
+    if let Some(dir) = &db.yara_rules
+        && scanners.has(plimsoll_scan::Scanner::Malware)
+    {
+        m.yara = Some(std::sync::Arc::new(
+            plimsoll_scan::YaraRules::load_dir(dir).map_err(input_err)?,
+        ));
+    }
+    Ok(m)
 }
 
 /// Settings of an image scan: [`scan`]'s, plus how to reach and read the image.

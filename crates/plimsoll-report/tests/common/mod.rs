@@ -680,6 +680,7 @@ pub fn kinds_report() -> Report {
             digest: None,
             package_id: flatmap,
             data_source: "OSV MAL".into(),
+            ..Default::default()
         },
         MalwareFinding {
             id: "eicar-test-file".into(),
@@ -693,6 +694,7 @@ pub fn kinds_report() -> Report {
             ),
             package_id: None,
             data_source: "hash list".into(),
+            ..Default::default()
         },
     ];
     r
