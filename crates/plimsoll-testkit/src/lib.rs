@@ -10,6 +10,7 @@
 
 pub mod bucket;
 pub mod demo;
+pub mod malware;
 pub mod registry;
 pub mod secrets;
 
