@@ -68,6 +68,27 @@ pub struct SecretFinding {
     pub in_base_image: Option<bool>,
 }
 
+/// A malware finding named in a policy violation: its id, where it is and its severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalwareRef {
+    pub id: String,
+    pub path: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+}
+
+impl MalwareRef {
+    pub fn of(m: &MalwareFinding) -> MalwareRef {
+        MalwareRef {
+            id: m.id.clone(),
+            path: m.path.clone(),
+            severity: m.severity,
+            layer: m.layer,
+        }
+    }
+}
+
 /// A secret finding named in a policy violation or exception: its rule and the
 /// fingerprint that names the one finding (never its value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

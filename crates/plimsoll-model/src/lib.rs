@@ -18,7 +18,8 @@ pub mod vuln_id;
 
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
-    MalwareFinding, Misconfiguration, SecretFinding, SecretRef, SecretSource, SuppressedSecret,
+    MalwareFinding, MalwareRef, Misconfiguration, SecretFinding, SecretRef, SecretSource,
+    SuppressedSecret,
 };
 
 pub use ecosystem::{Ecosystem, VersionScheme};
@@ -744,6 +745,9 @@ pub struct Violation {
     /// The secrets that violated it, for secret rules (`kind: secret`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretRef>,
+    /// The malware findings that violated it, for malware rules (`kind: malware`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareRef>,
     /// What the image itself violated, for image-fact rules (`runs as root`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image: Vec<String>,

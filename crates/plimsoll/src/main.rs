@@ -210,9 +210,12 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     let a = &args.scan;
     let mut dest = image_dest(&a.image, &a.db)?;
     let settings = settings::image(&a.image, &a.db)?;
-    if !settings.scanners.has(Scanner::Vuln) && !settings.scanners.has(Scanner::Secret) {
+    if ![Scanner::Vuln, Scanner::Secret, Scanner::Malware]
+        .into_iter()
+        .any(|k| settings.scanners.has(k))
+    {
         return Err(input_err(
-            "explain needs the vuln or the secret scanner: add it to --scanners",
+            "explain needs the vuln, secret or malware scanner: add it to --scanners",
         ));
     }
     let scanned = run_scan(
@@ -252,13 +255,19 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             .filter(|s| names(&s.secret))
             .map(|s| (&s.secret, Some(s))),
     );
-    if hits.is_empty() && secrets.is_empty() {
+    let malware: Vec<&model::MalwareFinding> = report
+        .malware
+        .iter()
+        .filter(|m| m.id.eq_ignore_ascii_case(wanted))
+        .collect();
+    if hits.is_empty() && secrets.is_empty() && malware.is_empty() {
         return Err(input_err(format!(
-            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets; vulnerability ids and aliases, secret rule ids and fingerprints were compared)",
+            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets, {} malware; vulnerability ids and aliases, secret rule ids and fingerprints, malware ids were compared)",
             a.image.reference,
             report.vulnerabilities.len(),
             report.suppressed.len(),
-            report.secrets.len() + report.suppressed_secrets.len()
+            report.secrets.len() + report.suppressed_secrets.len(),
+            report.malware.len()
         )));
     }
     let mut text = String::new();
@@ -278,6 +287,14 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             }
             text.push('\n');
         }
+    }
+    for m in malware {
+        text.push_str(&render::explain_malware(report, m));
+        if let Some(p) = policy {
+            let traces = p.explain_malware(report, m, today);
+            text.push_str(&render::rule_traces(&p.file, &traces));
+        }
+        text.push('\n');
     }
     for (s, sup) in secrets {
         text.push_str(&render::explain_secret(report, s, sup));

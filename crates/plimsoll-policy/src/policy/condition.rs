@@ -7,16 +7,17 @@
 //! the first subject its conditions name in that order (see
 //! [`super::schema::When::judges`]); package conditions narrow a vulnerability rule to some
 //! packages' findings, and image conditions are a precondition of any rule. A finding is
-//! of one [`Kind`], a vulnerability or a secret; each finding condition says which kinds
-//! it can judge ([`Condition::kinds`]), and a rule judges the kinds its `kind` names, else
-//! secrets when it has a secret-only condition, else vulnerabilities (as before secrets).
+//! of one [`Kind`], a vulnerability, a secret or malware; each finding condition says which
+//! kinds it can judge ([`Condition::kinds`]), and a rule judges the kinds its `kind` names,
+//! else malware when it has a malware-only condition (`ids`), else secrets when it has a
+//! condition for secrets (`rule_ids`, `paths`), else vulnerabilities (as before secrets).
 
 use super::evaluate::{Cx, days_since};
 use super::schema::{Lists, PackagePattern, Pattern, Slo};
 use crate::purl::Purl;
 use crate::risk::is_root;
 use jiff::civil::Date;
-use plimsoll_model::{Finding, FixStatus, Package, SecretFinding, Severity};
+use plimsoll_model::{Finding, FixStatus, MalwareFinding, Package, SecretFinding, Severity};
 
 /// What a condition reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,15 +32,17 @@ pub(super) enum Subject {
 pub(super) enum Kind {
     Vulnerability,
     Secret,
+    Malware,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Vulnerability, Kind::Secret];
+    pub const ALL: [Kind; 3] = [Kind::Vulnerability, Kind::Secret, Kind::Malware];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Vulnerability => "vulnerability",
             Kind::Secret => "secret",
+            Kind::Malware => "malware",
         }
     }
 
@@ -47,6 +50,7 @@ impl Kind {
         match self {
             Kind::Vulnerability => "vulnerabilities",
             Kind::Secret => "secrets",
+            Kind::Malware => "malware findings",
         }
     }
 }
@@ -54,12 +58,17 @@ impl Kind {
 const BOTH: &[Kind] = &Kind::ALL;
 const VULNERABILITIES: &[Kind] = &[Kind::Vulnerability];
 const SECRETS: &[Kind] = &[Kind::Secret];
+const MALWARE: &[Kind] = &[Kind::Malware];
+const PLACED: &[Kind] = &[Kind::Secret, Kind::Malware];
+/// Malware findings have no base-image mark.
+const NOT_MALWARE: &[Kind] = &[Kind::Vulnerability, Kind::Secret];
 
 /// What a rule can be violated by.
 #[derive(Clone, Copy)]
 pub(super) enum Item<'a> {
     Finding(&'a Finding),
     Secret(&'a SecretFinding),
+    Malware(&'a MalwareFinding),
     Package(&'a Package, Option<&'a Purl>),
     Image,
 }
@@ -92,9 +101,11 @@ pub(super) enum Condition {
     Slo(Slo),
     /// `rule_ids: [aws-*]`: the secret rule that matched (globs, any case).
     RuleIds(Vec<Pattern>),
-    /// `paths: [app/**]`: where the secret is (globs over the file's root-relative path,
-    /// or the Env variable's name or label's key).
+    /// `paths: [app/**]`: where the secret or malware is (globs over the file's
+    /// root-relative path, or the Env variable's name or label's key).
     Paths(Vec<Pattern>),
+    /// `ids: [MAL-*, eicar-test-file]`: the malware finding's id (globs, any case).
+    Ids(Vec<Pattern>),
     /// `packages: {allow, deny}`: names, globs or purls.
     Packages(Lists<PackagePattern>),
     /// `ecosystems: {allow, deny}`: globs over `Debian:12`, or its family `Debian`.
@@ -114,7 +125,7 @@ impl Condition {
         use Condition::*;
         match self {
             Kind(_) | Severity(_) | SeverityIn(_) | Cvss(_) | Status(_) | FixAvailable(_)
-            | Kev(_) | Epss(_) | InBaseImage(_) | Slo(_) | RuleIds(_) | Paths(_) => {
+            | Kev(_) | Epss(_) | InBaseImage(_) | Slo(_) | RuleIds(_) | Paths(_) | Ids(_) => {
                 Subject::Finding
             }
             Packages(_) | Ecosystems(_) | Licenses(_) => Subject::Package,
@@ -126,8 +137,11 @@ impl Condition {
     pub fn kinds(&self) -> &'static [Kind] {
         use Condition::*;
         match self {
-            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) => BOTH,
-            RuleIds(_) | Paths(_) => SECRETS,
+            Kind(_) | Severity(_) | SeverityIn(_) => BOTH,
+            InBaseImage(_) => NOT_MALWARE,
+            RuleIds(_) => SECRETS,
+            Paths(_) => PLACED,
+            Ids(_) => MALWARE,
             _ => VULNERABILITIES,
         }
     }
@@ -147,6 +161,7 @@ impl Condition {
             Slo(_) => "slo",
             RuleIds(_) => "rule_ids",
             Paths(_) => "paths",
+            Ids(_) => "ids",
             Packages(_) => "packages",
             Ecosystems(_) => "ecosystems",
             Licenses(_) => "licenses",
@@ -167,11 +182,13 @@ impl Condition {
                     None => Err(format!("package {} is not in the report", f.package_id)),
                 },
                 Item::Secret(_) => Err("a secret has no package".into()),
+                Item::Malware(_) => Err("judges packages, not malware findings".into()),
                 Item::Image => Err("judges packages, not the image".into()),
             },
             Subject::Finding => match item {
                 Item::Finding(f) => self.check_finding(f, cx.today),
                 Item::Secret(s) => self.check_secret(s),
+                Item::Malware(m) => self.check_malware(m),
                 _ => Err("judges findings".into()),
             },
         }
@@ -256,6 +273,7 @@ impl Condition {
                 "{} judges secrets, not vulnerabilities",
                 self.key()
             )),
+            Condition::Ids(_) => Err("ids judges malware, not vulnerabilities".into()),
             _ => unreachable!("not a finding condition"),
         }
     }
@@ -318,6 +336,26 @@ impl Condition {
                 "{} judges vulnerabilities, not secrets",
                 self.key()
             )),
+        }
+    }
+
+    fn check_malware(&self, m: &MalwareFinding) -> Verdict {
+        match self {
+            Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
+                self.check_common(Kind::Malware, m.severity)
+            }
+            Condition::Ids(ids) => match ids.iter().find(|p| p.is_match(&m.id)) {
+                Some(p) => Ok(format!("malware {} ({})", m.id, p.text)),
+                None => Err(format!("malware {} is not one of those listed", m.id)),
+            },
+            Condition::Paths(paths) => {
+                let path = m.path.trim_start_matches('/');
+                match paths.iter().find(|p| p.is_match(path)) {
+                    Some(p) => Ok(format!("path {path} ({})", p.text)),
+                    None => Err(format!("path {path} matches none of those listed")),
+                }
+            }
+            _ => Err(format!("{} does not judge malware", self.key())),
         }
     }
 
@@ -429,6 +467,7 @@ impl Condition {
             }
             Condition::RuleIds(l) => format!("rule id in [{}]", texts(l)),
             Condition::Paths(l) => format!("path in [{}]", texts(l)),
+            Condition::Ids(l) => format!("malware id in [{}]", texts(l)),
             Condition::Packages(l) => lists_text(
                 "package",
                 &l.allow.iter().map(|x| x.text()).collect::<Vec<_>>(),

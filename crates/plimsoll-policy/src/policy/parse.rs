@@ -72,6 +72,8 @@ struct RawWhen {
     #[serde(default)]
     paths: Option<Vec<Spanned<String>>>,
     #[serde(default)]
+    ids: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
     packages: Option<Spanned<RawLists>>,
     #[serde(default)]
     ecosystems: Option<Spanned<RawLists>>,
@@ -467,7 +469,7 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
                 return Err(err(
                     file,
                     &k.referenced,
-                    format!("kind {name:?}: expected vulnerability or secret"),
+                    format!("kind {name:?}: expected vulnerability, secret or malware"),
                 ));
             };
             if !kinds.contains(&kind) {
@@ -554,6 +556,15 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
             &at,
             "paths",
             "path pattern",
+        )?));
+    }
+    if let Some(list) = &w.ids {
+        out.push(Condition::Ids(globs(
+            file,
+            list,
+            &at,
+            "ids",
+            "malware id pattern",
         )?));
     }
     if let Some(l) = &w.packages {
@@ -836,7 +847,7 @@ mod tests {
             (
                 "rules:\n  - name: a\n    action: block\n    when: {kind: secrets}\n",
                 4,
-                "expected vulnerability or secret",
+                "expected vulnerability, secret or malware",
             ),
             (
                 "rules:\n  - name: a\n    action: block\n    when: {kind: secret, severity: []}\n",
