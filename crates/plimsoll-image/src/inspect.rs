@@ -180,8 +180,7 @@ fn fan_out(
                 }
             }
         }
-        // End of file for every reader.
-        drop(feed);
+        // End of file for every reader (the closure's borrow of `senders` ends above).
         drop(senders);
         let mut out = Vec::new();
         for (i, h) in handles {
