@@ -75,9 +75,16 @@ pub struct Inspected {
     pub hits: Vec<Hit>,
 }
 
-/// A file larger than this that several inspectors want is read by the first of them only
-/// (the others would need the bytes buffered); one inspector streams any size.
+/// A file up to this size that several inspectors want is buffered once and read by each
+/// in turn; a larger one is streamed to all of them at once, each on its own thread fed
+/// through a small bounded channel ([`fan_out`]), so memory stays bounded either way and
+/// no inspector misses a large executable that another also wants.
 pub const MAX_SHARED_INSPECTION: u64 = 16 << 20;
+
+/// Chunks in flight per inspector when a large file is streamed to several.
+const FAN_OUT_CHUNKS: usize = 4;
+/// Bytes per chunk when a large file is streamed to several inspectors.
+const FAN_OUT_CHUNK: usize = 256 << 10;
 
 /// A file some inspectors want: `known` is the whole file when it was already read (a
 /// captured file), else `prefix` holds the bytes already taken from the stream.
@@ -87,6 +94,111 @@ pub(crate) struct Wanted<'a> {
     pub size: u64,
     pub known: Option<&'a [u8]>,
     pub prefix: &'a [u8],
+}
+
+/// Streams one file (`prefix`, then the rest of `rest`) to every inspector of `wanting` at
+/// once: each reads from its own bounded channel on a scoped thread while this thread reads
+/// the layer. The stream is always read to its end (the walker continues at the next
+/// entry); an inspector that stops early just stops receiving. Returns each inspector's
+/// hits, in `wanting` order.
+fn fan_out(
+    inspectors: &[std::sync::Arc<dyn Inspector>],
+    wanting: &[usize],
+    path: &str,
+    prefix: &[u8],
+    rest: &mut dyn Read,
+) -> io::Result<Vec<(usize, Vec<Hit>)>> {
+    use std::sync::Arc;
+    use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+    struct ChannelReader {
+        rx: Receiver<Arc<[u8]>>,
+        cur: Option<Arc<[u8]>>,
+        pos: usize,
+    }
+    impl Read for ChannelReader {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            loop {
+                if let Some(c) = &self.cur
+                    && self.pos < c.len()
+                {
+                    let n = (c.len() - self.pos).min(out.len());
+                    out[..n].copy_from_slice(&c[self.pos..self.pos + n]);
+                    self.pos += n;
+                    return Ok(n);
+                }
+                match self.rx.recv() {
+                    Ok(c) => {
+                        self.cur = Some(c);
+                        self.pos = 0;
+                    }
+                    Err(_) => return Ok(0),
+                }
+            }
+        }
+    }
+    std::thread::scope(|scope| {
+        let mut senders: Vec<Option<SyncSender<Arc<[u8]>>>> = Vec::new();
+        let mut handles = Vec::new();
+        for &i in wanting {
+            let (tx, rx) = sync_channel::<Arc<[u8]>>(FAN_OUT_CHUNKS);
+            senders.push(Some(tx));
+            let inspector = &inspectors[i];
+            handles.push((
+                i,
+                scope.spawn(move || {
+                    let mut r = ChannelReader {
+                        rx,
+                        cur: None,
+                        pos: 0,
+                    };
+                    inspector.inspect(path, &mut r)
+                }),
+            ));
+        }
+        let mut feed = |chunk: Arc<[u8]>| {
+            for s in senders.iter_mut() {
+                if let Some(tx) = s
+                    && tx.send(chunk.clone()).is_err()
+                {
+                    *s = None;
+                }
+            }
+        };
+        if !prefix.is_empty() {
+            feed(Arc::from(prefix));
+        }
+        let mut buf = vec![0u8; FAN_OUT_CHUNK];
+        let mut failed = None;
+        loop {
+            match rest.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => feed(Arc::from(&buf[..n])),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        // End of file for every reader (the closure's borrow of `senders` ends above).
+        drop(senders);
+        let mut out = Vec::new();
+        for (i, h) in handles {
+            match h.join() {
+                Ok(Ok(hits)) => out.push((i, hits)),
+                Ok(Err(e)) => failed = failed.or(Some(e)),
+                Err(_) => {
+                    failed = failed.or(Some(io::Error::other(format!(
+                        "{path}: an inspector failed"
+                    ))))
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    })
 }
 
 /// Runs the inspectors `wanting` (indexes into `inspectors`) over one file, reading on
@@ -128,13 +240,10 @@ pub(crate) fn run(
         return Ok(None);
     }
     if size > MAX_SHARED_INSPECTION {
-        let first = wanting[0];
-        let mut r = io::Cursor::new(prefix).chain(rest);
-        push(first, inspectors[first].inspect(path, &mut r)?);
-        return Ok(Some(format!(
-            "{path}: {size} bytes, over {MAX_SHARED_INSPECTION} bytes: read by one inspector of {}",
-            wanting.len()
-        )));
+        for (i, hits) in fan_out(inspectors, wanting, path, prefix, rest)? {
+            push(i, hits);
+        }
+        return Ok(None);
     }
     let mut data = Vec::with_capacity(size as usize);
     data.extend_from_slice(prefix);

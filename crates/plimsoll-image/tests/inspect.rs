@@ -169,3 +169,72 @@ fn a_directory_is_inspected_like_a_layer() {
     let s = scan_dir(dir.path(), &opts).unwrap();
     assert_eq!(hits(&s), [(0, "etc/app.conf".into(), 2)]);
 }
+
+/// Counts every byte of `*.bin` files and where the last marker is: to tell a file read
+/// whole from one cut short.
+#[derive(Debug)]
+struct Counter(&'static str);
+
+impl Inspector for Counter {
+    fn fingerprint(&self) -> String {
+        format!("counter:{}", self.0)
+    }
+    fn wants(&self, file: &Candidate<'_>) -> bool {
+        file.path.ends_with(".bin")
+    }
+    fn inspect(&self, _path: &str, data: &mut dyn Read) -> std::io::Result<Vec<Hit>> {
+        let mut buf = vec![0u8; 100_003];
+        let (mut total, mut sum) = (0u64, 0u64);
+        loop {
+            let n = data.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            sum = buf[..n]
+                .iter()
+                .fold(sum, |s, b| s.wrapping_mul(31).wrapping_add(u64::from(*b)));
+        }
+        Ok(vec![Hit {
+            rule: self.0.into(),
+            line: total,
+            detail: sum.to_string(),
+        }])
+    }
+}
+
+#[test]
+fn a_large_file_several_inspectors_want_is_streamed_to_each_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let size = plimsoll_image::inspect::MAX_SHARED_INSPECTION as usize + 3_000_017;
+    let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    ImageBuilder::new()
+        .layer("COPY big /", |l| {
+            l.file("opt/big.bin", &data).file("opt/small.bin", b"abc")
+        })
+        .write_oci_layout(dir.path(), None);
+    let opts = WalkOptions {
+        inspectors: vec![
+            Arc::new(Counter("a")),
+            Arc::new(Counter("b")),
+            Arc::new(Counter("c")),
+        ],
+        ..WalkOptions::default()
+    };
+    let s = scan(dir.path(), &opts, None);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let big: Vec<&Hit> = s
+        .inspected
+        .iter()
+        .filter(|i| i.path == "opt/big.bin")
+        .flat_map(|i| &i.hits)
+        .collect();
+    assert_eq!(big.len(), 3, "{big:?}");
+    assert!(
+        big.iter()
+            .all(|h| h.line == size as u64 && h.detail == big[0].detail)
+    );
+    let mut rules: Vec<&str> = big.iter().map(|h| h.rule.as_str()).collect();
+    rules.sort();
+    assert_eq!(rules, ["a", "b", "c"]);
+}

@@ -68,6 +68,27 @@ pub struct SecretFinding {
     pub in_base_image: Option<bool>,
 }
 
+/// A malware finding named in a policy violation: its id, where it is and its severity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MalwareRef {
+    pub id: String,
+    pub path: String,
+    pub severity: Severity,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+}
+
+impl MalwareRef {
+    pub fn of(m: &MalwareFinding) -> MalwareRef {
+        MalwareRef {
+            id: m.id.clone(),
+            path: m.path.clone(),
+            severity: m.severity,
+            layer: m.layer,
+        }
+    }
+}
+
 /// A secret finding named in a policy violation or exception: its rule and the
 /// fingerprint that names the one finding (never its value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,9 +190,10 @@ impl MisconfigRef {
     }
 }
 
-/// A known-malicious file or package. Written by the malware analyzer (a later issue);
-/// every format already renders it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A known-malicious file or package, written by the malware analyzer (`docs/malware.md`):
+/// an OSV `MAL-` record of a package, a file whose sha256 is on an imported blocklist, a
+/// YARA rule that matched a file, or the EICAR test file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MalwareFinding {
     /// The signature, hash-list entry or advisory that matched (`MAL-2024-1234`).
     pub id: String,
@@ -190,4 +212,14 @@ pub struct MalwareFinding {
     pub package_id: Option<String>,
     /// Where the signature came from (`OSV MAL`, `yara:rules.yar`).
     pub data_source: String,
+    /// The later layer that deleted (or replaced) the file: gone from the final filesystem
+    /// but still readable from layer `layer`'s blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_in_layer: Option<usize>,
+    /// A YARA rule's tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// A YARA rule's metadata (`author`, `description`…), values as text.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub meta: std::collections::BTreeMap<String, String>,
 }

@@ -18,8 +18,8 @@ pub mod vuln_id;
 
 pub use decision::{Action, GateResult, SuppressedBy};
 pub use findings::{
-    MalwareFinding, MisconfigRef, Misconfiguration, SecretFinding, SecretRef, SecretSource,
-    SuppressedMisconfiguration, SuppressedSecret,
+    MalwareFinding, MalwareRef, MisconfigRef, Misconfiguration, SecretFinding, SecretRef,
+    SecretSource, SuppressedMisconfiguration, SuppressedSecret,
 };
 
 pub use ecosystem::{Ecosystem, VersionScheme};
@@ -49,6 +49,10 @@ pub struct Report {
     /// Inventory: every package found (empty until inventory runs).
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// Known-malicious files and packages (`--scanners malware`): before the
+    /// vulnerabilities, as every format lists them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareFinding>,
     /// Known vulnerabilities of the packages, one per (vulnerability, package), after
     /// suppression. Empty when no database was used.
     #[serde(default)]
@@ -69,9 +73,6 @@ pub struct Report {
     /// Misconfigurations an ignore file suppressed, each with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppressed_misconfigurations: Vec<SuppressedMisconfiguration>,
-    /// Known-malicious files and packages (`--scanners malware`, a later analyzer).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub malware: Vec<MalwareFinding>,
     /// `--layers all`: packages an earlier layer installed and a later layer removed (or
     /// upgraded), each with `removed_in_layer`. Not in the final filesystem, but readable
     /// from the earlier layer's blob (`docker save`). Apart from `packages`, which is the
@@ -773,6 +774,9 @@ pub struct Violation {
     /// The misconfigurations that violated it (`kind: misconfiguration`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<MisconfigRef>,
+    /// The malware findings that violated it, for malware rules (`kind: malware`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<MalwareRef>,
     /// What the image itself violated, for image-fact rules (`runs as root`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image: Vec<String>,

@@ -100,7 +100,7 @@ pub fn missing_data_verdict(report: &Report) -> MissingDataVerdict {
 }
 
 /// The gate of `--exit-code`: it fails when any unsuppressed finding (vulnerability,
-/// secret or misconfiguration, as Trivy's) has a severity in `severities` (every severity when empty), or when
+/// secret, misconfiguration or malware, as Trivy's) has a severity in `severities` (every severity when empty), or when
 /// advisory data for the scanned packages was missing and not accepted
 /// ([`missing_data_verdict`]).
 pub fn gate(report: &Report, severities: &[Severity]) -> Gate {
@@ -123,6 +123,11 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         .iter()
         .filter(|s| counts(s.severity))
         .collect();
+    let malware: Vec<_> = report
+        .malware
+        .iter()
+        .filter(|m| counts(m.severity))
+        .collect();
     let scope = if severities.is_empty() {
         "any severity".to_string()
     } else {
@@ -136,7 +141,11 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         .iter()
         .filter(|m| counts(m.severity))
         .collect();
-    if failing.is_empty() && secrets.is_empty() && misconfigurations.is_empty() {
+    if failing.is_empty()
+        && secrets.is_empty()
+        && misconfigurations.is_empty()
+        && malware.is_empty()
+    {
         // A report without secret findings reads as it always did.
         let reason = if !report.misconfigurations.is_empty()
             || !report.suppressed_misconfigurations.is_empty()
@@ -165,6 +174,19 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         };
     }
     let mut reasons = Vec::new();
+    // Malware first, as every format lists it.
+    if !malware.is_empty() {
+        reasons.push(format!(
+            "{} malware {} of {scope}",
+            malware.len(),
+            if malware.len() == 1 {
+                "finding"
+            } else {
+                "findings"
+            }
+        ));
+        reasons.extend(malware.iter().map(|m| malware_line(m)));
+    }
     if !failing.is_empty() {
         reasons.push(format!(
             "{} unsuppressed {} of {scope}",
@@ -217,6 +239,28 @@ fn findings_gate(report: &Report, severities: &[Severity]) -> Gate {
         reasons,
         ..Gate::default()
     }
+}
+
+/// `CRITICAL malware MAL-2025-1234 at app/node_modules/x (layer 2, package x 1.0.0)`.
+pub(crate) fn malware_line(m: &plimsoll_model::MalwareFinding) -> String {
+    let mut facts = Vec::new();
+    if let Some(l) = m.layer {
+        facts.push(format!("layer {l}"));
+    }
+    if let Some(d) = m.deleted_in_layer {
+        facts.push(format!("deleted in layer {d}, still in the image"));
+    }
+    let facts = if facts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", facts.join(", "))
+    };
+    let path = if m.path.is_empty() {
+        "?"
+    } else {
+        m.path.as_str()
+    };
+    format!("{} malware {} at {path}{facts}", m.severity, m.id)
 }
 
 /// Largest policy file read, in bytes: a policy is a page of YAML.
@@ -565,5 +609,33 @@ mod tests {
                 "no unsuppressed vulnerability, secret or misconfiguration of CRITICAL (0 suppressed)"
             ]
         );
+    }
+
+    #[test]
+    fn gate_fails_on_malware_first() {
+        use plimsoll_model::{Artifact, ArtifactKind, MalwareFinding};
+        let mut r = Report::new(Artifact::new("app", ArtifactKind::ContainerImage, "x"));
+        r.secrets = vec![secret::finding("jwt", Severity::Medium, "app/t.txt", 1, 2)];
+        r.malware = vec![MalwareFinding {
+            id: "eicar-test-file".into(),
+            title: "EICAR anti-virus test file".into(),
+            severity: Severity::Medium,
+            path: "tmp/eicar.com".into(),
+            layer: Some(1),
+            deleted_in_layer: Some(3),
+            data_source: "built-in".into(),
+            ..MalwareFinding::default()
+        }];
+        let g = gate(&r, &[]);
+        assert_eq!(g.result, GateResult::Fail);
+        assert_eq!(
+            &g.reasons[..2],
+            [
+                "1 malware finding of any severity",
+                "MEDIUM malware eicar-test-file at tmp/eicar.com (layer 1, deleted in layer 3, still in the image)"
+            ]
+        );
+        let g = gate(&r, &[Severity::Critical]);
+        assert_eq!(g.result, GateResult::Pass);
     }
 }

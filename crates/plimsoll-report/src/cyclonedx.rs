@@ -13,8 +13,9 @@
 //! leaves secrets out of its CycloneDX). So each secret, misconfiguration and malware file is
 //! a property of the image component (`metadata.component`), named `plimsoll:secret`,
 //! `plimsoll:misconfiguration` or `plimsoll:malware`, whose value is the native report's
-//! object as compact JSON, the secret's match redacted as the report holds it. Malware matched
-//! to a package is a `vulnerabilities[]` entry affecting that package's component.
+//! object as compact JSON, the secret's match redacted as the report holds it. Every malware
+//! finding is also a `vulnerabilities[]` entry (first, before the vulnerabilities), affecting
+//! its package's component or, for a file, the image.
 
 use crate::licenses::{is_expression, is_spdx_id, spdx_expression};
 use plimsoll_model::{ArtifactKind, Finding, Package, Report, Severity};
@@ -164,14 +165,14 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
         "components": components,
         "dependencies": dependencies,
     });
-    let mut vulns = match report.vulnerabilities.is_empty() {
-        true => Vec::new(),
-        false => match vulnerabilities(report, &ref_of) {
-            Value::Array(v) => v,
-            _ => Vec::new(),
-        },
-    };
-    malicious_packages(report, &ref_of, &mut vulns);
+    // Malicious packages first, as every format lists malware.
+    let mut vulns = Vec::new();
+    malware(report, &ref_of, &root_ref, &mut vulns);
+    if !report.vulnerabilities.is_empty()
+        && let Value::Array(v) = vulnerabilities(report, &ref_of)
+    {
+        vulns.extend(v);
+    }
     removed_vulnerabilities(report, &removed_ref_of, &mut vulns);
     if !vulns.is_empty() {
         bom["vulnerabilities"] = Value::Array(vulns);
@@ -220,19 +221,21 @@ fn removed_vulnerabilities(report: &Report, ref_of: &HashMap<&str, String>, out:
     }
 }
 
-/// Malware matched to a package of the BOM is what CycloneDX's `vulnerabilities[]` can say
-/// (OSV publishes malicious packages as `MAL-` records): an entry affecting that component.
-/// Malware in a file no component stands for is a property of the image instead
-/// ([`crate::kinds::native_objects`]).
-fn malicious_packages(report: &Report, ref_of: &HashMap<&str, String>, out: &mut Vec<Value>) {
+/// Every malware finding is a `vulnerabilities[]` entry with `plimsoll:kind` `malware`:
+/// a malicious package (OSV `MAL-` records) affects its component; a malicious file (hash
+/// blocklist, YARA, EICAR) affects the image (`metadata.component`), whose `plimsoll:malware`
+/// property also carries the native object (tags and metadata included).
+fn malware(report: &Report, ref_of: &HashMap<&str, String>, root_ref: &str, out: &mut Vec<Value>) {
     let mut seen: HashSet<String> = out
         .iter()
         .filter_map(|v| v["bom-ref"].as_str().map(str::to_string))
         .collect();
     for m in crate::kinds::sorted_malware(&report.malware) {
-        let Some(r) = m.package_id.as_deref().and_then(|p| ref_of.get(p)) else {
-            continue;
-        };
+        let r = m
+            .package_id
+            .as_deref()
+            .and_then(|p| ref_of.get(p))
+            .map_or(root_ref, String::as_str);
         let mut bref = format!("malware:{}", m.id);
         let mut n = 1;
         while !seen.insert(bref.clone()) {
@@ -253,6 +256,12 @@ fn malicious_packages(report: &Report, ref_of: &HashMap<&str, String>, out: &mut
         }
         if let Some(d) = &m.digest {
             props.push(prop("plimsoll:digest", d));
+        }
+        if let Some(d) = m.deleted_in_layer {
+            props.push(prop("plimsoll:deleted_in_layer", &d.to_string()));
+        }
+        for t in &m.tags {
+            props.push(prop("plimsoll:tag", t));
         }
         out.push(json!({
             "bom-ref": bref,

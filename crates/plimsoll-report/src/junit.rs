@@ -88,6 +88,10 @@ pub fn to_junit(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    // Malware first, as every format lists it.
+    for (kind, cases) in kind_cases.iter().filter(|(k, _)| *k == "malware") {
+        kind_suite(report, kind, cases, &mut out);
+    }
     for (eco, cases) in &suites {
         let failed = cases.iter().filter(|c| !c.fs.is_empty()).count();
         let _ = writeln!(
@@ -111,43 +115,48 @@ pub fn to_junit(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
-    for (kind, cases) in &kind_cases {
-        let n = cases.len();
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{kind}\" tests=\"{n}\" failures=\"{n}\" errors=\"0\" skipped=\"0\">"
-        );
-        out.push_str("    <properties>\n");
-        for (k, v) in properties(report) {
-            let _ = writeln!(
-                out,
-                "      <property name=\"{}\" value=\"{}\"/>",
-                attr(&k),
-                attr(&v)
-            );
-        }
-        out.push_str("    </properties>\n");
-        for c in cases {
-            let file = c
-                .file
-                .as_deref()
-                .map(|p| format!(" file=\"{}\"", attr(p)))
-                .unwrap_or_default();
-            let line = c.line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "    <testcase classname=\"{kind}\" name=\"{}\"{file}{line}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
-                attr(&c.name),
-                attr(&c.message),
-                c.severity,
-                text(c.details.trim_end())
-            );
-        }
-        out.push_str("  </testsuite>\n");
+    for (kind, cases) in kind_cases.iter().filter(|(k, _)| *k != "malware") {
+        kind_suite(report, kind, cases, &mut out);
     }
     crate::layers::junit(report, attr, text, &mut out);
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The suite of one finding kind beside vulnerabilities.
+fn kind_suite(report: &Report, kind: &str, cases: &[KindCase], out: &mut String) {
+    let n = cases.len();
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{kind}\" tests=\"{n}\" failures=\"{n}\" errors=\"0\" skipped=\"0\">"
+    );
+    out.push_str("    <properties>\n");
+    for (k, v) in properties(report) {
+        let _ = writeln!(
+            out,
+            "      <property name=\"{}\" value=\"{}\"/>",
+            attr(&k),
+            attr(&v)
+        );
+    }
+    out.push_str("    </properties>\n");
+    for c in cases {
+        let file = c
+            .file
+            .as_deref()
+            .map(|p| format!(" file=\"{}\"", attr(p)))
+            .unwrap_or_default();
+        let line = c.line.map(|l| format!(" line=\"{l}\"")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    <testcase classname=\"{kind}\" name=\"{}\"{file}{line}>\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+            attr(&c.name),
+            attr(&c.message),
+            c.severity,
+            text(c.details.trim_end())
+        );
+    }
+    out.push_str("  </testsuite>\n");
 }
 
 /// One failed test case of a finding kind beside vulnerabilities.
@@ -232,6 +241,12 @@ fn kind_cases(r: &Report) -> Vec<(&'static str, Vec<KindCase>)> {
             }
             if let Some(l) = layer(m.layer, m.layer_created_by.as_deref()) {
                 let _ = writeln!(details, "{l}");
+            }
+            if let Some(d) = kinds::malware_deleted_note(m) {
+                let _ = writeln!(details, "{d}");
+            }
+            if !m.tags.is_empty() {
+                let _ = writeln!(details, "Tags: {}", m.tags.join(", "));
             }
             KindCase {
                 name: format!("{} {}", m.id, m.path),

@@ -149,6 +149,15 @@ pub(crate) fn deleted_note(s: &SecretFinding) -> Option<String> {
     crate::layer_span(s.layer, s.deleted_in_layer)
 }
 
+/// The same note for a malware finding in a file a later layer removed.
+pub(crate) fn malware_deleted_note(m: &MalwareFinding) -> Option<String> {
+    let d = m.deleted_in_layer?;
+    Some(match m.layer {
+        Some(l) => format!("deleted in layer {d} but still readable from layer {l}"),
+        None => format!("deleted in layer {d} but still readable"),
+    })
+}
+
 /// `Suppressed secrets: 2 (ignorefile: 2)`, or `None`.
 pub(crate) fn suppressed_secrets_line(r: &Report) -> Option<String> {
     if r.suppressed_secrets.is_empty() {
@@ -204,9 +213,63 @@ pub(crate) fn native_objects(r: &Report, with_packages: bool) -> Vec<(&'static s
 }
 
 /// The terminal sections, one table per kind the report holds (nothing for a kind it does
-/// not hold), each headed by its total like Trivy's; at least 140 columns wide, so that a
-/// path and its line stay on one line.
+/// not hold), each headed by its total like Trivy's, malware first; at least 140 columns
+/// wide, so that a path and its line stay on one line.
 pub(crate) fn tables(r: &Report, (width, color): (u16, bool), out: &mut String) {
+    malware_table(r, (width, color), out);
+    tables_but_malware(r, (width, color), out);
+}
+
+/// The malware table, when the report holds malware: what every format shows first.
+pub(crate) fn malware_table(r: &Report, (width, color): (u16, bool), out: &mut String) {
+    let width = width.max(140);
+    if !r.malware.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nMalware: {}",
+            total(r.malware.iter().map(|m| m.severity))
+        );
+        let mut t = new_table(
+            (width, color),
+            vec!["Severity", "Id", "Title", "Path", "Layer", "Matched by"],
+        );
+        for m in sorted_malware(&r.malware) {
+            let mut by = m.data_source.clone();
+            if let Some(d) = &m.digest {
+                let (alg, hex) = d.split_once(':').unwrap_or(("", d));
+                let hex: String = hex.chars().take(12).collect();
+                let _ = write!(by, "\n{alg}:{hex}");
+            }
+            if let Some(p) = package(r, m) {
+                let _ = write!(by, "\npackage {p}");
+            }
+            if !m.tags.is_empty() {
+                let _ = write!(by, "\ntags {}", m.tags.join(", "));
+            }
+            let mut layer =
+                layer_text(r, m.layer, m.layer_created_by.as_deref(), 30).unwrap_or_default();
+            if let Some(d) = malware_deleted_note(m) {
+                if !layer.is_empty() {
+                    layer.push('\n');
+                }
+                layer.push_str(&d);
+            }
+            t.add_row(vec![
+                severity_cell(m.severity, color),
+                Cell::new(&m.id),
+                Cell::new(&m.title),
+                Cell::new(&m.path),
+                Cell::new(layer),
+                Cell::new(by),
+            ]);
+        }
+        unwrapped(&mut t, &[0, 1, 3]);
+        let _ = writeln!(out, "{t}");
+    }
+}
+
+/// [`tables`] but malware (which the vulnerability table shows before the vulnerabilities).
+pub(crate) fn tables_but_malware(r: &Report, (width, color): (u16, bool), out: &mut String) {
     let width = width.max(140);
     if !r.secrets.is_empty() || !r.suppressed_secrets.is_empty() {
         let _ = writeln!(
@@ -268,40 +331,6 @@ pub(crate) fn tables(r: &Report, (width, color): (u16, bool), out: &mut String) 
                     layer_text(r, m.layer, m.layer_created_by.as_deref(), 30).unwrap_or_default(),
                 ),
                 Cell::new(msg),
-            ]);
-        }
-        unwrapped(&mut t, &[0, 1, 3]);
-        let _ = writeln!(out, "{t}");
-    }
-    if !r.malware.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nMalware: {}",
-            total(r.malware.iter().map(|m| m.severity))
-        );
-        let mut t = new_table(
-            (width, color),
-            vec!["Severity", "Id", "Title", "Path", "Layer", "Matched by"],
-        );
-        for m in sorted_malware(&r.malware) {
-            let mut by = m.data_source.clone();
-            if let Some(d) = &m.digest {
-                let (alg, hex) = d.split_once(':').unwrap_or(("", d));
-                let hex: String = hex.chars().take(12).collect();
-                let _ = write!(by, "\n{alg}:{hex}");
-            }
-            if let Some(p) = package(r, m) {
-                let _ = write!(by, "\npackage {p}");
-            }
-            t.add_row(vec![
-                severity_cell(m.severity, color),
-                Cell::new(&m.id),
-                Cell::new(&m.title),
-                Cell::new(&m.path),
-                Cell::new(
-                    layer_text(r, m.layer, m.layer_created_by.as_deref(), 30).unwrap_or_default(),
-                ),
-                Cell::new(by),
             ]);
         }
         unwrapped(&mut t, &[0, 1, 3]);

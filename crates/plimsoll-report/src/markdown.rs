@@ -8,8 +8,8 @@
 //! from the scanned image and the advisory data, so `<`, `[`, `*`… are escaped too (GFM
 //! renders raw HTML and links in comments).
 //!
-//! Secrets, misconfigurations and malware follow, a `###` section and table each, only for
-//! the kinds the report holds. A secret's match is shown redacted, as the report holds it.
+//! Malware comes first, before the vulnerabilities; secrets and misconfigurations follow
+//! them; a `###` section and table each, only for the kinds the report holds. A secret's match is shown redacted, as the report holds it.
 
 use crate::{kinds, summary};
 use plimsoll_model::{Finding, Package, Report};
@@ -78,6 +78,7 @@ fn markdown_text(report: &Report) -> String {
         "<sub>{}</sub>\n",
         escape(&summary::provenance_line(report))
     );
+    malware_section(report, &mut out);
     if report.vulnerabilities.is_empty() {
         out.push_str("No vulnerabilities found.\n");
         return out;
@@ -261,6 +262,15 @@ fn other_kinds(r: &Report, out: &mut String) {
         }
         out.push('\n');
     }
+}
+
+/// The malware section: before the vulnerabilities, as in every format.
+fn malware_section(r: &Report, out: &mut String) {
+    let layer = |layer: Option<usize>, own: Option<&str>| {
+        kinds::layer_text(r, layer, own, 60)
+            .map(|l| escape(&l))
+            .unwrap_or_default()
+    };
     if !r.malware.is_empty() {
         let _ = writeln!(
             out,
@@ -286,6 +296,9 @@ fn other_kinds(r: &Report, out: &mut String) {
                 escape(&m.title),
                 escape(&m.path),
                 layer(m.layer, m.layer_created_by.as_deref())
+                    + &kinds::malware_deleted_note(m)
+                        .map(|d| format!(" ({})", escape(&d)))
+                        .unwrap_or_default()
             );
         }
         out.push('\n');

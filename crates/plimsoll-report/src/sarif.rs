@@ -139,6 +139,12 @@ pub fn to_sarif(report: &Report) -> Value {
     };
     let mut results: Vec<Value> = findings.iter().chain(&removed).map(result).collect();
     other_kinds(report, &mut index, &mut rules, &mut results);
+    // Malware first, as every format lists it.
+    let (mut first, rest): (Vec<Value>, Vec<Value>) = results
+        .into_iter()
+        .partition(|r| r["properties"]["kind"] == "malware");
+    first.extend(rest);
+    let results = first;
     let mut sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -476,6 +482,15 @@ fn other_kinds<'a>(
         }
         if let Some(p) = &m.package_id {
             props.insert("package_id".into(), json!(p));
+        }
+        if let Some(d) = m.deleted_in_layer {
+            props.insert("deleted_in_layer".into(), json!(d));
+        }
+        if !m.tags.is_empty() {
+            props.insert("tags".into(), json!(m.tags));
+        }
+        if !m.meta.is_empty() {
+            props.insert("meta".into(), json!(m.meta));
         }
         results.push(json!({
             "ruleId": m.id,

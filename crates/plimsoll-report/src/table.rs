@@ -83,6 +83,9 @@ fn table_text(report: &Report, opts: &TableOptions) -> String {
     if let Some(s) = summary::suppressed_line(report) {
         let _ = writeln!(out, "{s}");
     }
+    // Malware before any vulnerability: it is the one finding that is never a matter of
+    // waiting for a fix.
+    crate::kinds::malware_table(report, (opts.width, opts.color), &mut out);
     let trimmed;
     let shown = match opts.top {
         Some(n) if n < report.vulnerabilities.len() => {
@@ -150,7 +153,7 @@ fn table_text(report: &Report, opts: &TableOptions) -> String {
     if shown.vulnerabilities.iter().any(|f| f.risk.is_some()) {
         let _ = writeln!(out, "\n{}", summary::RISK_LEGEND);
     }
-    crate::kinds::tables(report, (opts.width, opts.color), &mut out);
+    crate::kinds::tables_but_malware(report, (opts.width, opts.color), &mut out);
     if let Some(g) = &report.gate {
         gate(g, &mut out);
     }

@@ -28,6 +28,10 @@ pub trait Analyzer: Sync {
     /// Reads the analyzer's share of the walk (and the image's config and history) and
     /// writes its findings into the report. Runs after every layer was walked.
     fn analyze(&self, input: &Input<'_>, report: &mut Report);
+    /// Runs once the packages were matched, with the scan's vulnerability database when it
+    /// has one: for what needs the database's data but not the walk again (a file hash
+    /// looked up in the blocklists).
+    fn matched(&self, _db: Option<&plimsoll_vulndb::Db>, _report: &mut Report) {}
 }
 
 /// What an analyzer reads.

@@ -16,12 +16,14 @@ pub mod analyzer;
 pub mod db;
 mod error;
 pub mod hardening;
+pub mod malware;
 pub mod packages;
 pub mod secrets;
 pub mod settings;
 
 pub use analyzer::{Analyzer, Input};
 pub use error::{Result, ScanError};
+pub use malware::{MalwareHash, MalwareSettings, YaraRules};
 pub use settings::{
     DbSettings, GateSettings, Layers, ScanSettings, Scanner, Scanners, SecretSettings,
 };
@@ -98,6 +100,9 @@ pub fn analyzers(s: &ScanSettings) -> Vec<Box<dyn Analyzer>> {
     if s.scanners.has(Scanner::Misconfig) {
         v.push(Box::new(hardening::Hardening::new(s.hardening.clone())));
     }
+    if s.scanners.has(Scanner::Malware) {
+        v.push(Box::new(malware::Malware::new(s.malware.clone())));
+    }
     v
 }
 
@@ -106,16 +111,23 @@ pub fn analyzers(s: &ScanSettings) -> Vec<Box<dyn Analyzer>> {
 pub fn scan(source: &Source, settings: &ScanSettings, observer: &dyn Observer) -> Result<Scanned> {
     let s = settings;
     let vulns = s.scanners.has(Scanner::Vuln);
+    // OSV's malicious-package records are in the vulnerability database too.
+    let needs_db = vulns || s.scanners.has(Scanner::Malware);
     let judges = s.gate.enabled || s.policy.is_some() || s.suppressions.ignore_unfixed;
     if judges && s.scanners.is_empty() {
         return Err(ScanError::Input(NEEDS_SCANNER.into()));
     }
     // The database is settled before anything is read: a bad --db, or --offline without
     // a database, fails before any download.
-    let prepared = if vulns { Some(db::prepare(s)?) } else { None };
+    let prepared = if needs_db {
+        Some(db::prepare(s)?)
+    } else {
+        None
+    };
+    let analyzers = analyzers(s);
     let (mut report, layer_errors) = match source {
-        Source::Image(reference) => scan_image(reference, s, observer)?,
-        Source::Dir(dir) => scan_dir(dir, s)?,
+        Source::Image(reference) => scan_image(reference, &analyzers, s, observer)?,
+        Source::Dir(dir) => scan_dir(dir, &analyzers, s)?,
         Source::Sbom { name, bytes } => {
             let sbom = plimsoll_report::read_sbom_full(bytes)
                 .map_err(|e| ScanError::Input(format!("{name}: {e}")))?;
@@ -145,6 +157,9 @@ pub fn scan(source: &Source, settings: &ScanSettings, observer: &dyn Observer) -
         Some(p) => match_vulnerabilities(&mut report, p, s, observer)?,
         None => None,
     };
+    for a in &analyzers {
+        a.matched(db.as_ref(), &mut report);
+    }
     // Nothing looked for, nothing to judge (`--scanners none`: the inventory alone).
     if !s.scanners.is_empty() {
         judge(&mut report, s);
@@ -159,6 +174,7 @@ pub fn scan(source: &Source, settings: &ScanSettings, observer: &dyn Observer) -
 /// Opens the image (and `--base-image`), walks it once for every analyzer, and runs them.
 fn scan_image(
     reference: &str,
+    analyzers: &[Box<dyn Analyzer>],
     s: &ScanSettings,
     observer: &dyn Observer,
 ) -> Result<(Report, Vec<String>)> {
@@ -180,8 +196,7 @@ fn scan_image(
     };
     let (base_image, base_warnings) = image::base_image(&img, base.as_ref());
     drop(base);
-    let analyzers = analyzers(s);
-    let (mut walk, shares) = walk_options(&analyzers, s);
+    let (mut walk, shares) = walk_options(analyzers, s);
     let total: u64 = img.layers.iter().map(|l| l.size).sum();
     walk.progress = observer.walk_started(total, img.layers.len());
     let layers =
@@ -192,15 +207,18 @@ fn scan_image(
     let mut artifact = image::artifact(&img, &walked);
     // Analyzers mark what came with the base image: it is known before they run.
     artifact.base_image = base_image;
-    let (mut report, errors) = analyze(&analyzers, &shares, walked, Some(&img), artifact);
+    let (mut report, errors) = analyze(analyzers, &shares, walked, Some(&img), artifact);
     report.warnings.extend(base_warnings);
     Ok((report, errors))
 }
 
 /// Walks a directory as one layer for every analyzer, and runs them.
-fn scan_dir(dir: &std::path::Path, s: &ScanSettings) -> Result<(Report, Vec<String>)> {
-    let analyzers = analyzers(s);
-    let (walk, shares) = walk_options(&analyzers, s);
+fn scan_dir(
+    dir: &std::path::Path,
+    analyzers: &[Box<dyn Analyzer>],
+    s: &ScanSettings,
+) -> Result<(Report, Vec<String>)> {
+    let (walk, shares) = walk_options(analyzers, s);
     let walked = image::scan_dir(dir, &walk).map_err(ScanError::input)?;
     let l = walked.layers.first().cloned().unwrap_or_default();
     let artifact = model::Artifact {
@@ -219,7 +237,7 @@ fn scan_dir(dir: &std::path::Path, s: &ScanSettings) -> Result<(Report, Vec<Stri
             "directory",
         )
     };
-    Ok(analyze(&analyzers, &shares, walked, None, artifact))
+    Ok(analyze(analyzers, &shares, walked, None, artifact))
 }
 
 /// Each analyzer's ranges in the walk's lists of interests and inspectors.
@@ -308,7 +326,16 @@ fn match_vulnerabilities(
     };
     let outcome =
         plimsoll_match::match_report(report, &o.db, &match_options(s)).map_err(ScanError::input)?;
-    report.vulnerabilities = outcome.findings;
+    // Malicious packages are malware, not vulnerabilities: reported only by the malware
+    // scanner, always CRITICAL, never waiting on a fix (so never hidden by
+    // --ignore-unfixed, which judges vulnerabilities).
+    let (malicious, vulnerabilities) = malware::split_malicious_packages(outcome.findings);
+    if s.scanners.has(Scanner::Malware) {
+        report.malware.extend(malicious);
+    }
+    if s.scanners.has(Scanner::Vuln) {
+        report.vulnerabilities = vulnerabilities;
+    }
     report.warnings.extend(o.warnings);
     report.warnings.extend(outcome.warnings);
     match_removed(report, &o.db, s)?;

@@ -15,7 +15,8 @@ pub enum Scanner {
     Secret,
     /// Hardening checks of the image and its files (`docs/hardening.md`).
     Misconfig,
-    /// Known-malicious files and packages (a later analyzer).
+    /// Known-malicious files and packages: OSV `MAL-` records, hash blocklists, YARA
+    /// rules, EICAR.
     Malware,
 }
 
@@ -38,7 +39,10 @@ impl Scanner {
 
     /// Whether this build has the analyzer.
     pub fn available(self) -> bool {
-        matches!(self, Scanner::Vuln | Scanner::Secret | Scanner::Misconfig)
+        matches!(
+            self,
+            Scanner::Vuln | Scanner::Secret | Scanner::Misconfig | Scanner::Malware
+        )
     }
 }
 
@@ -198,4 +202,5 @@ pub struct ScanSettings {
     pub layers: Layers,
     /// The hardening checks' limits (`--max-image-age`).
     pub hardening: crate::hardening::HardeningSettings,
+    pub malware: crate::malware::MalwareSettings,
 }

@@ -10,8 +10,9 @@
 
 pub mod bucket;
 pub mod demo;
-pub mod layers;
 pub mod hardening;
+pub mod layers;
+pub mod malware;
 pub mod registry;
 pub mod secrets;
 

@@ -82,6 +82,8 @@ pub struct ImportSummary {
     pub records_removed: u64,
     pub kev_entries: u64,
     pub epss_scores: u64,
+    /// sha256 hashes of blocklisted files (hash lists, MalwareBazaar CSV).
+    pub blocklist_hashes: u64,
     /// An export (or database file) replaced the database being built.
     pub replaced_by_export: bool,
     pub skipped_count: u64,
@@ -112,10 +114,15 @@ impl ImportSummary {
     }
 
     /// Whether the import brought anything a scan can use: a record (written, or kept
-    /// because the database had a newer copy), a KEV entry, an EPSS score, or a whole
+    /// because the database had a newer copy), a KEV entry, an EPSS score, a blocklisted hash, or a whole
     /// database (an export).
     pub fn usable(&self) -> bool {
-        self.records_imported + self.records_kept + self.kev_entries + self.epss_scores > 0
+        self.records_imported
+            + self.records_kept
+            + self.kev_entries
+            + self.epss_scores
+            + self.blocklist_hashes
+            > 0
             || self.replaced_by_export
     }
 
@@ -126,6 +133,7 @@ impl ImportSummary {
         self.records_removed += other.records_removed;
         self.kev_entries += other.kev_entries;
         self.epss_scores += other.epss_scores;
+        self.blocklist_hashes += other.blocklist_hashes;
         self.replaced_by_export |= other.replaced_by_export;
         self.skipped_count += other.skipped_count;
         self.warning_count += other.warning_count;

@@ -101,6 +101,15 @@ pub struct ScanInfo {
     pub sources: Vec<SourceInfo>,
 }
 
+/// A blocklist that names a file's hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlocklistHit {
+    /// The name the list gives the file (a malware family), if any.
+    pub name: Option<String>,
+    /// The list's `sources.name`: `blocklist:<absolute path>`.
+    pub source: String,
+}
+
 /// A database opened read-only.
 pub struct Db {
     conn: Connection,
@@ -333,6 +342,36 @@ impl Db {
                     })
                 })
                 .optional()
+            })
+            .at(&self.path)
+    }
+
+    /// The blocklists that name a file's sha256 (64 lowercase hex digits), with the name
+    /// each gives it. A database built before the `blocklist` table existed has none.
+    pub fn blocklisted(&self, sha256: &str) -> Result<Vec<BlocklistHit>> {
+        let has_table: bool = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'blocklist'",
+            )
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .at(&self.path)?;
+        if !has_table {
+            return Ok(Vec::new());
+        }
+        self.conn
+            .prepare_cached(
+                "SELECT b.name, s.name FROM blocklist b JOIN sources s USING (sid) \
+                 WHERE b.sha256 = ?1 ORDER BY s.name",
+            )
+            .and_then(|mut s| {
+                s.query_map([sha256], |r| {
+                    Ok(BlocklistHit {
+                        name: r.get(0)?,
+                        source: r.get(1)?,
+                    })
+                })?
+                .collect()
             })
             .at(&self.path)
     }

@@ -3,7 +3,9 @@
 //! Inputs are recognized by content, not by name ([`sniff`]): a directory is an OSV tree;
 //! `PK` starts a zip (an OSV `all.zip`); `{`/`[` is JSON (a CISA KEV feed when it has
 //! `catalogVersion` and `vulnerabilities`, else OSV records); gzip or plain text starting
-//! with `#model_version` or `cve,` is an EPSS CSV; [`EXPORT_MAGIC`] is a plimsoll export;
+//! with `#model_version` or `cve,` is an EPSS CSV; text whose first line that is not blank
+//! or a comment is a sha256 hash, or whose comments or first line hold a MalwareBazaar CSV
+//! header, is a blocklist (`feeds::blocklist`); [`EXPORT_MAGIC`] is a plimsoll export;
 //! `SQLite format 3` is a plimsoll database file.
 //!
 //! An export is [`EXPORT_MAGIC`], the export format (u32 LE, 1), the schema version
@@ -44,6 +46,8 @@ pub enum InputKind {
     Export,
     /// A plimsoll SQLite database file.
     Database,
+    /// A sha256 blocklist: one hash a line, or a MalwareBazaar CSV export.
+    Blocklist,
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
@@ -94,7 +98,13 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
         return Ok(InputKind::EpssCsv);
     }
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| matches!(b, b'#' | b'"') || b.is_ascii_hexdigit())
+        && is_blocklist(path)?
+    {
+        return Ok(InputKind::Blocklist);
+    }
+    match first {
         Some(b'[') => Ok(InputKind::OsvJson),
         Some(b'{') => {
             // Deciding KEV versus OSV needs the top-level keys; read the document once.
@@ -131,7 +141,7 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
         _ if n == 0 => Err(bad(path, "empty file")),
         _ => Err(bad(
             path,
-            "not an OSV JSON file, directory or zip, a KEV feed, an EPSS CSV, or a plimsoll export",
+            "not an OSV JSON file, directory or zip, a KEV feed, an EPSS CSV, a sha256 blocklist, or a plimsoll export",
         )),
     }
 }
@@ -142,6 +152,28 @@ fn sbom_not_data(what: &str) -> String {
         "{what}, not vulnerability data (scan it with `plimsoll sbom FILE`); a database is \
          built from OSV JSON files, directories and zips, KEV and EPSS feeds, or a `db export` file"
     )
+}
+
+/// Whether the first 64 KiB of a text file tell a blocklist (a MalwareBazaar export's
+/// comment banner alone is some 600 bytes).
+fn is_blocklist(path: &Path) -> Result<bool> {
+    let mut head = Vec::new();
+    File::open(path)
+        .at(path)?
+        .take(64 << 10)
+        .read_to_end(&mut head)
+        .at(path)?;
+    let mut p = crate::feeds::blocklist::Parser::new();
+    for line in head.split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !matches!(p.line(line), crate::feeds::blocklist::Line::Nothing) {
+            break;
+        }
+        if p.format().is_some() {
+            break;
+        }
+    }
+    Ok(p.format().is_some())
 }
 
 fn is_epss_start(b: &[u8]) -> bool {
@@ -175,8 +207,10 @@ fn nothing_usable(s: &ImportSummary) -> String {
             s.skipped_count
         ),
         None => match s.warnings.first() {
-            Some(w) => format!("no OSV record, KEV entry or EPSS score found ({w})"),
-            None => "no OSV record, KEV entry or EPSS score found".into(),
+            Some(w) => {
+                format!("no OSV record, KEV entry, EPSS score or blocklisted hash found ({w})")
+            }
+            None => "no OSV record, KEV entry, EPSS score or blocklisted hash found".into(),
         },
     }
 }
@@ -213,6 +247,13 @@ fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
             let f = File::open(path).at(path)?;
             let gz = flate2::read::GzDecoder::new(BufReader::new(f));
             builder.import_epss(&input, BufReader::new(gz), None)
+        }
+        InputKind::Blocklist => {
+            let f = File::open(path).at(path)?;
+            let source = format!("blocklist:{}", abs.display());
+            let s = builder.import_blocklist(&source, &input, &mut BufReader::new(f))?;
+            builder.touch_local_source(&source, &abs)?;
+            Ok(s)
         }
         InputKind::Database => {
             check_whole(path, path)?;

@@ -18,6 +18,7 @@
 mod build;
 mod db;
 mod feeds;
+pub use feeds::blocklist;
 pub mod fetch;
 mod import;
 pub mod managed;
@@ -26,7 +27,7 @@ mod schema;
 pub mod update;
 
 pub use build::{Builder, ImportSummary, Limits, Skipped, osv_source_name};
-pub use db::{Advisory, Db, Epss, Kev, Lookup, ScanInfo, SourceInfo, Status};
+pub use db::{Advisory, BlocklistHit, Db, Epss, Kev, Lookup, ScanInfo, SourceInfo, Status};
 pub use import::{EXPORT_MAGIC, InputKind, cached_db_for, export, import_paths, sniff};
 pub use osv::{Affected, Record, Severity, base_ecosystem, normalize_name};
 pub use schema::SCHEMA_VERSION;

@@ -6,7 +6,9 @@
 //! Secondary indexes are created after bulk inserts (`INDEXES`), which is several times
 //! faster than maintaining them row by row.
 
-/// Bumped whenever a reader of the previous layout would misread this one.
+/// Bumped whenever a reader of the previous layout would misread this one. A new table is
+/// not a bump: readers treat a missing table as empty and `Builder::update` creates it (the
+/// `blocklist` table came that way, in issue 14).
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub(crate) const TABLES: &str = r#"
@@ -72,6 +74,12 @@ CREATE TABLE IF NOT EXISTS epss (
     cve        TEXT PRIMARY KEY,
     score      REAL NOT NULL,
     percentile REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS blocklist (
+    sha256 TEXT NOT NULL,
+    sid    INTEGER NOT NULL,
+    name   TEXT,
+    PRIMARY KEY (sha256, sid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ecosystem_counts (
     ecosystem TEXT PRIMARY KEY,

@@ -194,6 +194,13 @@ fn an_input_that_yields_nothing_is_an_error_naming_it() {
         br#"[{"id": "X-1"}, {"modified": "2024-01-01T00:00:00Z"}]"#,
     )
     .unwrap();
+    // A MalwareBazaar export with its header and no row.
+    let header_only = tmp.path().join("recent.csv");
+    std::fs::write(
+        &header_only,
+        "# \"first_seen_utc\",\"sha256_hash\",\"md5_hash\",\"file_name\",\"signature\"\n",
+    )
+    .unwrap();
     let sbom = tmp.path().join("bom.json");
     std::fs::write(
         &sbom,
@@ -205,7 +212,11 @@ fn an_input_that_yields_nothing_is_an_error_naming_it() {
         (&unknown, "not an OSV JSON file"),
         (&empty, "empty file"),
         (&missing, "No such file"),
-        (&empty_dir, "no OSV record, KEV entry or EPSS score found"),
+        (
+            &empty_dir,
+            "no OSV record, KEV entry, EPSS score or blocklisted hash found",
+        ),
+        (&header_only, "no sha256 hash found"),
         (&no_records, "nothing could be imported: 2 entries skipped"),
         (&sbom, "a CycloneDX SBOM, not vulnerability data"),
     ] {

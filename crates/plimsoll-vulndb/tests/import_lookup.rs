@@ -355,3 +355,61 @@ fn kev_epss_and_status() {
     assert_eq!(count("PyPI"), Some(4));
     assert_eq!(count("npm"), Some(3));
 }
+
+#[test]
+fn blocklists_import_by_content_and_are_looked_up_by_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db_path = tmp.path().join("b.db");
+    let eicar = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f";
+    let list = tmp.path().join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# ours\n{} EICAR\n{}\n",
+            eicar.to_uppercase(),
+            "e".repeat(64)
+        ),
+    )
+    .unwrap();
+    let csv = tmp.path().join("full.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "################################################################\n\
+             # MalwareBazaar full malware samples dump (CSV)                #\n\
+             ################################################################\n\
+             #\n\
+             # \"first_seen_utc\",\"sha256_hash\",\"md5_hash\",\"sha1_hash\",\"reporter\",\"file_name\",\"file_type_guess\",\"mime_type\",\"signature\",\"clamav\",\"vtpercent\",\"imphash\",\"ssdeep\",\"tlsh\"\n\
+             \"2026-11-30 08:03:12\", \"{eicar}\", \"n/a\", \"n/a\", \"abuse_ch\", \"eicar.com\", \"com\", \"text/plain\", \"n/a\", \"n/a\", \"n/a\", \"n/a\", \"n/a\", \"n/a\"\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        plimsoll_vulndb::sniff(&list).unwrap(),
+        plimsoll_vulndb::InputKind::Blocklist
+    );
+    assert_eq!(
+        plimsoll_vulndb::sniff(&csv).unwrap(),
+        plimsoll_vulndb::InputKind::Blocklist
+    );
+    let mut b = Builder::create(&db_path).unwrap();
+    let s = import_paths(&mut b, &[list.clone(), csv.clone()]).unwrap();
+    assert_eq!(s.blocklist_hashes, 3);
+    b.commit().unwrap();
+    let db = Db::open(&db_path).unwrap();
+    let hits = db.blocklisted(eicar).unwrap();
+    let names: Vec<_> = hits.iter().map(|h| h.name.as_deref()).collect();
+    assert_eq!(names, [Some("eicar.com"), Some("EICAR")], "{hits:?}");
+    assert!(hits[0].source.ends_with("full.csv") && hits[0].source.starts_with("blocklist:"));
+    assert_eq!(db.blocklisted(&"e".repeat(64)).unwrap().len(), 1);
+    assert!(db.blocklisted(&"0".repeat(64)).unwrap().is_empty());
+    // Importing the list again with other hashes replaces that list's hashes only.
+    std::fs::write(&list, format!("{}\n", "d".repeat(64))).unwrap();
+    let mut b = Builder::update(&db_path).unwrap();
+    import_paths(&mut b, &[list]).unwrap();
+    b.commit().unwrap();
+    let db = Db::open(&db_path).unwrap();
+    assert_eq!(db.blocklisted(eicar).unwrap().len(), 1);
+    assert!(db.blocklisted(&"e".repeat(64)).unwrap().is_empty());
+    assert_eq!(db.blocklisted(&"d".repeat(64)).unwrap().len(), 1);
+}

@@ -383,10 +383,10 @@ pub struct ScanImageArgs {
 pub struct ScanDbArgs {
     /// What to look for, comma-separated (Trivy's names): `vuln` (known vulnerabilities;
     /// needs the database), `secret` (keys, tokens and passwords in files, the config and the
-    /// history), `misconfig` (hardening checks of the image and its files,
-    /// docs/hardening.md), or `none` for the image summary and inventory alone, with no
-    /// database.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln,secret", value_parser = ["vuln", "secret", "misconfig", "malware", "none"], env = "PLIMSOLL_SCANNERS")]
+    /// history), `malware` (OSV malicious packages, hash blocklists, YARA rules, EICAR),
+    /// `misconfig` (hardening checks of the image and its files, docs/hardening.md), or
+    /// `none` for the image summary and inventory alone, with no database.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "vuln,secret,malware", value_parser = ["vuln", "secret", "misconfig", "malware", "none"], env = "PLIMSOLL_SCANNERS")]
     pub scanners: Vec<String>,
     /// Secret rules (YAML, docs/secrets.md): disable built-in rules, add rules and allow
     /// rules; extends the built-in rules.
@@ -399,6 +399,16 @@ pub struct ScanDbArgs {
     /// (PLIM-IMG-016; 0 turns the check off).
     #[arg(long, value_name = "DAYS", default_value_t = plimsoll_scan::hardening::DEFAULT_MAX_IMAGE_AGE_DAYS, env = "PLIMSOLL_MAX_IMAGE_AGE")]
     pub max_image_age: u64,
+    /// Files the malware scanner hashes for the blocklists (`db import`): `exec`
+    /// (executables and scripts) or `all` (every regular file).
+    #[arg(long, value_name = "WHICH", default_value = "exec", value_parser = ["exec", "all"])]
+    pub malware_hash: String,
+    /// YARA rules for the malware scanner: every *.yar and *.yara file of the directory.
+    #[arg(long, value_name = "DIR", env = "PLIMSOLL_YARA_RULES")]
+    pub yara_rules: Option<PathBuf>,
+    /// YARA rules run on executables and scripts up to this size (bytes).
+    #[arg(long, value_name = "BYTES", default_value_t = 32 << 20)]
+    pub yara_max_file_size: u64,
     /// Vulnerability database to use as it is: a database file (`plimsoll db update` or
     /// `db import`), or an OSV directory, zip or JSON file, imported on the fly into the
     /// cache and reused while it is unchanged. Without it, plimsoll's own database in the

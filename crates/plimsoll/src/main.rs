@@ -210,12 +210,17 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
     let a = &args.scan;
     let mut dest = image_dest(&a.image, &a.db)?;
     let settings = settings::image(&a.image, &a.db)?;
-    if ![Scanner::Vuln, Scanner::Secret, Scanner::Misconfig]
-        .into_iter()
-        .any(|k| settings.scanners.has(k))
+    if ![
+        Scanner::Vuln,
+        Scanner::Secret,
+        Scanner::Misconfig,
+        Scanner::Malware,
+    ]
+    .into_iter()
+    .any(|k| settings.scanners.has(k))
     {
         return Err(input_err(
-            "explain needs the vuln, secret or misconfig scanner: add it to --scanners",
+            "explain needs the vuln, secret, misconfig or malware scanner: add it to --scanners",
         ));
     }
     let scanned = run_scan(
@@ -269,14 +274,20 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .filter(|m| m.id.eq_ignore_ascii_case(wanted) || m.fingerprint() == wanted)
         .collect();
-    if hits.is_empty() && secrets.is_empty() && misconfigurations.is_empty() {
+    let malware: Vec<&model::MalwareFinding> = report
+        .malware
+        .iter()
+        .filter(|m| m.id.eq_ignore_ascii_case(wanted))
+        .collect();
+    if hits.is_empty() && secrets.is_empty() && misconfigurations.is_empty() && malware.is_empty() {
         return Err(input_err(format!(
-            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets, {} misconfigurations; vulnerability ids and aliases, secret rule ids, check ids and fingerprints were compared)",
+            "{wanted}: not a finding of {} ({} findings, {} suppressed, {} secrets, {} misconfigurations, {} malware; vulnerability ids and aliases, secret rule ids, check ids, malware ids and fingerprints were compared)",
             a.image.reference,
             report.vulnerabilities.len(),
             report.suppressed.len(),
             report.secrets.len() + report.suppressed_secrets.len(),
-            report.misconfigurations.len()
+            report.misconfigurations.len(),
+            report.malware.len()
         )));
     }
     let mut text = String::new();
@@ -296,6 +307,14 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             }
             text.push('\n');
         }
+    }
+    for m in malware {
+        text.push_str(&render::explain_malware(report, m));
+        if let Some(p) = policy {
+            let traces = p.explain_malware(report, m, today);
+            text.push_str(&render::rule_traces(&p.file, &traces));
+        }
+        text.push('\n');
     }
     for (s, sup) in secrets {
         text.push_str(&render::explain_secret(report, s, sup));

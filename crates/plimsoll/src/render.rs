@@ -192,6 +192,48 @@ pub fn explain(
 /// `plimsoll explain RULE-ID|FINGERPRINT`: one secret finding, told in full. Only the
 /// redacted match is shown; paths and build commands come from the image, so control
 /// characters are escaped.
+/// `explain ID` for a malware finding: what matched, where, and how it got there.
+pub fn explain_malware(report: &model::Report, m: &model::MalwareFinding) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} (malware) in {}", m.id, report.artifact.name);
+    let _ = writeln!(o, "  {}", m.title);
+    let _ = writeln!(o, "Severity: {}", m.severity.as_str());
+    let _ = writeln!(o, "Found in: {}", m.path);
+    if let Some(p) = &m.package_id {
+        let name = report
+            .packages
+            .iter()
+            .find(|x| &x.id == p)
+            .map_or(p.clone(), |x| format!("{} {}", x.name, x.version));
+        let _ = writeln!(o, "Package: {name}");
+    }
+    if let Some(l) = m.layer {
+        let _ = writeln!(
+            o,
+            "Layer: {l}: {}",
+            m.layer_created_by.as_deref().unwrap_or("(no history)")
+        );
+    }
+    if let Some(d) = m.deleted_in_layer {
+        let _ = writeln!(
+            o,
+            "Deleted: by layer {d}, but still readable from layer {}'s blob: anyone who pulls the image can read it",
+            m.layer.unwrap_or_default()
+        );
+    }
+    let _ = writeln!(o, "Matched by: {}", m.data_source);
+    if let Some(d) = &m.digest {
+        let _ = writeln!(o, "Digest: {d}");
+    }
+    if !m.tags.is_empty() {
+        let _ = writeln!(o, "Tags: {}", m.tags.join(", "));
+    }
+    for (k, v) in &m.meta {
+        let _ = writeln!(o, "Meta: {k} = {v}");
+    }
+    o
+}
+
 pub fn explain_secret(
     report: &model::Report,
     s: &model::SecretFinding,

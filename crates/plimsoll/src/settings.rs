@@ -57,6 +57,7 @@ fn nothing(cache: &Option<PathBuf>, limit_args: Option<&LimitArgs>) -> ScanSetti
         secrets: SecretSettings::default(),
         layers: plimsoll_scan::Layers::Final,
         hardening: plimsoll_scan::hardening::HardeningSettings::default(),
+        malware: plimsoll_scan::MalwareSettings::default(),
     }
 }
 
@@ -96,6 +97,7 @@ pub fn scan(
             plimsoll_secret::Scanner::from_config(&name, &text).map_err(input_err)?,
         ));
     }
+    let malware = malware(db, &scanners)?;
     Ok(ScanSettings {
         scanners,
         secrets,
@@ -103,6 +105,7 @@ pub fn scan(
             max_image_age_days: db.max_image_age,
             ..Default::default()
         },
+        malware,
         db: DbSettings {
             given: db.db.clone(),
             offline: db.offline,
@@ -122,6 +125,28 @@ pub fn scan(
         },
         ..nothing(cache, limit_args)
     })
+}
+
+/// The malware scanner's flags; YARA rules are compiled here, once, only when the scanner
+/// runs (a rule file that does not compile is an input error naming it).
+fn malware(db: &ScanDbArgs, scanners: &Scanners) -> anyhow::Result<plimsoll_scan::MalwareSettings> {
+    let mut m = plimsoll_scan::MalwareSettings {
+        hash: if db.malware_hash == "all" {
+            plimsoll_scan::MalwareHash::All
+        } else {
+            plimsoll_scan::MalwareHash::Exec
+        },
+        yara_max_file_size: db.yara_max_file_size,
+        ..Default::default()
+    };
+    if let Some(dir) = &db.yara_rules
+        && scanners.has(plimsoll_scan::Scanner::Malware)
+    {
+        m.yara = Some(std::sync::Arc::new(
+            plimsoll_scan::YaraRules::load_dir(dir).map_err(input_err)?,
+        ));
+    }
+    Ok(m)
 }
 
 /// Settings of an image scan: [`scan`]'s, plus how to reach and read the image.

@@ -7,17 +7,20 @@
 //! the first subject its conditions name in that order (see
 //! [`super::schema::When::judges`]); package conditions narrow a vulnerability rule to some
 //! packages' findings, and image conditions are a precondition of any rule. A finding is
-//! of one [`Kind`], a vulnerability, a secret or a misconfiguration; each finding condition
-//! says which kinds it can judge ([`Condition::kinds`]), and a rule judges the kinds its
-//! `kind` names, else secrets when it has a condition vulnerabilities lack (`rule_ids`,
-//! `paths`: as before misconfigurations), else vulnerabilities (as before secrets).
+//! of one [`Kind`], a vulnerability, a secret, a misconfiguration or malware; each finding
+//! condition says which kinds it can judge ([`Condition::kinds`]), and a rule judges the
+//! kinds its `kind` names, else malware when it has a malware-only condition (`ids`), else
+//! secrets when it has a condition vulnerabilities lack (`rule_ids`, `paths`: as before
+//! misconfigurations), else vulnerabilities (as before secrets).
 
 use super::evaluate::{Cx, days_since};
 use super::schema::{Lists, PackagePattern, Pattern, Slo};
 use crate::purl::Purl;
 use crate::risk::is_root;
 use jiff::civil::Date;
-use plimsoll_model::{Finding, FixStatus, Misconfiguration, Package, SecretFinding, Severity};
+use plimsoll_model::{
+    Finding, FixStatus, MalwareFinding, Misconfiguration, Package, SecretFinding, Severity,
+};
 
 /// What a condition reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,16 +37,23 @@ pub(super) enum Kind {
     Secret,
     /// A hardening check's finding (`PLIM-IMG-…`).
     Misconfiguration,
+    Malware,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Vulnerability, Kind::Secret, Kind::Misconfiguration];
+    pub const ALL: [Kind; 4] = [
+        Kind::Vulnerability,
+        Kind::Secret,
+        Kind::Misconfiguration,
+        Kind::Malware,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Vulnerability => "vulnerability",
             Kind::Secret => "secret",
             Kind::Misconfiguration => "misconfiguration",
+            Kind::Malware => "malware",
         }
     }
 
@@ -52,6 +62,7 @@ impl Kind {
             Kind::Vulnerability => "vulnerabilities",
             Kind::Secret => "secrets",
             Kind::Misconfiguration => "misconfigurations",
+            Kind::Malware => "malware findings",
         }
     }
 }
@@ -60,9 +71,13 @@ const ALL_KINDS: &[Kind] = &Kind::ALL;
 const VULNERABILITIES: &[Kind] = &[Kind::Vulnerability];
 /// What `removed` judges: a removed package's vulnerability, a secret in a deleted file.
 const VULNERABILITIES_AND_SECRETS: &[Kind] = &[Kind::Vulnerability, Kind::Secret];
-/// What `rule_ids` and `paths` judge: a secret's rule and file, a misconfiguration's check
-/// and file.
+/// What `rule_ids` judges: a secret's rule, a misconfiguration's check.
 const SECRETS_AND_MISCONFIGURATIONS: &[Kind] = &[Kind::Secret, Kind::Misconfiguration];
+/// What `paths` judges: where a secret, misconfiguration or malware is.
+const PLACED: &[Kind] = &[Kind::Secret, Kind::Misconfiguration, Kind::Malware];
+const MALWARE: &[Kind] = &[Kind::Malware];
+/// Malware findings have no base-image mark.
+const NOT_MALWARE: &[Kind] = &[Kind::Vulnerability, Kind::Secret, Kind::Misconfiguration];
 
 /// What a rule can be violated by.
 #[derive(Clone, Copy)]
@@ -70,6 +85,7 @@ pub(super) enum Item<'a> {
     Finding(&'a Finding),
     Secret(&'a SecretFinding),
     Misconfiguration(&'a Misconfiguration),
+    Malware(&'a MalwareFinding),
     Package(&'a Package, Option<&'a Purl>),
     Image,
 }
@@ -107,10 +123,12 @@ pub(super) enum Condition {
     /// `rule_ids: [aws-*]`: the secret rule that matched, or the misconfiguration's check
     /// id (`PLIM-IMG-00*`) (globs, any case).
     RuleIds(Vec<Pattern>),
-    /// `paths: [app/**]`: where the secret or misconfiguration is (globs over the file's
-    /// root-relative path, or the Env variable's name or label's key; `config` for a
+    /// `paths: [app/**]`: where the secret, misconfiguration or malware is (globs over the
+    /// file's root-relative path, or the Env variable's name or label's key; `config` for a
     /// misconfiguration of the image config or history).
     Paths(Vec<Pattern>),
+    /// `ids: [MAL-*, eicar-test-file]`: the malware finding's id (globs, any case).
+    Ids(Vec<Pattern>),
     /// `packages: {allow, deny}`: names, globs or purls.
     Packages(Lists<PackagePattern>),
     /// `ecosystems: {allow, deny}`: globs over `Debian:12`, or its family `Debian`.
@@ -130,9 +148,8 @@ impl Condition {
         use Condition::*;
         match self {
             Kind(_) | Severity(_) | SeverityIn(_) | Cvss(_) | Status(_) | FixAvailable(_)
-            | Kev(_) | Epss(_) | InBaseImage(_) | Removed(_) | Slo(_) | RuleIds(_) | Paths(_) => {
-                Subject::Finding
-            }
+            | Kev(_) | Epss(_) | InBaseImage(_) | Removed(_) | Slo(_) | RuleIds(_) | Paths(_)
+            | Ids(_) => Subject::Finding,
             Packages(_) | Ecosystems(_) | Licenses(_) => Subject::Package,
             RunsAsRoot(_) | CreatedMoreThanDays(_) | LayersMoreThan(_) => Subject::Image,
         }
@@ -142,9 +159,12 @@ impl Condition {
     pub fn kinds(&self) -> &'static [Kind] {
         use Condition::*;
         match self {
-            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) => ALL_KINDS,
+            Kind(_) | Severity(_) | SeverityIn(_) => ALL_KINDS,
+            InBaseImage(_) => NOT_MALWARE,
             Removed(_) => VULNERABILITIES_AND_SECRETS,
-            RuleIds(_) | Paths(_) => SECRETS_AND_MISCONFIGURATIONS,
+            RuleIds(_) => SECRETS_AND_MISCONFIGURATIONS,
+            Paths(_) => PLACED,
+            Ids(_) => MALWARE,
             _ => VULNERABILITIES,
         }
     }
@@ -165,6 +185,7 @@ impl Condition {
             Slo(_) => "slo",
             RuleIds(_) => "rule_ids",
             Paths(_) => "paths",
+            Ids(_) => "ids",
             Packages(_) => "packages",
             Ecosystems(_) => "ecosystems",
             Licenses(_) => "licenses",
@@ -186,12 +207,14 @@ impl Condition {
                 },
                 Item::Secret(_) => Err("a secret has no package".into()),
                 Item::Misconfiguration(_) => Err("a misconfiguration has no package".into()),
+                Item::Malware(_) => Err("judges packages, not malware findings".into()),
                 Item::Image => Err("judges packages, not the image".into()),
             },
             Subject::Finding => match item {
                 Item::Finding(f) => self.check_finding(f, cx.today),
                 Item::Secret(s) => self.check_secret(s),
                 Item::Misconfiguration(m) => self.check_misconfiguration(m, cx),
+                Item::Malware(m) => self.check_malware(m),
                 _ => Err("judges findings".into()),
             },
         }
@@ -281,6 +304,7 @@ impl Condition {
                 "{} judges secrets and misconfigurations, not vulnerabilities",
                 self.key()
             )),
+            Condition::Ids(_) => Err("ids judges malware, not vulnerabilities".into()),
             _ => unreachable!("not a finding condition"),
         }
     }
@@ -393,6 +417,26 @@ impl Condition {
                 "{} judges vulnerabilities, not misconfigurations",
                 self.key()
             )),
+        }
+    }
+
+    fn check_malware(&self, m: &MalwareFinding) -> Verdict {
+        match self {
+            Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
+                self.check_common(Kind::Malware, m.severity)
+            }
+            Condition::Ids(ids) => match ids.iter().find(|p| p.is_match(&m.id)) {
+                Some(p) => Ok(format!("malware {} ({})", m.id, p.text)),
+                None => Err(format!("malware {} is not one of those listed", m.id)),
+            },
+            Condition::Paths(paths) => {
+                let path = m.path.trim_start_matches('/');
+                match paths.iter().find(|p| p.is_match(path)) {
+                    Some(p) => Ok(format!("path {path} ({})", p.text)),
+                    None => Err(format!("path {path} matches none of those listed")),
+                }
+            }
+            _ => Err(format!("{} does not judge malware", self.key())),
         }
     }
 
@@ -509,6 +553,7 @@ impl Condition {
             }
             Condition::RuleIds(l) => format!("rule id in [{}]", texts(l)),
             Condition::Paths(l) => format!("path in [{}]", texts(l)),
+            Condition::Ids(l) => format!("malware id in [{}]", texts(l)),
             Condition::Packages(l) => lists_text(
                 "package",
                 &l.allow.iter().map(|x| x.text()).collect::<Vec<_>>(),

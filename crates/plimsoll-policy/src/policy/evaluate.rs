@@ -211,6 +211,14 @@ impl Policy {
                         .is_none_or(|pp| pp.matches(&p.name, purl))
             }
             Item::Image => x.vulnerability.is_none() && x.package.is_none(),
+            // A malware finding is excused by an exception naming its id as the
+            // vulnerability (`MAL-2025-46969`, `eicar-test-file`), or naming none.
+            Item::Malware(m) => {
+                x.package.is_none()
+                    && x.vulnerability
+                        .as_deref()
+                        .is_none_or(|v| v.eq_ignore_ascii_case(&m.id))
+            }
         }
     }
 
@@ -272,6 +280,7 @@ impl Policy {
                         }
                     }
                     Item::Image => u.image = true,
+                    Item::Malware(_) => {}
                 }
                 excused |= !x.expired(today);
             }
@@ -293,6 +302,7 @@ impl Policy {
                 packages: Vec::new(),
                 secrets: Vec::new(),
                 misconfigurations: Vec::new(),
+                malware: Vec::new(),
                 image: Vec::new(),
             };
             let judges = rule.when.judges();
@@ -312,6 +322,15 @@ impl Policy {
                 } else {
                     &report.vulnerabilities
                 };
+                if kinds.contains(&Kind::Malware) {
+                    for m in &report.malware {
+                        if verdicts(rest(), Item::Malware(m), &cx).is_ok()
+                            && !excuse(rule, Item::Malware(m), &mut uses)
+                        {
+                            v.malware.push(plimsoll_model::MalwareRef::of(m));
+                        }
+                    }
+                }
                 if kinds.contains(&Kind::Secret) {
                     for s in &report.secrets {
                         if verdicts(rest(), Item::Secret(s), &cx).is_ok()
@@ -380,6 +399,7 @@ impl Policy {
             if !v.findings.is_empty()
                 || !v.secrets.is_empty()
                 || !v.misconfigurations.is_empty()
+                || !v.malware.is_empty()
                 || !v.packages.is_empty()
                 || !v.image.is_empty()
             {
@@ -512,8 +532,19 @@ fn violation_line(v: &Violation, cx: &Cx) -> String {
     if v.misconfigurations.len() > 5 {
         what.push(format!("{} more", v.misconfigurations.len() - 5));
     }
+    what.extend(
+        v.malware
+            .iter()
+            .take(5)
+            .map(|m| format!("{} malware {} at {}", m.severity, m.id, m.path)),
+    );
+    if v.malware.len() > 5 {
+        what.push(format!("{} more", v.malware.len() - 5));
+    }
     what.extend(v.image.iter().cloned());
+    // Malware first, as every format lists it.
     let counts: Vec<String> = [
+        (v.malware.len(), "malware finding"),
         (v.findings.len(), "finding"),
         (v.secrets.len(), "secret"),
         (v.misconfigurations.len(), "misconfiguration"),
@@ -552,6 +583,63 @@ mod tests {
     const SSH: &str = "root/.ssh/id_rsa:private-key:1";
     const JWT: &str = "app/tests/fixtures/token.txt:jwt:2";
     const ENV: &str = "env:DB_PASSWORD:generic-password:0";
+
+    #[test]
+    fn malware_rules_select_by_kind_id_and_path() {
+        let g = run_malware(
+            "rules:
+  - {name: any-malware, action: block, when: {kind: malware}}
+  - {name: packages, action: block, when: {ids: [MAL-*]}}
+  - {name: test-files, action: alert, when: {ids: [eicar-*], paths: [srv/**]}}
+  - {name: bin, action: block, when: {kind: malware, paths: [usr/local/bin/*], severity: CRITICAL}}
+  - {name: secrets, action: alert, when: {paths: [app/**]}}
+exceptions:
+  - {vulnerability: eicar-test-file, rules: [any-malware], expires: 2027-01-01, justification: AV self-test}
+",
+            "2026-12-02",
+        );
+        assert_eq!(
+            hits(&g, "any-malware"),
+            [
+                "MAL-2025-46969@app/node_modules/chalk/package.json",
+                "sha256-blocklist@usr/local/bin/sysupdate"
+            ]
+        );
+        assert_eq!(
+            hits(&g, "packages"),
+            ["MAL-2025-46969@app/node_modules/chalk/package.json"]
+        );
+        assert_eq!(hits(&g, "test-files"), ["eicar-test-file@srv/eicar.com"]);
+        assert_eq!(
+            hits(&g, "bin"),
+            ["sha256-blocklist@usr/local/bin/sysupdate"]
+        );
+        // `paths` alone still judges secrets, as before malware.
+        assert_eq!(
+            hits(&g, "secrets"),
+            [
+                "app/.env:aws-access-key-id:3",
+                "app/tests/fixtures/token.txt:jwt:2"
+            ]
+        );
+        assert_eq!(g.result, GateResult::Fail);
+        assert!(
+            g.reasons.iter().any(|r| r.contains(
+                "block rule packages (p.yaml:3): malware id in [MAL-*]: 1 malware finding: \
+                 CRITICAL malware MAL-2025-46969 at app/node_modules/chalk/package.json"
+            )),
+            "{:#?}",
+            g.reasons
+        );
+        // ids cannot judge vulnerabilities.
+        let e = parse(
+            "p.yaml",
+            "rules:\n  - {name: a, action: block, when: {ids: [x], kev: true}}\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("kev"), "{e}");
+    }
 
     #[test]
     fn secret_rules_block_serious_secrets_and_alert_on_the_rest() {

@@ -7,7 +7,7 @@ use super::condition::{Item, Kind, Subject, kinds_plural};
 use super::evaluate::{Cx, verdicts};
 use super::schema::Policy;
 use jiff::civil::Date;
-use plimsoll_model::{Action, Finding, Misconfiguration, Report, SecretFinding};
+use plimsoll_model::{Action, Finding, MalwareFinding, Misconfiguration, Report, SecretFinding};
 
 impl Policy {
     /// Every rule's verdict on one finding, in file order: fired (with the conditions that
@@ -39,6 +39,16 @@ impl Policy {
             Kind::Misconfiguration,
             today,
         )
+    }
+
+    /// [`Policy::explain`] for one malware finding.
+    pub fn explain_malware(
+        &self,
+        report: &Report,
+        m: &MalwareFinding,
+        today: Date,
+    ) -> Vec<RuleTrace> {
+        self.explain_item(report, Item::Malware(m), Kind::Malware, today)
     }
 
     fn explain_item(&self, report: &Report, item: Item, kind: Kind, today: Date) -> Vec<RuleTrace> {

@@ -182,6 +182,7 @@ pub(super) fn hits(g: &Gate, rule: &str) -> Vec<String> {
     let mut out: Vec<String> = v.findings.iter().map(|f| f.id.clone()).collect();
     out.extend(v.secrets.iter().map(|s| s.fingerprint.clone()));
     out.extend(v.misconfigurations.iter().map(|m| m.fingerprint.clone()));
+    out.extend(v.malware.iter().map(|m| format!("{}@{}", m.id, m.path)));
     out.extend(v.packages.iter().cloned());
     out.extend(v.image.iter().cloned());
     out
@@ -244,6 +245,40 @@ pub(super) fn report_with_misconfigurations() -> Report {
     r
 }
 
+/// The secrets image with what the malware analyzer finds in it: a malicious npm package
+/// (an OSV `MAL-` record), a blocklisted miner and the EICAR test file.
+pub(super) fn report_with_malware() -> Report {
+    use plimsoll_model::MalwareFinding;
+    let mut r = report_with_secrets();
+    let m = |id: &str, path: &str, severity: Severity| MalwareFinding {
+        id: id.into(),
+        title: id.into(),
+        severity,
+        path: path.into(),
+        layer: Some(1),
+        data_source: "test".into(),
+        ..MalwareFinding::default()
+    };
+    r.malware = vec![
+        m(
+            "MAL-2025-46969",
+            "app/node_modules/chalk/package.json",
+            Severity::Critical,
+        ),
+        m(
+            "sha256-blocklist",
+            "usr/local/bin/sysupdate",
+            Severity::Critical,
+        ),
+        m("eicar-test-file", "srv/eicar.com", Severity::Medium),
+    ];
+    r
+}
+
 pub(super) fn run_misconfigurations(yaml: &str, today: &str) -> Gate {
     policy(yaml).evaluate(&report_with_misconfigurations(), date(today))
+}
+
+pub(super) fn run_malware(yaml: &str, today: &str) -> Gate {
+    policy(yaml).evaluate(&report_with_malware(), date(today))
 }

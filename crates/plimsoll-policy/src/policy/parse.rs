@@ -74,6 +74,8 @@ struct RawWhen {
     #[serde(default)]
     paths: Option<Vec<Spanned<String>>>,
     #[serde(default)]
+    ids: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
     packages: Option<Spanned<RawLists>>,
     #[serde(default)]
     ecosystems: Option<Spanned<RawLists>>,
@@ -491,7 +493,9 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
                 return Err(err(
                     file,
                     &k.referenced,
-                    format!("kind {name:?}: expected vulnerability, secret or misconfiguration"),
+                    format!(
+                        "kind {name:?}: expected vulnerability, secret, misconfiguration or malware"
+                    ),
                 ));
             };
             if !kinds.contains(&kind) {
@@ -581,6 +585,15 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
             &at,
             "paths",
             "path pattern",
+        )?));
+    }
+    if let Some(list) = &w.ids {
+        out.push(Condition::Ids(globs(
+            file,
+            list,
+            &at,
+            "ids",
+            "malware id pattern",
         )?));
     }
     if let Some(l) = &w.packages {
@@ -863,7 +876,7 @@ mod tests {
             (
                 "rules:\n  - name: a\n    action: block\n    when: {kind: secrets}\n",
                 4,
-                "expected vulnerability, secret or misconfiguration",
+                "expected vulnerability, secret, misconfiguration or malware",
             ),
             (
                 "rules:\n  - name: a\n    action: block\n    when: {kind: secret, severity: []}\n",

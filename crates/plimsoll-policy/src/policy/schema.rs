@@ -70,19 +70,20 @@ impl When {
         }
     }
 
-    /// The kinds of finding a finding rule judges: those its `kind` names, else secrets
-    /// when a condition cannot judge vulnerabilities (`rule_ids`, `paths`: as before
-    /// misconfigurations, which a rule names with `kind: misconfiguration`), else
-    /// vulnerabilities.
+    /// The kinds of finding a finding rule judges: those its `kind` names, else malware
+    /// when a condition judges only malware (`ids`), else secrets when a condition judges
+    /// no vulnerability (`rule_ids`, `paths`: as before misconfigurations, which a rule
+    /// names with `kind: misconfiguration`), else vulnerabilities.
     pub fn kinds(&self) -> Vec<Kind> {
         if let Some(Condition::Kind(k)) = self.conditions.first() {
             return k.clone();
         }
-        if self
-            .conditions
-            .iter()
-            .any(|c| c.subject() == Subject::Finding && !c.kinds().contains(&Kind::Vulnerability))
-        {
+        if self.conditions.iter().any(|c| c.kinds() == [Kind::Malware]) {
+            vec![Kind::Malware]
+        } else if self.conditions.iter().any(|c| {
+            c.subject() == super::condition::Subject::Finding
+                && !c.kinds().contains(&Kind::Vulnerability)
+        }) {
             vec![Kind::Secret]
         } else {
             vec![Kind::Vulnerability]

@@ -683,6 +683,7 @@ pub fn kinds_report() -> Report {
             digest: None,
             package_id: flatmap,
             data_source: "OSV MAL".into(),
+            ..Default::default()
         },
         MalwareFinding {
             id: "eicar-test-file".into(),
@@ -696,6 +697,7 @@ pub fn kinds_report() -> Report {
             ),
             package_id: None,
             data_source: "hash list".into(),
+            ..Default::default()
         },
     ];
     r

@@ -4,10 +4,12 @@
 //! - `osv`: OSV records (every ecosystem, whether from a file, a directory, a zip or the
 //!   bucket);
 //! - `kev`: CISA KEV;
-//! - `epss`: FIRST EPSS.
+//! - `epss`: FIRST EPSS;
+//! - `blocklist`: sha256 blocklists of malicious files (hash lists, MalwareBazaar CSV).
 //!
 //! A new feed is a new file here, its table in `schema.rs`, and its sniffing in `import.rs`.
 
+pub mod blocklist;
 mod epss;
 mod kev;
 mod osv;
