@@ -97,6 +97,7 @@ fn pkg(
         owned_by: None,
         origin: "installed".into(),
         metadata: BTreeMap::new(),
+        ..Package::default()
     }
 }
 
