@@ -129,6 +129,39 @@ pub struct Inventory {
     pub distro: Option<Distro>,
     pub packages: Vec<Package>,
     pub warnings: Vec<String>,
+    /// Which OS package installed each executable, setuid/setgid file and shared library
+    /// of the final image.
+    pub owners: Owners,
+}
+
+/// The OS package that installed a file, for the final image's executables, setuid/setgid
+/// files and shared libraries (`*.so*`): the files a hardening check or a binary classifier
+/// asks about. Paths are root-relative, as the final tree has them (a `/bin/sh` listed by a
+/// merged-`/usr` system is found at `usr/bin/sh`).
+#[derive(Debug, Clone, Default)]
+pub struct Owners {
+    by_path: HashMap<String, String>,
+    file_lists: bool,
+}
+
+impl Owners {
+    /// The name of the OS package whose file list holds `path`.
+    pub fn owner(&self, path: &str) -> Option<&str> {
+        self.by_path.get(path).map(String::as_str)
+    }
+
+    /// Whether an OS package database with file lists was read: without one, no file has
+    /// an owner and "not owned" means nothing.
+    pub fn file_lists(&self) -> bool {
+        self.file_lists
+    }
+}
+
+/// Whether the catalog keeps the owner of this final-image file (see [`Owners`]).
+fn asks_owner(path: &str, node: &plimsoll_image::walker::Node) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    matches!(node.kind, EntryKind::File | EntryKind::HardLink(_))
+        && (node.mode & 0o6111 != 0 || name.contains(".so"))
 }
 
 /// A set of catalogers and the walker interests they need, in a fixed order.
@@ -283,7 +316,13 @@ impl Catalog {
         for (file, ci) in jobs {
             let cat = &self.catalogers[ci];
             if cat.is_os() && ctx.owned_names.is_none() {
-                ctx.owned_names = Some(Arc::new(std::mem::take(&mut declaring)));
+                let mut names = std::mem::take(&mut declaring);
+                for (path, node) in scan.tree.iter() {
+                    if asks_owner(path, node) {
+                        names.insert(path.rsplit('/').next().unwrap_or(path).to_string());
+                    }
+                }
+                ctx.owned_names = Some(Arc::new(names));
             }
             let parsed = match cat.parse(&file.path, &file.data, &ctx) {
                 Ok(p) => p,
@@ -327,7 +366,9 @@ impl Catalog {
             owned.extend(parsed.owned_files);
         }
         assign_ids(&mut inv.packages);
-        mark_owned(&mut inv.packages, &os_packages, &owned, scan.tree);
+        inv.owners = owners_of(&owned, scan.tree);
+        inv.owners.file_lists = !os_packages.is_empty() && !owned.is_empty();
+        mark_owned(&mut inv.packages, &os_packages, &inv.owners);
         merge_declared(&mut inv.packages);
         inv.packages.sort_by(|a, b| {
             (
@@ -507,35 +548,35 @@ fn assign_ids(packages: &mut [Package]) {
 /// package database lists them; on merged-/usr images (`bin` -> `usr/bin`, `lib` ->
 /// `usr/lib`) dpkg lists `/bin/bash` while the image holds `usr/bin/bash`, so listed paths
 /// absent from the final tree are also resolved through its symbolic links.
-fn mark_owned(
-    packages: &mut [Package],
-    os_packages: &[usize],
-    owned: &[(String, String)],
-    tree: &plimsoll_image::FileTree,
-) {
-    // Only language packages can be owned: without any, the ownership map (one entry per
-    // file every OS package lists, tens of thousands) is not worth building.
-    if owned.is_empty() || packages.len() == os_packages.len() {
+/// The owner of each path an OS package lists, under the path the final tree has it at
+/// too when the listed one goes through a symlink (`bin/sh` in a merged-`/usr` image).
+fn owners_of(owned: &[(String, String)], tree: &plimsoll_image::FileTree) -> Owners {
+    // Sized up front: growing it rehashed every path several times (5% of a warm scan).
+    let mut by_path: HashMap<String, String> = HashMap::with_capacity(owned.len());
+    for (path, name) in owned {
+        if tree.get(path).is_none()
+            && let Ok((real, _)) = tree.resolve(path)
+        {
+            by_path.insert(real, name.clone());
+        }
+        by_path.insert(path.clone(), name.clone());
+    }
+    Owners {
+        by_path,
+        file_lists: false,
+    }
+}
+
+/// Marks the language packages whose declaring file an OS package installed.
+fn mark_owned(packages: &mut [Package], os_packages: &[usize], owners: &Owners) {
+    if owners.by_path.is_empty() || packages.len() == os_packages.len() {
         return;
     }
     let mut os_by_name: HashMap<&str, usize> = HashMap::new();
     for &i in os_packages {
         os_by_name.insert(packages[i].name.as_str(), i);
     }
-    // Sized up front: growing it rehashed every path several times (5% of a warm scan).
-    let mut owner_of: HashMap<std::borrow::Cow<'_, str>, usize> =
-        HashMap::with_capacity(owned.len());
-    for (path, name) in owned {
-        let Some(&i) = os_by_name.get(name.as_str()) else {
-            continue;
-        };
-        if tree.get(path).is_none()
-            && let Ok((real, _)) = tree.resolve(path)
-        {
-            owner_of.insert(real.into(), i);
-        }
-        owner_of.insert(path.as_str().into(), i);
-    }
+    let owner_of = |path: &str| owners.owner(path).and_then(|n| os_by_name.get(n).copied());
     let os: std::collections::HashSet<usize> = os_packages.iter().copied().collect();
     let marks: Vec<(usize, String)> = packages
         .iter()
@@ -543,7 +584,7 @@ fn mark_owned(
         .filter(|(i, _)| !os.contains(i))
         .filter_map(|(i, p)| {
             let path = p.locations.first().map(|l| l.path.as_str()).unwrap_or("");
-            owner_of.get(path).map(|&o| (i, packages[o].id.clone()))
+            owner_of(path).map(|o| (i, packages[o].id.clone()))
         })
         .collect();
     for (i, id) in marks {

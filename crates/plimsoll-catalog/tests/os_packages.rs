@@ -601,3 +601,56 @@ fn merged_usr_ownership_follows_symlinks() {
     let bin = find(&inv, "busybox-binary").unwrap();
     assert_eq!(bin.owned_by.as_deref(), Some(deb.id.as_str()));
 }
+
+#[test]
+fn owners_of_executables_setuid_files_and_libraries() {
+    // A merged-/usr image: dpkg lists /bin/mount and /lib/x86_64-linux-gnu/libssl.so.3,
+    // which the tree has under usr/ through the bin and lib symlinks.
+    let img = ImageBuilder::new().layer("base", |l| {
+        l.file("etc/os-release", DEBIAN_OS_RELEASE)
+            .file("var/lib/dpkg/status", base_status())
+            .file(
+                "var/lib/dpkg/info/libc6:amd64.list",
+                "/.\n/bin\n/bin/mount\n/usr/bin/ldd\n/usr/share/doc/libc6/copyright\n",
+            )
+            .file(
+                "var/lib/dpkg/info/libssl3:amd64.list",
+                "/lib/x86_64-linux-gnu/libssl.so.3\n",
+            )
+            .symlink("bin", "usr/bin")
+            .symlink("lib", "usr/lib")
+            .file_mode("usr/bin/mount", "\x7fELF mount", 0o4755)
+            .file_mode("usr/bin/ldd", "#!/bin/bash\n", 0o755)
+            .file("usr/lib/x86_64-linux-gnu/libssl.so.3", "\x7fELF ssl")
+            .file_mode("usr/local/bin/tool", "\x7fELF tool", 0o755)
+            .file("usr/share/doc/libc6/copyright", "text")
+    });
+    let inv = inventory(&img);
+    let o = &inv.owners;
+    assert!(o.file_lists());
+    assert_eq!(
+        o.owner("usr/bin/mount"),
+        Some("libc6"),
+        "setuid, through bin/"
+    );
+    assert_eq!(o.owner("usr/bin/ldd"), Some("libc6"), "executable");
+    assert_eq!(
+        o.owner("usr/lib/x86_64-linux-gnu/libssl.so.3"),
+        Some("libssl3"),
+        "a library, through lib/"
+    );
+    assert_eq!(o.owner("usr/local/bin/tool"), None, "no package lists it");
+    assert_eq!(
+        o.owner("usr/share/doc/libc6/copyright"),
+        None,
+        "neither executable nor a library: not asked"
+    );
+
+    // No package database: no file lists, no owners.
+    let img = ImageBuilder::new().layer("base", |l| {
+        l.file_mode("usr/local/bin/tool", "\x7fELF tool", 0o755)
+    });
+    let inv = inventory(&img);
+    assert!(!inv.owners.file_lists());
+    assert_eq!(inv.owners.owner("usr/local/bin/tool"), None);
+}

@@ -7,9 +7,10 @@
 //! ([`plimsoll_image::WalkView`]), numbered from 0 in its own lists: no analyzer owns or
 //! sees the walk's numbering. The analyzer then writes what it found into the report.
 
+use plimsoll_catalog::Owners;
 use plimsoll_image::{Image, Inspector, Interest, WalkView};
 use plimsoll_model::Report;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One kind of analysis over the walk.
 pub trait Analyzer: Sync {
@@ -34,4 +35,20 @@ pub struct Input<'a> {
     pub walk: WalkView<'a>,
     /// The image, when an image was scanned (not a directory).
     pub image: Option<&'a Image>,
+    /// Set by the packages analyzer, which runs first: see [`Input::owner`].
+    pub owners: &'a OnceLock<Owners>,
+}
+
+impl Input<'_> {
+    /// The OS package (its name) whose file list holds this final-image path; known for
+    /// every executable, setuid/setgid file and shared library.
+    pub fn owner(&self, path: &str) -> Option<&str> {
+        self.owners.get().and_then(|o| o.owner(path))
+    }
+
+    /// Whether an OS package database with file lists was read: without one, no file has
+    /// an owner and "not owned" means nothing.
+    pub fn package_file_lists(&self) -> bool {
+        self.owners.get().is_some_and(Owners::file_lists)
+    }
 }

@@ -245,10 +245,12 @@ fn analyze(
 ) -> (Report, Vec<String>) {
     let mut report = Report::new(artifact);
     report.warnings = std::mem::take(&mut walked.warnings);
+    let owners = std::sync::OnceLock::new();
     for (a, share) in analyzers.iter().zip(shares) {
         let input = Input {
             walk: walked.view_of(share.interests.clone(), share.inspectors.clone()),
             image,
+            owners: &owners,
         };
         a.analyze(&input, &mut report);
     }

@@ -23,6 +23,8 @@ impl Analyzer for Packages {
 
     fn analyze(&self, input: &Input<'_>, report: &mut Report) {
         let inv = self.catalog.inventory_of(&input.walk);
+        // The first analyzer: the others read the owners through their inputs.
+        let _ = input.owners.set(inv.owners);
         report.artifact.os = inv.os;
         report.packages = inv.packages;
         report.warnings.extend(inv.warnings);
