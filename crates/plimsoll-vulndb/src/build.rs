@@ -82,6 +82,9 @@ pub struct ImportSummary {
     pub records_removed: u64,
     pub kev_entries: u64,
     pub epss_scores: u64,
+    /// NVD CVE records inserted or replaced (`db import` of NVD JSON 2.0).
+    #[serde(default)]
+    pub nvd_cves: u64,
     /// An export (or database file) replaced the database being built.
     pub replaced_by_export: bool,
     pub skipped_count: u64,
@@ -115,7 +118,12 @@ impl ImportSummary {
     /// because the database had a newer copy), a KEV entry, an EPSS score, or a whole
     /// database (an export).
     pub fn usable(&self) -> bool {
-        self.records_imported + self.records_kept + self.kev_entries + self.epss_scores > 0
+        self.records_imported
+            + self.records_kept
+            + self.kev_entries
+            + self.epss_scores
+            + self.nvd_cves
+            > 0
             || self.replaced_by_export
     }
 
@@ -126,6 +134,7 @@ impl ImportSummary {
         self.records_removed += other.records_removed;
         self.kev_entries += other.kev_entries;
         self.epss_scores += other.epss_scores;
+        self.nvd_cves += other.nvd_cves;
         self.replaced_by_export |= other.replaced_by_export;
         self.skipped_count += other.skipped_count;
         self.warning_count += other.warning_count;

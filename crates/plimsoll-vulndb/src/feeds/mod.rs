@@ -4,10 +4,12 @@
 //! - `osv`: OSV records (every ecosystem, whether from a file, a directory, a zip or the
 //!   bucket);
 //! - `kev`: CISA KEV;
-//! - `epss`: FIRST EPSS.
+//! - `epss`: FIRST EPSS;
+//! - `nvd`: NVD CVE JSON 2.0 (CPE match criteria, for binaries found by classification).
 //!
 //! A new feed is a new file here, its table in `schema.rs`, and its sniffing in `import.rs`.
 
 mod epss;
 mod kev;
+pub mod nvd;
 mod osv;
