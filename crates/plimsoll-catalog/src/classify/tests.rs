@@ -300,6 +300,44 @@ fn tools() {
         ("usr/local/bin/consul", &[b"GitDescribe=1.17.0\""], "1.17.0"),
         ("usr/local/bin/helm", &[b"v3.13.2"], "3.13.2"),
         ("usr/local/bin/traefik", &[b"2.10.7"], "2.10.7"),
+        ("usr/bin/memcached", &[b"memcached 1.6.22"], "1.6.22"),
+        ("usr/sbin/lighttpd", &[b"lighttpd/1.4.73"], "1.4.73"),
+        ("usr/sbin/proftpd", &[b"ProFTPD Version 1.3.8b"], "1.3.8b"),
+        ("usr/bin/getopt", &[b"util-linux 2.39.3"], "2.39.3"),
+        (
+            "usr/local/lib/erlang/erts-14.2/bin/beam.smp",
+            &[
+                b"<artificial>",
+                b"/usr/src/otp_src_26.2.1/erts/emulator/beam/erl_init.c",
+            ],
+            "26.2.1",
+        ),
+        (
+            "opt/fluent-bit/bin/fluent-bit",
+            &[b"2.2.3", b"Fluent Bit"],
+            "2.2.3",
+        ),
+        ("usr/local/bin/sqlcipher", &[b"x", b"3.44.2"], "3.44.2"),
+        (
+            "opt/pypy/bin/libpypy3.10-c.so",
+            &[b"[PyPy 7.3.15 with GCC 10.2.1 20210110]"],
+            "7.3.15",
+        ),
+        (
+            "usr/local/julia/lib/julia/libjulia-internal.so.1.10",
+            &[b"__init__\x001.10.2\x00verify"],
+            "1.10.2",
+        ),
+        (
+            "usr/local/rustup/toolchains/stable/lib/libstd-d6566390077dd5f5.so",
+            &[b"clang LLVM (rustc version 1.74.0 (79e9716c9 2023-11-13))"],
+            "1.74.0",
+        ),
+        (
+            "usr/lib/gcc/x86_64-linux-gnu/12/cc1",
+            &[b"GCC: (Debian 12.2.0-14) 12.2.0"],
+            "12.2.0",
+        ),
     ];
     for (path, strings, v) in cases {
         assert_eq!(version(path, &elf(strings)).as_deref(), Some(*v), "{path}");
@@ -419,6 +457,11 @@ fn packages_carry_purl_cpe_and_found_by() {
         vec!["cpe:2.3:a:nodejs:node.js:20.10.0:*:*:*:*:*:*:*"]
     );
     assert_eq!(cpe_escape("17.0.9+9"), "17.0.9\\+9");
+    let erlang = package(classifier("erlang-binary").unwrap(), "26.2.1");
+    assert_eq!(
+        erlang.cpes,
+        vec![r"cpe:2.3:a:erlang:erlang\/otp:26.2.1:*:*:*:*:*:*:*"]
+    );
     assert!(valid_version("1.1.1w"));
     assert!(!valid_version("1.0 ; rm"));
 }

@@ -243,9 +243,10 @@ pub fn parse_nvd_item(raw: &str) -> std::result::Result<NvdRecord, (Option<Strin
         .find(|d| d.lang == "en")
         .or(c.descriptions.first())
         .map(|d| {
-            let mut s: String = d.value.chars().take(MAX_DESCRIPTION).collect();
-            s = plimsoll_model::text::escape_controls(&s).into_owned();
-            s
+            plimsoll_model::text::escape_controls(&d.value)
+                .chars()
+                .take(MAX_DESCRIPTION)
+                .collect::<String>()
         });
     let m = &c.metrics;
     let pick = |list: &[Metric]| -> Option<(String, f64, String, Option<String>)> {
