@@ -95,8 +95,8 @@ fn cmp_run(a: &Run<'_>, b: &Run<'_>) -> Ordering {
         (Pre(_), _) => Ordering::Less,
         (_, Pre(_)) => Ordering::Greater,
         // A zero is no more than a missing run: `1.0` = `1` < `1a`.
-        (Post(_), Num(n)) if n.is_empty() => Ordering::Greater,
-        (Num(n), Post(_)) if n.is_empty() => Ordering::Less,
+        (Post(_), Num("")) => Ordering::Greater,
+        (Num(""), Post(_)) => Ordering::Less,
         (Post(_), Num(_)) => Ordering::Less,
         (Num(_), Post(_)) => Ordering::Greater,
     }
@@ -113,7 +113,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     }
     let tail = |r: &Run<'_>| match r {
         Run::Pre(_) => Ordering::Less,
-        Run::Num(n) if n.is_empty() => Ordering::Equal,
+        Run::Num("") => Ordering::Equal,
         _ => Ordering::Greater,
     };
     match ra.len().cmp(&rb.len()) {

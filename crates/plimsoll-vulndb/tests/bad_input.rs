@@ -205,7 +205,10 @@ fn an_input_that_yields_nothing_is_an_error_naming_it() {
         (&unknown, "not an OSV JSON file"),
         (&empty, "empty file"),
         (&missing, "No such file"),
-        (&empty_dir, "no OSV record, KEV entry or EPSS score found"),
+        (
+            &empty_dir,
+            "no OSV record, KEV entry, EPSS score or NVD CVE found",
+        ),
         (&no_records, "nothing could be imported: 2 entries skipped"),
         (&sbom, "a CycloneDX SBOM, not vulnerability data"),
     ] {
