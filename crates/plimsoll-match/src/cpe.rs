@@ -16,6 +16,9 @@ use plimsoll_vulndb::Db;
 use plimsoll_vulndb::cpe::{Criteria, parse_cpe};
 use std::collections::{BTreeMap, HashMap};
 
+/// The `matched_ecosystem` of findings made here.
+pub const MATCHED_ECOSYSTEM: &str = "cpe";
+
 /// Whether the package is matched through CPE criteria rather than an ecosystem.
 pub fn is_cpe_matched(pkg: &Package) -> bool {
     pkg.found_by.as_deref() == Some(plimsoll_model::FOUND_BY_BINARY)
@@ -100,7 +103,7 @@ pub(crate) fn findings(
             aliases: Vec::new(),
             package_id: pkg.id.clone(),
             package_name: pkg.name.clone(),
-            matched_ecosystem: "cpe".into(),
+            matched_ecosystem: MATCHED_ECOSYSTEM.into(),
             matched_name: matched,
             installed_version: pkg.version.clone(),
             status: if fixed.is_empty() {
@@ -150,4 +153,59 @@ fn rfc3339(t: &str) -> String {
     } else {
         format!("{t}Z")
     }
+}
+
+/// `plimsoll explain` for a CPE finding: the NVD record and its criteria for the matched
+/// vendor and product, each evaluated again for the installed version.
+pub(crate) fn explain(
+    db: &Db,
+    finding: &Finding,
+) -> plimsoll_vulndb::Result<Vec<crate::explain::RecordWhy>> {
+    let Some((vendor, product)) = finding.matched_name.split_once(':') else {
+        return Ok(Vec::new());
+    };
+    let Some(facts) = db.nvd_cve(&finding.id)? else {
+        return Ok(Vec::new());
+    };
+    let entries = db
+        .cpe_criteria(vendor, product)?
+        .into_iter()
+        .filter(|c| c.cve == finding.id)
+        .map(|c| {
+            let bounds: Vec<String> = [
+                ("versionStartIncluding", &c.start_including),
+                ("versionStartExcluding", &c.start_excluding),
+                ("versionEndIncluding", &c.end_including),
+                ("versionEndExcluding", &c.end_excluding),
+            ]
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+            .collect();
+            let range = if bounds.is_empty() {
+                format!("CPE {}", c.criteria)
+            } else {
+                format!("CPE {}: {}", c.criteria, bounds.join(", "))
+            };
+            crate::explain::EntryWhy {
+                ecosystem: MATCHED_ECOSYSTEM.into(),
+                name: finding.matched_name.clone(),
+                matched: if c.affects(&finding.installed_version) == Some(true) {
+                    vec![range.clone()]
+                } else {
+                    Vec::new()
+                },
+                ranges: vec![range],
+                listed_versions: 0,
+            }
+        })
+        .collect();
+    Ok(vec![crate::explain::RecordWhy {
+        id: facts.cve,
+        summary: facts.description,
+        published: facts.published,
+        modified: facts.modified.unwrap_or_default(),
+        aliases: Vec::new(),
+        upstream: Vec::new(),
+        entries,
+    }])
 }

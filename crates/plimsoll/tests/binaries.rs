@@ -139,6 +139,19 @@ fn unpackaged_binaries_are_packages_found_by_binary_and_matched_through_nvd() {
     // The deb is never matched through CPEs, whatever the database holds.
     let deb = all.iter().find(|p| p["name"] == "libssl3").unwrap();
     assert!(of(deb).is_empty());
+
+    // `explain` shows the NVD record and the criterion that holds the version.
+    let out = plimsoll(
+        &["explain", "CVE-2023-5678", &reference, "--db", &db],
+        tmp.path(),
+    );
+    let e = common::text(&ok(&out).stdout);
+    assert!(e.contains("CVE-2023-5678"), "{e}");
+    assert!(
+        e.contains("cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*: versionStartIncluding 3.0.0, versionEndExcluding 3.0.13"),
+        "{e}"
+    );
+    assert!(e.contains(OPENSSL_TOOL_PATH), "{e}");
 }
 
 #[test]
