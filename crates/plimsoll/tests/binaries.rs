@@ -240,3 +240,34 @@ fn without_nvd_data_binaries_are_named_as_not_checked() {
         "{warnings:#?}"
     );
 }
+
+/// A real Go program (`go-hello`, Go 1.19.8, main module `(devel)`) installed as `helm`, with
+/// helm's version string: build info gives no version for the program, so the classifier
+/// names it, as a Go module matched through Go advisories; build info's own packages stay.
+#[test]
+fn a_go_program_without_a_module_version_is_named_by_its_classifier() {
+    const GO_HELLO: &[u8] =
+        include_bytes!("../../plimsoll-catalog/tests/fixtures/binaries/go-hello");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut helm = GO_HELLO.to_vec();
+    helm.extend_from_slice(b"\x00v3.13.2\x00");
+    ImageBuilder::new()
+        .layer("COPY helm /usr/local/bin/helm", |l| {
+            l.file_mode("usr/local/bin/helm", &helm, 0o755)
+        })
+        .write_oci_layout(&tmp.path().join("img"), Some("helm"));
+    let reference = format!("oci:{}:helm", s(&tmp.path().join("img")));
+    let out = plimsoll(&["inventory", &reference, "-f", "json"], tmp.path());
+    let r = json(ok(&out));
+    let pkgs = r["packages"].as_array().unwrap();
+    let bins = binary_packages(&r);
+    assert_eq!(bins.len(), 1, "{bins:#?}");
+    assert_eq!(bins[0]["name"], "helm.sh/helm/v3");
+    assert_eq!(bins[0]["version"], "v3.13.2");
+    assert_eq!(bins[0]["ecosystem"], "Go");
+    assert_eq!(bins[0]["purl"], "pkg:golang/helm.sh/helm/v3@v3.13.2");
+    assert!(
+        pkgs.iter()
+            .any(|p| p["name"] == "stdlib" && p["found_by"].is_null())
+    );
+}
