@@ -32,6 +32,7 @@ fn finding(id: &str, alias: &str, purl: &str, name: &str, path: &str) -> Finding
         risk: None,
         published: Some("2023-11-06T16:15:42Z".into()),
         in_base_image: Some(path.starts_with("var/")),
+        removed_in_layer: None,
     }
 }
 

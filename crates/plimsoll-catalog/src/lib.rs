@@ -29,6 +29,7 @@ pub mod os;
 pub mod php;
 pub mod purl;
 pub mod python;
+mod removed;
 pub mod rpm;
 pub mod ruby;
 pub mod rust;
@@ -128,6 +129,9 @@ pub struct Inventory {
     pub os: Option<OsInfo>,
     pub distro: Option<Distro>,
     pub packages: Vec<Package>,
+    /// Packages an earlier layer installed and a later one removed, each with
+    /// `removed_in_layer` (only when asked for: [`Catalog::with_removed`]).
+    pub removed: Vec<Package>,
     pub warnings: Vec<String>,
     /// Which OS package installed each executable, setuid/setgid file and shared library
     /// of the final image.
@@ -167,6 +171,8 @@ fn asks_owner(path: &str, node: &plimsoll_image::walker::Node) -> bool {
 /// A set of catalogers and the walker interests they need, in a fixed order.
 pub struct Catalog {
     catalogers: Vec<Box<dyn Cataloger>>,
+    /// Also list the packages earlier layers installed and later ones removed.
+    removed: bool,
 }
 
 impl Default for Catalog {
@@ -201,7 +207,18 @@ const OS_FILES: &[&str] = os::RELEASE_FILES;
 
 impl Catalog {
     pub fn new(catalogers: Vec<Box<dyn Cataloger>>) -> Catalog {
-        Catalog { catalogers }
+        Catalog {
+            catalogers,
+            removed: false,
+        }
+    }
+
+    /// With `true`, inventory also lists the packages that an earlier layer installed and a
+    /// later one removed ([`Inventory::removed`], `--layers all`), from the versions of
+    /// each file the walk captured anyway: no layer is read again.
+    pub fn with_removed(mut self, removed: bool) -> Catalog {
+        self.removed = removed;
+        self
     }
 
     /// The interests to register with the walker, in the order [`Catalog::inventory`] expects.
@@ -313,6 +330,7 @@ impl Catalog {
         let mut os_packages: Vec<usize> = Vec::new();
         let mut owned: Vec<(String, String)> = Vec::new();
         let mut declaring: HashSet<String> = HashSet::new();
+        let mut failed: HashSet<String> = HashSet::new();
         for (file, ci) in jobs {
             let cat = &self.catalogers[ci];
             if cat.is_os() && ctx.owned_names.is_none() {
@@ -333,6 +351,7 @@ impl Catalog {
                         file.path,
                         cat.name()
                     ));
+                    failed.insert(file.path.clone());
                     continue;
                 }
             };
@@ -369,6 +388,10 @@ impl Catalog {
         inv.owners = owners_of(&owned, scan.tree);
         inv.owners.file_lists = !os_packages.is_empty() && !owned.is_empty();
         mark_owned(&mut inv.packages, &os_packages, &inv.owners);
+        let os_ids: HashMap<String, String> = os_packages
+            .iter()
+            .map(|&i| (inv.packages[i].name.clone(), inv.packages[i].id.clone()))
+            .collect();
         merge_declared(&mut inv.packages);
         inv.packages.sort_by(|a, b| {
             (
@@ -384,6 +407,18 @@ impl Catalog {
                     &b.locations,
                 ))
         });
+        if self.removed {
+            let finals = removed::Finals {
+                packages: &inv.packages,
+                failed: &failed,
+                owned: &owned,
+                os_ids: &os_ids,
+                ctx: &ctx,
+            };
+            let (found, warnings) = removed::find(self, scan, &current, &by_path, finals);
+            inv.removed = found;
+            inv.warnings.extend(warnings);
+        }
         inv
     }
 }
@@ -516,16 +551,7 @@ fn attribute(
 /// Did a layer strictly after `older` and up to `newer` delete `path` (or a parent) before
 /// `newer` wrote it again? Whiteouts in `newer` itself apply to lower layers, so they count.
 fn deleted_between(scan: &WalkView<'_>, path: &str, older: usize, newer: usize) -> bool {
-    let hits = |p: &str| path == p || path.starts_with(&format!("{p}/"));
-    scan.layers
-        .iter()
-        .filter(|l| l.index > older && l.index <= newer)
-        .any(|l| {
-            l.whiteouts.iter().any(|w| hits(w))
-                || l.opaque_dirs
-                    .iter()
-                    .any(|d| d.is_empty() || path.starts_with(&format!("{d}/")))
-        })
+    removed::deleted_in(scan, path, older, newer).is_some()
 }
 
 /// `id` is the purl; when the same purl is found at several paths, the path is appended.

@@ -818,6 +818,7 @@ mod tests {
             }),
             published: None,
             in_base_image: None,
+            removed_in_layer: None,
         }
     }
 

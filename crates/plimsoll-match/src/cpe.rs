@@ -129,6 +129,7 @@ pub(crate) fn findings(
             risk: None,
             published: facts.published.map(|p| rfc3339(&p)),
             in_base_image: None,
+            removed_in_layer: pkg.removed_in_layer,
         });
     }
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)));

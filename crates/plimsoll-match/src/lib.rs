@@ -752,6 +752,7 @@ fn finding(
         risk: None,
         published,
         in_base_image: None,
+        removed_in_layer: pkg.removed_in_layer,
     }))
 }
 

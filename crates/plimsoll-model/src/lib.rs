@@ -68,6 +68,17 @@ pub struct Report {
     /// Known-malicious files and packages (`--scanners malware`, a later analyzer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub malware: Vec<MalwareFinding>,
+    /// `--layers all`: packages an earlier layer installed and a later layer removed (or
+    /// upgraded), each with `removed_in_layer`. Not in the final filesystem, but readable
+    /// from the earlier layer's blob (`docker save`). Apart from `packages`, which is the
+    /// final filesystem's inventory.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_packages: Vec<Package>,
+    /// `--layers all`: the vulnerabilities of `removed_packages`, each with
+    /// `removed_in_layer`. Informational: no summary total, `--exit-code` gate or policy
+    /// rule counts them unless a rule says `removed: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_vulnerabilities: Vec<Finding>,
     /// The CI gate's decision, when a gate was configured (`--exit-code`, a policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<Gate>,
@@ -94,6 +105,8 @@ impl Report {
             suppressed_secrets: Vec::new(),
             misconfigurations: Vec::new(),
             malware: Vec::new(),
+            removed_packages: Vec::new(),
+            removed_vulnerabilities: Vec::new(),
             gate: None,
             database: None,
             warnings: Vec::new(),
@@ -109,6 +122,7 @@ impl Report {
             f.in_base_image = base.as_ref().and_then(|b| b.holds(f.layer));
         };
         self.vulnerabilities.iter_mut().for_each(holds);
+        self.removed_vulnerabilities.iter_mut().for_each(holds);
         self.suppressed
             .iter_mut()
             .map(|s| &mut s.finding)
@@ -487,6 +501,10 @@ pub struct Package {
     /// product, for packages that have no ecosystem (binaries found by classification).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cpes: Vec<String>,
+    /// The later layer that removed (or upgraded) this package, for a package of
+    /// `removed_packages` (`--layers all`); `locations[].layer` is the layer that added it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in_layer: Option<usize>,
 }
 
 /// [`Package::found_by`] of packages identified by the version strings of a binary.
@@ -674,6 +692,10 @@ pub struct Finding {
     /// was decided); absent when no base image could be told apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_base_image: Option<bool>,
+    /// For a finding of `removed_vulnerabilities` (`--layers all`): the later layer that
+    /// removed the package; `layer` is the layer that added it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_in_layer: Option<usize>,
 }
 
 impl Finding {

@@ -109,6 +109,7 @@ fn generated() -> Report {
                 risk: None,
                 published: Some(format!("{}-{:02}-15T00:00:00Z", 2016 + i % 10, 1 + i % 12)),
                 in_base_image: Some(i % 3 == 0),
+                removed_in_layer: None,
             }
         })
         .collect();

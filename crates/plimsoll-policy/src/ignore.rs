@@ -651,6 +651,7 @@ mod tests {
             risk: None,
             published: None,
             in_base_image: None,
+            removed_in_layer: None,
         }
     }
 

@@ -426,6 +426,7 @@ mod tests {
             risk: None,
             published: None,
             in_base_image: None,
+            removed_in_layer: None,
         }
     }
 

@@ -98,8 +98,28 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
         ref_of.entry(p.id.as_str()).or_insert_with(|| r.clone());
         refs.push(r);
     }
+    // `--layers all`: packages a later layer removed are components of scope `excluded`
+    // (in the artifact, its layer blobs, but not at run time) with `plimsoll:removed_in_layer`,
+    // and no dependency of the image.
+    let mut removed_refs = Vec::new();
+    let mut removed_ref_of: HashMap<&str, String> = HashMap::new();
+    for p in &report.removed_packages {
+        let mut r = format!("removed:{}", p.id);
+        let mut n = 1;
+        while !seen.insert(r.clone()) {
+            n += 1;
+            r = format!("removed:{}#{n}", p.id);
+        }
+        let mut c = component(report, p, &r);
+        c["scope"] = json!("excluded");
+        components.push(c);
+        removed_ref_of
+            .entry(p.id.as_str())
+            .or_insert_with(|| r.clone());
+        removed_refs.push(r);
+    }
     let mut dependencies = vec![json!({"ref": root_ref, "dependsOn": refs})];
-    dependencies.extend(refs.iter().map(|r| json!({"ref": r})));
+    dependencies.extend(refs.iter().chain(&removed_refs).map(|r| json!({"ref": r})));
     let mut tool = Map::new();
     tool.insert("type".into(), json!("application"));
     tool.insert("name".into(), json!("plimsoll"));
@@ -152,10 +172,52 @@ pub fn to_cyclonedx_at(report: &Report, timestamp: &str) -> Value {
         },
     };
     malicious_packages(report, &ref_of, &mut vulns);
+    removed_vulnerabilities(report, &removed_ref_of, &mut vulns);
     if !vulns.is_empty() {
         bom["vulnerabilities"] = Value::Array(vulns);
     }
     bom
+}
+
+/// The vulnerabilities of removed packages (`--layers all`), as entries of their own
+/// (`bom-ref` `vulnerability:removed:…`) affecting the excluded components, each with
+/// `plimsoll:removed_in_layer` and `plimsoll:informational`: a consumer that gates on the
+/// VDR can tell them from what ships in the final filesystem.
+fn removed_vulnerabilities(report: &Report, ref_of: &HashMap<&str, String>, out: &mut Vec<Value>) {
+    if report.removed_vulnerabilities.is_empty() {
+        return;
+    }
+    let mut r = Report::new(report.artifact.clone());
+    r.packages = report.removed_packages.clone();
+    r.vulnerabilities = report.removed_vulnerabilities.clone();
+    let Value::Array(vs) = vulnerabilities(&r, ref_of) else {
+        return;
+    };
+    for mut v in vs {
+        let id = v["id"].as_str().unwrap_or_default().to_string();
+        let layers: Vec<String> = r
+            .vulnerabilities
+            .iter()
+            .filter(|f| f.id == id)
+            .map(crate::layers::finding_span)
+            .collect();
+        if let Some(b) = v["bom-ref"].as_str() {
+            v["bom-ref"] = json!(b.replacen("vulnerability:", "vulnerability:removed:", 1));
+        }
+        let mut props = match v.get("properties") {
+            Some(Value::Array(p)) => p.clone(),
+            _ => Vec::new(),
+        };
+        props.push(prop("plimsoll:informational", "true"));
+        for f in r.vulnerabilities.iter().filter(|f| f.id == id) {
+            if let Some(n) = f.removed_in_layer {
+                props.push(prop("plimsoll:removed_in_layer", &n.to_string()));
+            }
+        }
+        props.push(prop("plimsoll:layers", &layers.join("; ")));
+        v["properties"] = Value::Array(props);
+        out.push(v);
+    }
 }
 
 /// Malware matched to a package of the BOM is what CycloneDX's `vulnerabilities[]` can say
@@ -485,6 +547,9 @@ fn component(report: &Report, p: &Package, bom_ref: &str) -> Value {
     }
     if let Some(o) = &p.owned_by {
         props.push(prop("plimsoll:owned_by", o));
+    }
+    if let Some(n) = p.removed_in_layer {
+        props.push(prop("plimsoll:removed_in_layer", &n.to_string()));
     }
     if !p.origin.is_unknown() {
         props.push(prop("plimsoll:origin", p.origin.as_str()));

@@ -12,6 +12,10 @@
 //! `malware`), present only when the report holds that kind: one failed test case per finding,
 //! `file` and `line` where it is, its match redacted for a secret.
 //!
+//! Packages a later layer removed (`--layers all`) get a `removed-layers` suite: one
+//! skipped test case per package (informational, never a failure), its message saying
+//! where it came and went and its vulnerabilities.
+//!
 //! Everything written is escaped for XML 1.0: `&`, `<`, `>`, `"` and `'` as entities, and the
 //! control characters XML 1.0 cannot carry at all (anything below U+0020 but tab, newline and
 //! carriage return, and U+FFFE/U+FFFF) replaced with U+FFFD.
@@ -56,6 +60,7 @@ pub fn to_junit(report: &Report) -> String {
     let kind_cases = kind_cases(report);
     let failures = failures + kind_cases.iter().map(|(_, cs)| cs.len()).sum::<usize>();
     let tests = tests + errors + kind_cases.iter().map(|(_, cs)| cs.len()).sum::<usize>();
+    let tests = tests + report.removed_packages.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
@@ -140,6 +145,7 @@ pub fn to_junit(report: &Report) -> String {
         }
         out.push_str("  </testsuite>\n");
     }
+    crate::layers::junit(report, attr, text, &mut out);
     out.push_str("</testsuites>\n");
     out
 }

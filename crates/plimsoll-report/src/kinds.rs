@@ -135,14 +135,10 @@ pub(crate) fn layer_text(
     })
 }
 
-/// `deleted in layer 3, still readable from layer 2`: a file a later layer removed that
-/// anyone with the image can still extract.
+/// `added in layer 2, removed in layer 3`: a file a later layer deleted that anyone with
+/// the image can still extract from the earlier layer's blob ([`crate::layer_span`]).
 pub(crate) fn deleted_note(s: &SecretFinding) -> Option<String> {
-    let d = s.deleted_in_layer?;
-    Some(match s.layer {
-        Some(l) => format!("deleted in layer {d} but still readable from layer {l}"),
-        None => format!("deleted in layer {d} but still readable"),
-    })
+    crate::layer_span(s.layer, s.deleted_in_layer)
 }
 
 /// `Suppressed secrets: 2 (ignorefile: 2)`, or `None`.
@@ -301,6 +297,7 @@ pub(crate) fn tables(r: &Report, (width, color): (u16, bool), out: &mut String) 
         unwrapped(&mut t, &[0, 1, 3]);
         let _ = writeln!(out, "{t}");
     }
+    crate::layers::table(r, (width, color), out);
 }
 
 /// Columns never wrapped (severity, id, place, match): a path and its line, or a match, cut

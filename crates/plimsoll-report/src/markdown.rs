@@ -22,6 +22,7 @@ pub fn to_markdown(report: &Report) -> String {
     crate::terminal_text(report, false, |r, _| {
         let mut out = markdown_text(r);
         other_kinds(r, &mut out);
+        crate::layers::markdown(r, escape, &mut out);
         out
     })
 }

@@ -29,96 +29,115 @@ use std::collections::BTreeMap;
 
 /// The report as a SARIF 2.1.0 log with one run.
 pub fn to_sarif(report: &Report) -> Value {
-    let pkgs = summary::packages_by_id(report);
+    let mut pkgs = summary::packages_by_id(report);
+    for p in &report.removed_packages {
+        pkgs.entry(p.id.as_str()).or_insert(p);
+    }
     let findings = summary::sorted(&report.vulnerabilities);
+    let removed = summary::sorted(&report.removed_vulnerabilities);
     // Rules are shared by every package a vulnerability affects: the most severe rating wins.
+    // A vulnerability found only in removed packages (`--layers all`) gets its rule from
+    // those.
     let mut by_id: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &findings {
         by_id.entry(f.id.as_str()).or_default().push(f);
     }
+    let mut removed_only: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &removed {
+        if !by_id.contains_key(f.id.as_str()) {
+            removed_only.entry(f.id.as_str()).or_default().push(f);
+        }
+    }
     let mut index = BTreeMap::new();
     let mut rules = Vec::new();
-    for (i, (id, fs)) in by_id.iter().enumerate() {
+    for (i, (id, fs)) in by_id.iter().chain(&removed_only).enumerate() {
         index.insert(*id, i);
         rules.push(rule(id, fs));
     }
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let p = pkgs.get(f.package_id.as_str()).copied();
-            let name = p.map(|p| p.name.as_str()).unwrap_or(&f.package_name);
-            let installed = summary::installed(f, p);
-            let path = summary::path(f, p);
-            let mut msg = format!(
-                "{name} {installed} is affected by {} ({})",
-                f.id, f.severity
-            );
-            if f.fixed_versions.is_empty() {
-                msg.push_str(&format!("; no fixed version ({})", f.status.as_str()));
-            } else {
-                msg.push_str(&format!("; fixed in {}", f.fixed_versions.join(", ")));
+    let result = |f: &&Finding| {
+        let p = pkgs.get(f.package_id.as_str()).copied();
+        let name = p.map(|p| p.name.as_str()).unwrap_or(&f.package_name);
+        let installed = summary::installed(f, p);
+        let path = summary::path(f, p);
+        let mut msg = format!(
+            "{name} {installed} is affected by {} ({})",
+            f.id, f.severity
+        );
+        if f.fixed_versions.is_empty() {
+            msg.push_str(&format!("; no fixed version ({})", f.status.as_str()));
+        } else {
+            msg.push_str(&format!("; fixed in {}", f.fixed_versions.join(", ")));
+        }
+        if let Some((i, c)) = summary::layer(report, f) {
+            msg.push_str(&format!("; layer {i}"));
+            if let Some(c) = c {
+                msg.push_str(&format!(": {}", summary::short_created_by(c, 120)));
             }
-            if let Some((i, c)) = summary::layer(report, f) {
-                msg.push_str(&format!("; layer {i}"));
-                if let Some(c) = c {
-                    msg.push_str(&format!(": {}", summary::short_created_by(c, 120)));
-                }
-            }
-            if let Some(path) = path {
-                msg.push_str(&format!("; found in {path}"));
-            }
-            let uri = artifact_uri(path.unwrap_or(&report.artifact.name));
-            let mut fp = Sha256::new();
-            for part in [
-                f.id.as_str(),
-                p.map(|p| p.purl.as_str()).unwrap_or(name),
-                &uri,
-            ] {
-                fp.update(part.as_bytes());
-                fp.update([0]);
-            }
-            let fp: String = fp.finalize()[..16]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let mut props = Map::new();
-            props.insert("package_id".into(), json!(f.package_id));
-            props.insert("installed_version".into(), json!(installed));
-            props.insert("fixed_versions".into(), json!(f.fixed_versions));
-            props.insert("status".into(), json!(f.status.as_str()));
-            props.insert("severity".into(), json!(f.severity));
-            if let Some(l) = f.layer {
-                props.insert("layer".into(), json!(l));
-            }
-            props.insert("kev".into(), json!(f.kev));
-            if let Some(e) = &f.epss {
-                props.insert("epss".into(), json!(e.score));
-            }
-            if let Some(r) = &f.risk {
-                props.insert("risk".into(), json!(r.score));
-                props.insert("risk_factors".into(), json!(r.factors));
-            }
-            if let Some(line) = summary::risk_line(f) {
-                msg.push_str(&format!("; {line}"));
-            }
-            json!({
-                "ruleId": f.id,
-                "ruleIndex": index[f.id.as_str()],
-                "level": level(f.severity),
-                "message": {"text": msg},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": uri},
-                        "region": {"startLine": 1},
-                    },
-                    "message": {"text": format!("{name} {installed}")},
-                }],
-                "partialFingerprints": {"plimsoll/vulnerability/v1": fp},
-                "properties": Value::Object(props),
-            })
+        }
+        if let Some(path) = path {
+            msg.push_str(&format!("; found in {path}"));
+        }
+        // A removed package's finding is a note: informational, apart from the gate.
+        let span = (f.removed_in_layer.is_some()).then(|| crate::layers::finding_span(f));
+        if let Some(span) = &span {
+            msg.push_str(&format!(
+                    "; informational: {span} (not in the final filesystem, still in the earlier layer's blob)"
+                ));
+        }
+        let uri = artifact_uri(path.unwrap_or(&report.artifact.name));
+        let mut fp = Sha256::new();
+        for part in [
+            f.id.as_str(),
+            p.map(|p| p.purl.as_str()).unwrap_or(name),
+            &uri,
+        ] {
+            fp.update(part.as_bytes());
+            fp.update([0]);
+        }
+        let fp: String = fp.finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut props = Map::new();
+        props.insert("package_id".into(), json!(f.package_id));
+        props.insert("installed_version".into(), json!(installed));
+        props.insert("fixed_versions".into(), json!(f.fixed_versions));
+        props.insert("status".into(), json!(f.status.as_str()));
+        props.insert("severity".into(), json!(f.severity));
+        if let Some(l) = f.layer {
+            props.insert("layer".into(), json!(l));
+        }
+        if let Some(n) = f.removed_in_layer {
+            props.insert("removed_in_layer".into(), json!(n));
+        }
+        props.insert("kev".into(), json!(f.kev));
+        if let Some(e) = &f.epss {
+            props.insert("epss".into(), json!(e.score));
+        }
+        if let Some(r) = &f.risk {
+            props.insert("risk".into(), json!(r.score));
+            props.insert("risk_factors".into(), json!(r.factors));
+        }
+        if let Some(line) = summary::risk_line(f) {
+            msg.push_str(&format!("; {line}"));
+        }
+        json!({
+            "ruleId": f.id,
+            "ruleIndex": index[f.id.as_str()],
+            "level": if span.is_some() { "note" } else { level(f.severity) },
+            "message": {"text": msg},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": uri},
+                    "region": {"startLine": 1},
+                },
+                "message": {"text": format!("{name} {installed}")},
+            }],
+            "partialFingerprints": {"plimsoll/vulnerability/v1": fp},
+            "properties": Value::Object(props),
         })
-        .collect();
-    let mut results = results;
+    };
+    let mut results: Vec<Value> = findings.iter().chain(&removed).map(result).collect();
     other_kinds(report, &mut index, &mut rules, &mut results);
     let mut sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -398,6 +398,7 @@ fn build_package(
             .or_else(|| facts.as_ref().and_then(|f| f.arch.clone())),
         locations,
         owned_by: first(props, &["plimsoll:owned_by"]).map(str::to_string),
+        removed_in_layer: first(props, &["plimsoll:removed_in_layer"]).and_then(|v| v.parse().ok()),
         origin: Origin::parse(first(props, &["plimsoll:origin"]).unwrap_or("")),
         purl,
         metadata,

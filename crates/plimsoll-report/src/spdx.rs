@@ -4,6 +4,10 @@
 //! misconfiguration and malware finding is an annotation of the image package
 //! (`plimsoll:secret: {…}`, `plimsoll:misconfiguration: {…}`, `plimsoll:malware: {…}`), the
 //! native report's object as compact JSON, the secret's match redacted as the report holds it.
+//!
+//! Packages a later layer removed (`--layers all`) are packages of the document with a
+//! `plimsoll:removed_in_layer` annotation, related to the image by `OTHER` (with a comment
+//! saying which layers), not `CONTAINS`: the final filesystem does not hold them.
 
 use crate::licenses::{license_ref, spdx_expression};
 use plimsoll_model::{ArtifactKind, Package, Report};
@@ -104,7 +108,8 @@ pub fn to_spdx_at(report: &Report, created: &str) -> Value {
             "relationshipType": "CONTAINS",
         }));
     }
-    for p in &report.packages {
+    let removed = report.removed_packages.iter().map(|p| (p, true));
+    for (p, is_removed) in report.packages.iter().map(|p| (p, false)).chain(removed) {
         let base = format!(
             "SPDXRef-Package-{}-{}-{}",
             sanitize(&p.kind),
@@ -118,6 +123,20 @@ pub fn to_spdx_at(report: &Report, created: &str) -> Value {
             id = format!("{base}-{n}");
         }
         packages.push(package(report, p, &id, &tool, created, &mut extracted));
+        if is_removed {
+            // Not in the final filesystem: the image's layer blobs hold it, which is no
+            // CONTAINS a consumer would count as shipped (docs/layers.md).
+            relationships.push(json!({
+                "spdxElementId": root_id,
+                "relatedSpdxElement": id,
+                "relationshipType": "OTHER",
+                "comment": format!(
+                    "removed by a later layer ({}): in an earlier layer's blob, not in the final filesystem",
+                    crate::layers::package_span(p)
+                ),
+            }));
+            continue;
+        }
         relationships.push(json!({
             "spdxElementId": root_id,
             "relatedSpdxElement": id,
@@ -274,6 +293,9 @@ fn package(
         format!("plimsoll:id: {}", p.id),
         format!("plimsoll:package:type: {}", p.kind),
     ];
+    if let Some(n) = p.removed_in_layer {
+        notes.push(format!("plimsoll:removed_in_layer: {n}"));
+    }
     if !p.ecosystem.is_empty() {
         notes.push(format!("plimsoll:ecosystem: {}", p.ecosystem));
     }

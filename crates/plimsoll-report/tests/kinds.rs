@@ -99,8 +99,8 @@ fn table_has_a_section_per_kind() {
             "app/config/settings.env:3",
             "Env AWS_ACCESS_KEY_ID",
             "history (created_by)",
-            // The note wraps in its cell: its start is on one line.
-            "deleted in layer 3",
+            // The note (`added in layer 2, removed in layer 3`) wraps in its cell.
+            "removed in layer 3",
             "image config",
             "usr/local/share/eicar.com",
         ] {
@@ -248,7 +248,7 @@ fn sarif_has_one_rule_per_secret_rule_id() {
         deleted["message"]["text"]
             .as_str()
             .unwrap()
-            .contains("deleted in layer 3 but still readable from layer 2")
+            .contains("added in layer 2, removed in layer 3")
     );
     assert_eq!(deleted["properties"]["deleted_in_layer"], 3);
     // Not in a file: located at the image, the message says where.
@@ -305,7 +305,7 @@ fn markdown_has_a_table_per_kind() {
         3 * 2 + r.secrets.len() + r.misconfigurations.len() + r.malware.len(),
         "{md}"
     );
-    assert!(md.contains("**deleted in layer 3 but still readable from layer 2**"));
+    assert!(md.contains("**added in layer 2, removed in layer 3**"));
     assert!(md.contains("[MAL-2025-1234](https://osv.dev/vulnerability/MAL-2025-1234)"));
 }
 

@@ -22,7 +22,9 @@ pub mod settings;
 
 pub use analyzer::{Analyzer, Input};
 pub use error::{Result, ScanError};
-pub use settings::{DbSettings, GateSettings, ScanSettings, Scanner, Scanners, SecretSettings};
+pub use settings::{
+    DbSettings, GateSettings, Layers, ScanSettings, Scanner, Scanners, SecretSettings,
+};
 
 use plimsoll_image::{self as image, ImageScan, ImageSource, WalkOptions};
 use plimsoll_model::{self as model, Report};
@@ -80,7 +82,8 @@ pub const NEEDS_SCANNER: &str = "--exit-code, --policy and --ignore-unfixed judg
 /// The analyzers the settings ask for, in a fixed order (their findings and warnings come
 /// out in this order).
 pub fn analyzers(s: &ScanSettings) -> Vec<Box<dyn Analyzer>> {
-    let mut v: Vec<Box<dyn Analyzer>> = vec![Box::new(packages::Packages::default())];
+    let all = s.layers == Layers::All;
+    let mut v: Vec<Box<dyn Analyzer>> = vec![Box::new(packages::Packages::new(all))];
     if s.scanners.has(Scanner::Secret) {
         let rules = s
             .secrets
@@ -113,8 +116,15 @@ pub fn scan(source: &Source, settings: &ScanSettings, observer: &dyn Observer) -
         Source::Sbom { name, bytes } => {
             let sbom = plimsoll_report::read_sbom_full(bytes)
                 .map_err(|e| ScanError::Input(format!("{name}: {e}")))?;
+            // Packages an SBOM of `--layers all` marks removed stay apart, as in the scan
+            // that wrote it.
+            let (removed, packages): (Vec<model::Package>, Vec<model::Package>) = sbom
+                .packages
+                .into_iter()
+                .partition(|p| p.removed_in_layer.is_some());
             let report = Report {
-                packages: sbom.packages,
+                packages,
+                removed_packages: removed,
                 warnings: sbom.warnings,
                 ..Report::new(model::Artifact {
                     os: sbom.os,
@@ -259,6 +269,20 @@ fn analyze(
     (report, errors)
 }
 
+/// Risk scores for the vulnerabilities of removed packages, highest first, as for the
+/// others. No suppression applies to them (VEX and ignore files judge what ships in the
+/// final filesystem); a policy rule with `removed: true` judges them, with its exceptions.
+fn score_removed(report: &mut Report) {
+    let image = plimsoll_policy::risk::ImageFacts::of(&report.artifact);
+    for f in &mut report.removed_vulnerabilities {
+        f.risk = Some(plimsoll_policy::risk::score(f, &image));
+    }
+    let key = |f: &model::Finding| f.risk.as_ref().map_or(0.0, |r| r.score);
+    report
+        .removed_vulnerabilities
+        .sort_by(|a, b| key(b).total_cmp(&key(a)));
+}
+
 pub(crate) fn match_options(s: &ScanSettings) -> plimsoll_match::MatchOptions {
     plimsoll_match::MatchOptions {
         comprehensive: s.comprehensive,
@@ -284,9 +308,38 @@ fn match_vulnerabilities(
     report.vulnerabilities = outcome.findings;
     report.warnings.extend(o.warnings);
     report.warnings.extend(outcome.warnings);
+    match_removed(report, &o.db, s)?;
     report.database = Some(o.info);
     report.mark_base_image();
     Ok(Some(o.db))
+}
+
+/// `--layers all`: the vulnerabilities of the packages later layers removed, into
+/// `removed_vulnerabilities` (informational: apart from the gate's findings). Their
+/// ecosystems do not count in `database.missing_data` (which fails gates); one the database
+/// lacks is a warning.
+fn match_removed(report: &mut Report, db: &plimsoll_vulndb::Db, s: &ScanSettings) -> Result<()> {
+    if report.removed_packages.is_empty() {
+        return Ok(());
+    }
+    let opts = match_options(s);
+    let outcome = plimsoll_match::match_packages(
+        &report.removed_packages,
+        &report.artifact.layers,
+        db,
+        &opts,
+    )
+    .map_err(ScanError::input)?;
+    report.removed_vulnerabilities = outcome.findings;
+    report.warnings.extend(outcome.warnings);
+    let missing = plimsoll_match::missing_data(&report.removed_packages, db, &opts)
+        .map_err(ScanError::input)?;
+    for m in missing {
+        report.warnings.push(format!(
+            "--layers all: the vulnerability database has no advisories for {m} among the packages later layers removed: those were not checked"
+        ));
+    }
+    Ok(())
 }
 
 /// Suppression, base image, risk, then the gate.
@@ -304,6 +357,7 @@ fn judge(report: &mut Report, s: &ScanSettings) {
         report.exclude_base_image();
     }
     plimsoll_policy::risk::score_report(report);
+    score_removed(report);
     if let Some(p) = &s.policy {
         report.gate = Some(p.evaluate(report, today));
     } else if s.gate.enabled {

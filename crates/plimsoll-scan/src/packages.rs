@@ -15,6 +15,16 @@ pub struct Packages {
     catalog: Catalog,
 }
 
+impl Packages {
+    /// With `removed`, also the packages earlier layers installed and later ones removed
+    /// (`--layers all`), into `removed_packages`.
+    pub fn new(removed: bool) -> Packages {
+        Packages {
+            catalog: Catalog::default().with_removed(removed),
+        }
+    }
+}
+
 impl Analyzer for Packages {
     fn name(&self) -> &'static str {
         "packages"
@@ -34,6 +44,7 @@ impl Analyzer for Packages {
         let _ = input.owners.set(inv.owners);
         report.artifact.os = inv.os;
         report.packages = inv.packages;
+        report.removed_packages = inv.removed;
         report.warnings.extend(inv.warnings);
         let found = crate::binaries::packages(input, &report.packages, &mut report.warnings);
         crate::binaries::add(&mut report.packages, found);

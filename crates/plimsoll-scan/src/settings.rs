@@ -106,6 +106,29 @@ impl Scanners {
     }
 }
 
+/// Which layers' contents a scan reports (`--layers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layers {
+    /// The final filesystem: what a container started from the image sees.
+    #[default]
+    Final,
+    /// Also what earlier layers installed and later ones removed: still readable from the
+    /// earlier layers' blobs by anyone who can pull the image. Informational: kept apart
+    /// from the gate unless a policy rule says `removed: true`.
+    All,
+}
+
+impl std::str::FromStr for Layers {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Layers, String> {
+        match s.trim() {
+            "final" => Ok(Layers::Final),
+            "all" => Ok(Layers::All),
+            _ => Err(format!("unknown --layers {s:?}: final or all")),
+        }
+    }
+}
+
 /// Where the vulnerability database comes from and how fresh it must be.
 #[derive(Debug, Clone)]
 pub struct DbSettings {
@@ -171,4 +194,6 @@ pub struct ScanSettings {
     pub policy: Option<plimsoll_policy::policy::Policy>,
     pub gate: GateSettings,
     pub secrets: SecretSettings,
+    /// `--layers`: the final filesystem, or every layer.
+    pub layers: Layers,
 }

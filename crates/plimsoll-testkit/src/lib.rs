@@ -11,6 +11,7 @@
 pub mod binaries;
 pub mod bucket;
 pub mod demo;
+pub mod layers;
 pub mod registry;
 pub mod secrets;
 

@@ -360,6 +360,13 @@ pub struct ImageArgs {
     /// `org.opencontainers.image.base.*` annotations, the same labels, or the history.
     #[arg(long, value_name = "REF")]
     pub base_image: Option<String>,
+    /// `final`: the final filesystem, what a container started from the image sees. `all`:
+    /// also the packages an earlier layer installed and a later one removed, still readable
+    /// from the earlier layer's blob (`docker save`), with their vulnerabilities as
+    /// informational findings that no gate counts unless a policy rule says `removed: true`
+    /// (docs/layers.md). Secrets in deleted files are reported either way.
+    #[arg(long, value_name = "WHICH", default_value = "final", value_parser = ["final", "all"], env = "PLIMSOLL_LAYERS")]
+    pub layers: String,
 }
 
 /// `image`: the image arguments plus the vulnerability database.

@@ -237,6 +237,14 @@ fn cmd_explain(args: cli::ExplainArgs) -> anyhow::Result<ExitCode> {
             .filter(|s| s.finding.is_named(wanted))
             .map(|s| (&s.finding, Some(s))),
     );
+    // `--layers all`: the findings of packages later layers removed.
+    hits.extend(
+        report
+            .removed_vulnerabilities
+            .iter()
+            .filter(|f| f.is_named(wanted))
+            .map(|f| (f, None)),
+    );
     // A secret is named by its rule id or its fingerprint.
     let names = |s: &model::SecretFinding| s.rule_id == wanted || s.fingerprint == wanted;
     let mut secrets: Vec<(&model::SecretFinding, Option<&model::SuppressedSecret>)> = report

@@ -121,6 +121,13 @@ pub fn explain(
         }
         _ => {}
     }
+    if let Some(span) = plimsoll_report::layer_span(f.layer, f.removed_in_layer) {
+        let _ = writeln!(
+            o,
+            "  {span}: not in the final filesystem, still in layer {}'s blob (--layers all; informational unless a policy rule says removed: true)",
+            f.layer.unwrap_or_default()
+        );
+    }
     if let Some(p) = &f.path {
         let _ = writeln!(o, "  path: {p}");
     }
@@ -213,10 +220,10 @@ pub fn explain_secret(
             s.layer_created_by.as_deref().unwrap_or("(no history)")
         );
     }
-    if let Some(d) = s.deleted_in_layer {
+    if let Some(span) = plimsoll_report::layer_span(s.layer, s.deleted_in_layer) {
         let _ = writeln!(
             o,
-            "Deleted: by layer {d}, but still readable from layer {}'s blob: anyone who pulls the image can read it",
+            "Deleted: {span}; still readable from layer {}'s blob: anyone who pulls the image can read it",
             s.layer.unwrap_or_default()
         );
     }

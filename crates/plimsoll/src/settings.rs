@@ -55,6 +55,7 @@ fn nothing(cache: &Option<PathBuf>, limit_args: Option<&LimitArgs>) -> ScanSetti
         policy: None,
         gate: GateSettings::default(),
         secrets: SecretSettings::default(),
+        layers: plimsoll_scan::Layers::Final,
     }
 }
 
@@ -171,6 +172,7 @@ fn image_options(args: &ImageArgs, s: &mut ScanSettings) -> anyhow::Result<()> {
     }
     s.layer_cache = !args.no_cache && !args.no_layer_cache;
     s.base_image = args.base_image.clone();
+    s.layers = args.layers.parse().map_err(input_err)?;
     Ok(())
 }
 

@@ -340,7 +340,9 @@ fn explain_tells_a_secret_by_rule_id_or_fingerprint_without_its_value() {
         let t = text(&ok(&out).stdout);
         assert!(t.contains("root/.config/gh/hosts.yml, line 3"), "{t}");
         assert!(
-            t.contains("Deleted: by layer 3, but still readable from layer 2"),
+            t.contains(
+                "Deleted: added in layer 2, removed in layer 3; still readable from layer 2"
+            ),
             "{t}"
         );
         assert!(t.contains(&format!("Fingerprint: {by_fingerprint}")), "{t}");

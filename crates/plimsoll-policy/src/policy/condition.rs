@@ -88,6 +88,10 @@ pub(super) enum Condition {
     Epss(f64),
     /// `in_base_image: false`.
     InBaseImage(bool),
+    /// `removed: true`: a vulnerability of a package a later layer removed (`--layers
+    /// all`), or a secret in a file a later layer deleted. Rules without it judge only the
+    /// final filesystem's vulnerabilities.
+    Removed(bool),
     /// `slo: {critical: 7, …}`: a fix older than the days allowed.
     Slo(Slo),
     /// `rule_ids: [aws-*]`: the secret rule that matched (globs, any case).
@@ -114,7 +118,7 @@ impl Condition {
         use Condition::*;
         match self {
             Kind(_) | Severity(_) | SeverityIn(_) | Cvss(_) | Status(_) | FixAvailable(_)
-            | Kev(_) | Epss(_) | InBaseImage(_) | Slo(_) | RuleIds(_) | Paths(_) => {
+            | Kev(_) | Epss(_) | InBaseImage(_) | Removed(_) | Slo(_) | RuleIds(_) | Paths(_) => {
                 Subject::Finding
             }
             Packages(_) | Ecosystems(_) | Licenses(_) => Subject::Package,
@@ -126,7 +130,7 @@ impl Condition {
     pub fn kinds(&self) -> &'static [Kind] {
         use Condition::*;
         match self {
-            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) => BOTH,
+            Kind(_) | Severity(_) | SeverityIn(_) | InBaseImage(_) | Removed(_) => BOTH,
             RuleIds(_) | Paths(_) => SECRETS,
             _ => VULNERABILITIES,
         }
@@ -144,6 +148,7 @@ impl Condition {
             Kev(_) => "kev",
             Epss(_) => "epss",
             InBaseImage(_) => "in_base_image",
+            Removed(_) => "removed",
             Slo(_) => "slo",
             RuleIds(_) => "rule_ids",
             Paths(_) => "paths",
@@ -237,6 +242,11 @@ impl Condition {
                 };
                 fact(base == *want, text)
             }
+            Condition::Removed(want) => match f.removed_in_layer {
+                Some(n) if *want => Ok(format!("package removed in layer {n}")),
+                Some(n) => Err(format!("package removed in layer {n}")),
+                None => fact(!*want, "package in the final filesystem"),
+            },
             Condition::Slo(slo) => match slo_state(slo, f, today) {
                 SloState::Breached { age, days } => Ok(format!(
                     "{} SLO of {days} days breached: disclosed {age} days ago with a fix available",
@@ -300,6 +310,12 @@ impl Condition {
                     Err(fact.into())
                 }
             }
+            Condition::Removed(want) => match s.deleted_in_layer {
+                Some(n) if *want => Ok(format!("file deleted in layer {n}")),
+                Some(n) => Err(format!("file deleted in layer {n}")),
+                None if *want => Err("not in a deleted file".into()),
+                None => Ok("not in a deleted file".into()),
+            },
             Condition::RuleIds(ids) => match ids.iter().find(|p| p.is_match(&s.rule_id)) {
                 Some(p) => Ok(format!("rule {} ({})", s.rule_id, p.text)),
                 None => Err(format!("rule {} is not one of those listed", s.rule_id)),
@@ -418,6 +434,11 @@ impl Condition {
             Condition::Kev(b) => yes_no(*b, "in CISA KEV", "not in CISA KEV"),
             Condition::Epss(e) => format!("EPSS >= {e}"),
             Condition::InBaseImage(b) => yes_no(*b, "in the base image", "not in the base image"),
+            Condition::Removed(b) => yes_no(
+                *b,
+                "removed by a later layer",
+                "not removed by a later layer",
+            ),
             Condition::Slo(s) => {
                 let days: Vec<String> = s
                     .days

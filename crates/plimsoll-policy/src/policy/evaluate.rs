@@ -36,9 +36,12 @@ impl<'a> Cx<'a> {
             names.push(bare.to_string());
         }
         names.dedup();
+        // Removed packages' ids never equal a final package's (plimsoll-catalog), so the
+        // findings of `removed: true` rules find their package here too.
         let packages = report
             .packages
             .iter()
+            .chain(&report.removed_packages)
             .map(|p| (p.id.as_str(), (p, Purl::parse(&p.purl).ok())))
             .collect();
         Cx {
@@ -274,10 +277,12 @@ impl Policy {
                     })
                 };
                 let kinds = rule.when.kinds();
-                let vulnerabilities: &[Finding] = if kinds.contains(&Kind::Vulnerability) {
-                    &report.vulnerabilities
-                } else {
+                let vulnerabilities: &[Finding] = if !kinds.contains(&Kind::Vulnerability) {
                     &[]
+                } else if rule.when.judges_removed() {
+                    &report.removed_vulnerabilities
+                } else {
+                    &report.vulnerabilities
                 };
                 if kinds.contains(&Kind::Secret) {
                     for s in &report.secrets {
@@ -626,6 +631,59 @@ mod tests {
             "alert rules never fail the gate"
         );
         assert_eq!(alerts.violations.len(), 1);
+    }
+
+    #[test]
+    fn removed_findings_are_judged_only_by_rules_that_say_removed() {
+        // --layers all: curl was installed in layer 1 and purged in layer 2; its CRITICAL
+        // finding is in removed_vulnerabilities, and a secret sits in a deleted file.
+        let mut r = report_with_secrets();
+        let mut curl = package("curl", "Debian:12", "pkg:deb/debian/curl@1.0", &[]);
+        curl.removed_in_layer = Some(2);
+        r.removed_packages = vec![curl];
+        let mut f = finding(
+            "CVE-2023-38545",
+            "curl",
+            plimsoll_model::Severity::Critical,
+            &["1.1"],
+            "2023-10-11",
+        );
+        f.layer = Some(1);
+        f.removed_in_layer = Some(2);
+        r.removed_vulnerabilities = vec![f];
+        r.secrets[1].deleted_in_layer = Some(3);
+        let today = date("2026-12-02");
+        let eval = |yaml: &str| policy(yaml).evaluate(&r, today);
+
+        // Rules as they were: the removed finding counts nowhere.
+        let g = eval("rules:\n  - {name: crit, action: block, when: {severity: CRITICAL}}\n");
+        assert!(!hits(&g, "crit").contains(&"CVE-2023-38545".to_string()));
+
+        let g = eval(
+            "rules:
+  - {name: removed, action: block, when: {removed: true, severity: HIGH, packages: {deny: [curl]}}}
+  - {name: deleted-secrets, action: alert, when: {kind: secret, removed: true}}
+  - {name: shipped-secrets, action: alert, when: {kind: secret, removed: false, severity: HIGH}}
+",
+        );
+        assert_eq!(hits(&g, "removed"), ["CVE-2023-38545"]);
+        assert_eq!(g.result, GateResult::Fail);
+        assert_eq!(
+            g.violations[0].condition,
+            "severity >= HIGH and removed by a later layer and package in [curl]"
+        );
+        assert_eq!(hits(&g, "deleted-secrets"), [SSH]);
+        assert_eq!(hits(&g, "shipped-secrets"), [KEY]);
+
+        // Its exceptions excuse it as any other finding.
+        let g = eval(
+            "rules:
+  - {name: removed, action: block, when: {removed: true}}
+exceptions:
+  - {vulnerability: CVE-2023-38545, justification: only in a layer blob, expires: 2027-01-01}
+",
+        );
+        assert_eq!(g.result, GateResult::Pass, "{:?}", g.reasons);
     }
 
     #[test]

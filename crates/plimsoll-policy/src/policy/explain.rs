@@ -49,6 +49,14 @@ impl Policy {
                                 kinds_plural(&kinds)
                             ));
                         }
+                        // A removed package's finding is judged only by `removed: true`
+                        // rules (evaluate.rs).
+                        if let Item::Finding(f) = item
+                            && f.removed_in_layer.is_some()
+                            && !rule.when.judges_removed()
+                        {
+                            return Err("judges the final filesystem's vulnerabilities, not a removed package's (no removed: true)".into());
+                        }
                     }
                     Subject::Package => {
                         return Err(format!("judges packages, not {kind_name}"));

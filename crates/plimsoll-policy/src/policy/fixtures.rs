@@ -48,6 +48,7 @@ pub(super) fn finding(
         risk: None,
         published: Some(format!("{published}T12:00:00Z")),
         in_base_image: None,
+        removed_in_layer: None,
     }
 }
 

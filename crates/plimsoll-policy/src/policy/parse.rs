@@ -66,6 +66,8 @@ struct RawWhen {
     #[serde(default)]
     in_base_image: Option<bool>,
     #[serde(default)]
+    removed: Option<bool>,
+    #[serde(default)]
     slo: Option<Spanned<RawSlo>>,
     #[serde(default)]
     rule_ids: Option<Vec<Spanned<String>>>,
@@ -534,6 +536,9 @@ fn parse_when(file: &str, w: Spanned<RawWhen>) -> Result<When, FileError> {
     }
     if let Some(b) = w.in_base_image {
         out.push(Condition::InBaseImage(b));
+    }
+    if let Some(b) = w.removed {
+        out.push(Condition::Removed(b));
     }
     if let Some(s) = &w.slo {
         out.push(Condition::Slo(parse_slo(file, s)?));

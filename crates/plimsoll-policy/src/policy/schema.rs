@@ -84,6 +84,14 @@ impl When {
     }
 
     /// The SLO condition, which evaluation judges apart from the others.
+    /// `removed: true`: the rule judges the vulnerabilities of removed packages
+    /// (`removed_vulnerabilities`) instead of the final filesystem's.
+    pub fn judges_removed(&self) -> bool {
+        self.conditions
+            .iter()
+            .any(|c| matches!(c, Condition::Removed(true)))
+    }
+
     pub fn slo(&self) -> Option<&Slo> {
         self.conditions.iter().find_map(|c| match c {
             Condition::Slo(s) => Some(s),

@@ -95,6 +95,7 @@ fn pkg(
             path: path.into(),
         }],
         owned_by: None,
+        removed_in_layer: None,
         origin: "installed".into(),
         metadata: BTreeMap::new(),
         ..Package::default()
@@ -362,6 +363,7 @@ fn finding(
         risk: None,
         published: None,
         in_base_image: None,
+        removed_in_layer: None,
     }
 }
 
