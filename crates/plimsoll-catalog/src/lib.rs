@@ -18,6 +18,7 @@
 
 pub mod apk;
 pub mod binary;
+pub mod classify;
 pub mod dotnet;
 pub mod dpkg;
 pub mod golang;

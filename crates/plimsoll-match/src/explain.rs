@@ -55,6 +55,9 @@ fn range_text(kind: RangeKind, events: &[Event]) -> String {
 /// The records of `finding` (its `data_source`), read from `db` and evaluated again for
 /// its installed version under its matched ecosystem and name.
 pub fn explain(db: &Db, finding: &Finding) -> plimsoll_vulndb::Result<Vec<RecordWhy>> {
+    if finding.matched_ecosystem == crate::cpe::MATCHED_ECOSYSTEM {
+        return crate::cpe::explain(db, finding);
+    }
     let ids: Vec<&str> = finding.data_source.split(", ").collect();
     let base = finding
         .matched_ecosystem

@@ -64,6 +64,7 @@
 //! the advisory's own label (GHSA `database_specific.severity`).
 
 pub mod coverage;
+pub mod cpe;
 pub mod explain;
 
 pub use coverage::missing_data;
@@ -151,7 +152,20 @@ pub fn match_packages(
     // glibc), and one CVE shows up in many packages: look each up once per scan.
     let mut lookups: LookupCache = HashMap::new();
     let mut enrich: Enrichment = HashMap::new();
+    let mut cpe_cache = cpe::CriteriaCache::new();
+    let mut binaries_unchecked = 0usize;
     for pkg in packages {
+        // Binaries found by classification, without an ecosystem: NVD's CPE criteria.
+        if cpe::is_cpe_matched(pkg) {
+            if !db.has_cpe_data()? {
+                binaries_unchecked += 1;
+                continue;
+            }
+            out.stats.packages_matched += 1;
+            let found = cpe::findings(pkg, layers, db, &mut cpe_cache, &mut out.warnings)?;
+            out.findings.extend(found);
+            continue;
+        }
         let plan = match plan(pkg, opts) {
             Plan::Match(p) => p,
             Plan::Owned => {
@@ -217,6 +231,12 @@ pub fn match_packages(
     if no_version > 0 {
         out.warnings.push(format!(
             "{no_version} package(s) without a version were not matched"
+        ));
+    }
+    if binaries_unchecked > 0 {
+        out.stats.skipped_unmatchable += binaries_unchecked;
+        out.warnings.push(format!(
+            "{binaries_unchecked} unpackaged binary package(s) (found_by: binary) were not matched: the database has no NVD CPE data (`plimsoll db import nvdcve-2.0-*.json`)"
         ));
     }
     Ok(out)

@@ -498,11 +498,23 @@ pub struct Package {
     /// Format-specific facts: epoch, release, modularity label, dependency scope…
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// How the package was found when no package database or manifest lists it: `binary`
+    /// (the version strings inside an executable or library no package owns,
+    /// `docs/binaries.md`). Absent for packages a database or manifest declares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<String>,
+    /// CPE 2.3 names (`cpe:2.3:a:openssl:openssl:3.0.11:*:*:*:*:*:*:*`): how NVD names the
+    /// product, for packages that have no ecosystem (binaries found by classification).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cpes: Vec<String>,
     /// The later layer that removed (or upgraded) this package, for a package of
     /// `removed_packages` (`--layers all`); `locations[].layer` is the layer that added it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_in_layer: Option<usize>,
 }
+
+/// [`Package::found_by`] of packages identified by the version strings of a binary.
+pub const FOUND_BY_BINARY: &str = "binary";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct SourcePackage {

@@ -515,6 +515,10 @@ fn component(report: &Report, p: &Package, bom_ref: &str) -> Value {
     if !p.purl.is_empty() {
         c.insert("purl".into(), json!(p.purl));
     }
+    // CycloneDX has room for one CPE; every one is also a property.
+    if let Some(cpe) = p.cpes.first() {
+        c.insert("cpe".into(), json!(cpe));
+    }
     let mut props = Vec::new();
     if let Some(Value::Array(x)) = c.remove("x-licenses") {
         props.extend(x);
@@ -558,6 +562,12 @@ fn component(report: &Report, p: &Package, bom_ref: &str) -> Value {
     }
     if !p.origin.is_unknown() {
         props.push(prop("plimsoll:origin", p.origin.as_str()));
+    }
+    if let Some(f) = &p.found_by {
+        props.push(prop("plimsoll:found_by", f));
+    }
+    for cpe in &p.cpes {
+        props.push(prop("plimsoll:cpe", cpe));
     }
     for (k, v) in &p.metadata {
         props.push(prop(&format!("plimsoll:metadata:{k}"), v));

@@ -402,6 +402,12 @@ fn build_package(
         origin: Origin::parse(first(props, &["plimsoll:origin"]).unwrap_or("")),
         purl,
         metadata,
+        found_by: first(props, &["plimsoll:found_by"]).map(str::to_string),
+        cpes: props
+            .iter()
+            .filter(|(k, _)| k == "plimsoll:cpe")
+            .map(|(_, v)| v.to_string())
+            .collect(),
     })
 }
 

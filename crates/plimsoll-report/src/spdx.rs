@@ -263,15 +263,23 @@ fn package(
             )),
         );
     }
+    let mut refs = Vec::new();
     if !p.purl.is_empty() {
-        m.insert(
-            "externalRefs".into(),
-            json!([{
-                "referenceCategory": "PACKAGE-MANAGER",
-                "referenceType": "purl",
-                "referenceLocator": p.purl,
-            }]),
-        );
+        refs.push(json!({
+            "referenceCategory": "PACKAGE-MANAGER",
+            "referenceType": "purl",
+            "referenceLocator": p.purl,
+        }));
+    }
+    for cpe in &p.cpes {
+        refs.push(json!({
+            "referenceCategory": "SECURITY",
+            "referenceType": "cpe23Type",
+            "referenceLocator": cpe,
+        }));
+    }
+    if !refs.is_empty() {
+        m.insert("externalRefs".into(), Value::Array(refs));
     }
     m.insert(
         "primaryPackagePurpose".into(),

@@ -221,7 +221,8 @@ pub fn open_given(path: &Path, cache_dir: &Path, max_age: Duration) -> Result<Op
     }
     let db = vulndb::Db::open(&db_file).map_err(ScanError::input)?;
     let mut opened = describe(db, path, max_age)?;
-    if opened.info.records == 0 {
+    // NVD's CPE criteria are data too (for binaries found by classification).
+    if opened.info.records == 0 && !opened.db.has_cpe_data().map_err(ScanError::input)? {
         return Err(ScanError::Input(format!(
             "{}: the vulnerability database holds no advisory record: a scan against it would check nothing",
             path.display()

@@ -13,6 +13,7 @@
 //! counts as used), then risk, then the policy or the `--exit-code` gate.
 
 pub mod analyzer;
+mod binaries;
 pub mod db;
 mod error;
 pub mod hardening;

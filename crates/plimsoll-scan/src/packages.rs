@@ -1,9 +1,12 @@
-//! The inventory analyzer: the OS and every package, by `plimsoll-catalog`.
+//! The inventory analyzer: the OS and every package, by `plimsoll-catalog`, and the
+//! unpackaged binaries its classifiers identify ([`crate::binaries`]).
 
 use crate::analyzer::{Analyzer, Input};
 use plimsoll_catalog::Catalog;
-use plimsoll_image::Interest;
+use plimsoll_catalog::classify::BinaryInspector;
+use plimsoll_image::{Inspector, Interest};
 use plimsoll_model::Report;
+use std::sync::Arc;
 
 /// Finds the OS release and the packages (OS databases, language manifests and lockfiles,
 /// binaries).
@@ -31,6 +34,10 @@ impl Analyzer for Packages {
         self.catalog.interests()
     }
 
+    fn inspectors(&self) -> Vec<Arc<dyn Inspector>> {
+        vec![Arc::new(BinaryInspector)]
+    }
+
     fn analyze(&self, input: &Input<'_>, report: &mut Report) {
         let inv = self.catalog.inventory_of(&input.walk);
         // The first analyzer: the others read the owners through their inputs.
@@ -39,5 +46,7 @@ impl Analyzer for Packages {
         report.packages = inv.packages;
         report.removed_packages = inv.removed;
         report.warnings.extend(inv.warnings);
+        let found = crate::binaries::packages(input, &report.packages, &mut report.warnings);
+        crate::binaries::add(&mut report.packages, found);
     }
 }

@@ -8,6 +8,7 @@
 //! img.write_oci_layout(dir.path(), Some("v1"));
 //! ```
 
+pub mod binaries;
 pub mod bucket;
 pub mod demo;
 pub mod hardening;

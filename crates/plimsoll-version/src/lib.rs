@@ -43,6 +43,7 @@ pub(crate) use eq_and_partial_ord_from_ord;
 pub mod apk;
 pub mod composer;
 pub mod dpkg;
+pub mod generic;
 pub mod golang;
 pub mod hex;
 pub mod maven;

@@ -84,6 +84,9 @@ pub struct ImportSummary {
     pub epss_scores: u64,
     /// sha256 hashes of blocklisted files (hash lists, MalwareBazaar CSV).
     pub blocklist_hashes: u64,
+    /// NVD CVE records inserted or replaced (`db import` of NVD JSON 2.0).
+    #[serde(default)]
+    pub nvd_cves: u64,
     /// An export (or database file) replaced the database being built.
     pub replaced_by_export: bool,
     pub skipped_count: u64,
@@ -122,6 +125,7 @@ impl ImportSummary {
             + self.kev_entries
             + self.epss_scores
             + self.blocklist_hashes
+            + self.nvd_cves
             > 0
             || self.replaced_by_export
     }
@@ -134,6 +138,7 @@ impl ImportSummary {
         self.kev_entries += other.kev_entries;
         self.epss_scores += other.epss_scores;
         self.blocklist_hashes += other.blocklist_hashes;
+        self.nvd_cves += other.nvd_cves;
         self.replaced_by_export |= other.replaced_by_export;
         self.skipped_count += other.skipped_count;
         self.warning_count += other.warning_count;

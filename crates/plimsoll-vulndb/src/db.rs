@@ -199,6 +199,11 @@ impl Db {
         &self.path
     }
 
+    /// The connection, for lookups kept in their own modules (`cpe`).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// The non-withdrawn advisories for a package in exactly this ecosystem (`Debian:12`,
     /// `PyPI`), the name normalized with [`normalize_name`].
     pub fn advisories(&self, ecosystem: &str, name: &str) -> Result<Vec<Advisory>> {

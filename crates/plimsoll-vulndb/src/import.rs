@@ -2,10 +2,13 @@
 //!
 //! Inputs are recognized by content, not by name ([`sniff`]): a directory is an OSV tree;
 //! `PK` starts a zip (an OSV `all.zip`); `{`/`[` is JSON (a CISA KEV feed when it has
-//! `catalogVersion` and `vulnerabilities`, else OSV records); gzip or plain text starting
-//! with `#model_version` or `cve,` is an EPSS CSV; text whose first line that is not blank
-//! or a comment is a sha256 hash, or whose comments or first line hold a MalwareBazaar CSV
-//! header, is a blocklist (`feeds::blocklist`); [`EXPORT_MAGIC`] is a plimsoll export;
+//! `catalogVersion` and `vulnerabilities`, an NVD CVE JSON 2.0 document when it has
+//! `"format": "NVD_CVE"` or `vulnerabilities` without `catalogVersion`, else OSV records);
+//! gzip holding an NVD document is one too (NVD's `nvdcve-2.0-YYYY.json.gz`); gzip or plain
+//! text starting with `#model_version` or `cve,` is an EPSS CSV; text whose first line that
+//! is not blank or a comment is a sha256 hash, or whose comments or first line hold a
+//! MalwareBazaar CSV header, is a blocklist (`feeds::blocklist`); [`EXPORT_MAGIC`] is a
+//! plimsoll export;
 //! `SQLite format 3` is a plimsoll database file.
 //!
 //! An export is [`EXPORT_MAGIC`], the export format (u32 LE, 1), the schema version
@@ -42,6 +45,10 @@ pub enum InputKind {
     EpssCsv,
     /// FIRST EPSS CSV, gzip-compressed (`epss_scores-current.csv.gz`).
     EpssCsvGz,
+    /// An NVD CVE JSON 2.0 document (API answer or yearly feed).
+    NvdJson,
+    /// The same, gzip-compressed (`nvdcve-2.0-2023.json.gz`).
+    NvdJsonGz,
     /// A `plimsoll db export` file.
     Export,
     /// A plimsoll SQLite database file.
@@ -89,7 +96,17 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
         if is_epss_start(&first[..k]) {
             return Ok(InputKind::EpssCsvGz);
         }
-        return Err(bad(path, "a gzip file that is not an EPSS CSV"));
+        let mut gz = flate2::read::GzDecoder::new(File::open(path).at(path)?);
+        let mut start = [0u8; 512];
+        let k = read_up_to(&mut gz, &mut start);
+        let text = String::from_utf8_lossy(&start[..k]);
+        if text.trim_start().starts_with('{') && text.contains("\"NVD_CVE\"") {
+            return Ok(InputKind::NvdJsonGz);
+        }
+        return Err(bad(
+            path,
+            "a gzip file that is not an EPSS CSV or an NVD JSON feed",
+        ));
     }
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         return Err(bad(path, "a zstd file without the plimsoll export header"));
@@ -117,6 +134,7 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
                 bom_format: Option<IgnoredAny>,
                 #[serde(rename = "spdxVersion")]
                 spdx_version: Option<IgnoredAny>,
+                format: Option<String>,
             }
             let f = File::open(path).at(path)?;
             let probe: Option<Probe> =
@@ -127,6 +145,18 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
                     vulnerabilities: Some(_),
                     ..
                 }) => Ok(InputKind::Kev),
+                Some(Probe {
+                    format: Some(f), ..
+                }) if f == "NVD_CVE" => Ok(InputKind::NvdJson),
+                Some(Probe {
+                    vulnerabilities: Some(_),
+                    catalog_version: None,
+                    ..
+                }) => Ok(InputKind::NvdJson),
+                // Unreadable JSON whose head says NVD: let the NVD reader say what is wrong.
+                None if String::from_utf8_lossy(head).contains("\"NVD_CVE\"") => {
+                    Ok(InputKind::NvdJson)
+                }
                 Some(Probe {
                     bom_format: Some(_),
                     ..
@@ -141,7 +171,7 @@ pub fn sniff(path: &Path) -> Result<InputKind> {
         _ if n == 0 => Err(bad(path, "empty file")),
         _ => Err(bad(
             path,
-            "not an OSV JSON file, directory or zip, a KEV feed, an EPSS CSV, a sha256 blocklist, or a plimsoll export",
+            "not an OSV JSON file, directory or zip, a KEV feed, an EPSS CSV, a sha256 blocklist, an NVD JSON 2.0 file, or a plimsoll export",
         )),
     }
 }
@@ -176,6 +206,18 @@ fn is_blocklist(path: &Path) -> Result<bool> {
     Ok(p.format().is_some())
 }
 
+/// Reads until `buf` is full or the stream ends (or fails: what was read counts).
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
+}
+
 fn is_epss_start(b: &[u8]) -> bool {
     b.starts_with(b"#model_version") || b.starts_with(b"cve,")
 }
@@ -207,10 +249,12 @@ fn nothing_usable(s: &ImportSummary) -> String {
             s.skipped_count
         ),
         None => match s.warnings.first() {
-            Some(w) => {
-                format!("no OSV record, KEV entry, EPSS score or blocklisted hash found ({w})")
+            Some(w) => format!(
+                "no OSV record, KEV entry, EPSS score, blocklisted hash or NVD CVE found ({w})"
+            ),
+            None => {
+                "no OSV record, KEV entry, EPSS score, blocklisted hash or NVD CVE found".into()
             }
-            None => "no OSV record, KEV entry, EPSS score or blocklisted hash found".into(),
         },
     }
 }
@@ -238,6 +282,20 @@ fn import_one(builder: &mut Builder, path: &Path) -> Result<ImportSummary> {
             let bytes =
                 read_bounded(path, limits.max_feed_bytes).map_err(|reason| bad(path, reason))?;
             builder.import_kev(&input, &bytes, None)
+        }
+        InputKind::NvdJson => {
+            let bytes =
+                read_bounded(path, limits.max_feed_bytes).map_err(|reason| bad(path, reason))?;
+            builder.import_nvd(&input, &bytes)
+        }
+        InputKind::NvdJsonGz => {
+            let f = File::open(path).at(path)?;
+            let mut bytes = Vec::new();
+            flate2::read::GzDecoder::new(BufReader::new(f))
+                .take(limits.max_feed_bytes + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| bad(path, format!("gzip: {e}")))?;
+            builder.import_nvd(&input, &bytes)
         }
         InputKind::EpssCsv => {
             let f = File::open(path).at(path)?;

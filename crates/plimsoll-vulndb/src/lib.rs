@@ -16,6 +16,7 @@
 //! The layout is described for `sqlite3` users in `docs/db.md`.
 
 mod build;
+pub mod cpe;
 mod db;
 mod feeds;
 pub use feeds::blocklist;
@@ -28,6 +29,7 @@ pub mod update;
 
 pub use build::{Builder, ImportSummary, Limits, Skipped, osv_source_name};
 pub use db::{Advisory, BlocklistHit, Db, Epss, Kev, Lookup, ScanInfo, SourceInfo, Status};
+pub use feeds::nvd::{NvdDocument, NvdRecord, parse_nvd_document, parse_nvd_item};
 pub use import::{EXPORT_MAGIC, InputKind, cached_db_for, export, import_paths, sniff};
 pub use osv::{Affected, Record, Severity, base_ecosystem, normalize_name};
 pub use schema::SCHEMA_VERSION;

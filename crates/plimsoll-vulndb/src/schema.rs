@@ -93,3 +93,33 @@ CREATE INDEX IF NOT EXISTS affected_package ON affected(name, base_ecosystem, ec
 CREATE INDEX IF NOT EXISTS record_aliases_alias ON record_aliases(alias);
 CREATE INDEX IF NOT EXISTS record_sources_sid ON record_sources(sid);
 "#;
+
+/// NVD CVE records and their CPE match criteria (`feeds/nvd.rs`), created by the first NVD
+/// import: a database without them has no CPE data, and readers check for the table.
+pub(crate) const CPE_TABLES: &str = r#"
+CREATE TABLE IF NOT EXISTS nvd_cves (
+    cve          TEXT PRIMARY KEY,
+    published    TEXT,
+    modified     TEXT NOT NULL,
+    description  TEXT,
+    cvss_version TEXT,
+    cvss_score   REAL,
+    cvss_vector  TEXT,
+    severity     TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cpe_matches (
+    cve             TEXT NOT NULL,
+    part            TEXT NOT NULL,
+    vendor          TEXT NOT NULL,
+    product         TEXT NOT NULL,
+    version         TEXT NOT NULL,
+    version_update  TEXT NOT NULL,
+    start_including TEXT,
+    start_excluding TEXT,
+    end_including   TEXT,
+    end_excluding   TEXT,
+    criteria        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cpe_matches_product ON cpe_matches(vendor, product);
+CREATE INDEX IF NOT EXISTS cpe_matches_cve ON cpe_matches(cve);
+"#;

@@ -214,7 +214,7 @@ fn an_input_that_yields_nothing_is_an_error_naming_it() {
         (&missing, "No such file"),
         (
             &empty_dir,
-            "no OSV record, KEV entry, EPSS score or blocklisted hash found",
+            "no OSV record, KEV entry, EPSS score, blocklisted hash or NVD CVE found",
         ),
         (&header_only, "no sha256 hash found"),
         (&no_records, "nothing could be imported: 2 entries skipped"),

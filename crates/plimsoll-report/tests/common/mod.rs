@@ -98,6 +98,7 @@ fn pkg(
         removed_in_layer: None,
         origin: "installed".into(),
         metadata: BTreeMap::new(),
+        ..Package::default()
     }
 }
 

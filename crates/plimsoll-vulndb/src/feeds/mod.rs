@@ -6,10 +6,12 @@
 //! - `kev`: CISA KEV;
 //! - `epss`: FIRST EPSS;
 //! - `blocklist`: sha256 blocklists of malicious files (hash lists, MalwareBazaar CSV).
+//! - `nvd`: NVD CVE JSON 2.0 (CPE match criteria, for binaries found by classification).
 //!
 //! A new feed is a new file here, its table in `schema.rs`, and its sniffing in `import.rs`.
 
 pub mod blocklist;
 mod epss;
 mod kev;
+pub mod nvd;
 mod osv;
