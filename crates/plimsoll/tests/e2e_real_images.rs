@@ -1096,3 +1096,46 @@ exceptions:
         .expect("the expired exception is reported");
     assert_eq!(expired["expired"], true);
 }
+
+/// The real Debian base with the malware and hardening scanners: no malware, no package
+/// found by binary classification (dpkg owns every executable), and only the two documented
+/// hardening findings (docs/hardening.md): it runs as root and has no HEALTHCHECK. Its
+/// setuid programs (su, passwd, mount…) belong to packages and are not reported.
+#[test]
+fn base_has_no_malware_and_only_the_documented_hardening_findings() {
+    let Some(dir) = images_dir("base_has_no_malware_and_only_the_documented_hardening_findings")
+    else {
+        return;
+    };
+    let reference = format!("oci:{}:base", dir.join("oci").display());
+    let cache = tempfile::tempdir().unwrap();
+    let out = scan_with_db(
+        &reference,
+        cache.path(),
+        &[
+            "--scanners",
+            "vuln,malware,misconfig",
+            "--malware-hash",
+            "all",
+            "--format",
+            "json",
+        ],
+    );
+    let r: Report = serde_json::from_str(&out).unwrap();
+    assert!(r.malware.is_empty(), "{:#?}", r.malware);
+    let ids: BTreeSet<&str> = r.misconfigurations.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["PLIM-IMG-001", "PLIM-IMG-015"]),
+        "{:#?}",
+        r.misconfigurations
+    );
+    assert!(
+        r.packages.iter().all(|p| p.found_by.is_none()),
+        "{:#?}",
+        r.packages
+            .iter()
+            .filter(|p| p.found_by.is_some())
+            .collect::<Vec<_>>()
+    );
+}
