@@ -393,20 +393,7 @@ impl Catalog {
             .map(|&i| (inv.packages[i].name.clone(), inv.packages[i].id.clone()))
             .collect();
         merge_declared(&mut inv.packages);
-        inv.packages.sort_by(|a, b| {
-            (
-                a.kind.as_str(),
-                a.name.as_str(),
-                a.version.as_str(),
-                &a.locations,
-            )
-                .cmp(&(
-                    b.kind.as_str(),
-                    b.name.as_str(),
-                    b.version.as_str(),
-                    &b.locations,
-                ))
-        });
+        sort_packages(&mut inv.packages);
         if self.removed {
             let finals = removed::Finals {
                 packages: &inv.packages,
@@ -421,6 +408,14 @@ impl Catalog {
         }
         inv
     }
+}
+
+/// The inventory's order: by kind, name, version, then where each was found.
+pub fn sort_packages(packages: &mut [Package]) {
+    fn key(p: &Package) -> (&str, &str, &str, &[Location]) {
+        (&p.kind, &p.name, &p.version, &p.locations)
+    }
+    packages.sort_by(|a, b| key(a).cmp(&key(b)));
 }
 
 /// A lockfile entry that is also installed (`app/package-lock.json` and

@@ -70,13 +70,7 @@ pub(crate) fn findings(
         }
     }
     let loc = pkg.locations.first();
-    let layer = loc.and_then(|l| l.layer);
-    let layer_created_by = layer.and_then(|i| {
-        layers
-            .iter()
-            .find(|l| l.index == i)
-            .and_then(|l| l.created_by.clone())
-    });
+    let (layer, layer_created_by) = crate::layer_of(pkg, layers);
     let mut out = Vec::new();
     for (cve, (matched, fixed)) in hits {
         let facts = db.nvd_cve(&cve)?.unwrap_or_default();

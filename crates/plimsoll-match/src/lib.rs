@@ -717,13 +717,7 @@ fn finding(
         .min()
         .map(str::to_string);
     let loc = pkg.locations.first();
-    let layer = loc.and_then(|l| l.layer);
-    let layer_created_by = layer.and_then(|i| {
-        layers
-            .iter()
-            .find(|l| l.index == i)
-            .and_then(|l| l.created_by.clone())
-    });
+    let (layer, layer_created_by) = layer_of(pkg, layers);
     Ok(Some(Finding {
         id,
         aliases,
@@ -879,6 +873,18 @@ fn best_of<'a>(sevs: impl Iterator<Item = &'a plimsoll_vulndb::Severity>) -> Opt
             .cmp(&rank(&b.version))
             .then(a.score.total_cmp(&b.score))
     })
+}
+
+/// The layer that brought `pkg` in (its first location's) and that layer's `created_by`.
+pub(crate) fn layer_of(pkg: &Package, layers: &[Layer]) -> (Option<usize>, Option<String>) {
+    let layer = pkg.locations.first().and_then(|l| l.layer);
+    let created_by = layer.and_then(|i| {
+        layers
+            .iter()
+            .find(|l| l.index == i)
+            .and_then(|l| l.created_by.clone())
+    });
+    (layer, created_by)
 }
 
 #[cfg(test)]

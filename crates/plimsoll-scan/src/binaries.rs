@@ -161,18 +161,5 @@ pub fn add(packages: &mut Vec<Package>, found: Vec<Package>) {
         };
         packages.push(p);
     }
-    packages.sort_by(|a, b| {
-        (
-            a.kind.as_str(),
-            a.name.as_str(),
-            a.version.as_str(),
-            &a.locations,
-        )
-            .cmp(&(
-                b.kind.as_str(),
-                b.name.as_str(),
-                b.version.as_str(),
-                &b.locations,
-            ))
-    });
+    plimsoll_catalog::sort_packages(packages);
 }

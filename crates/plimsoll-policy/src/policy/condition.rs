@@ -270,16 +270,8 @@ impl Condition {
                 Some(e) => Err(format!("EPSS {:.3} is below {min}", e.score)),
                 None => Err("no EPSS score".into()),
             },
-            Condition::InBaseImage(want) => {
-                // No base image told apart: every layer is the image's own.
-                let base = f.in_base_image.unwrap_or(false);
-                let text = if base {
-                    "in the base image"
-                } else {
-                    "not in the base image"
-                };
-                fact(base == *want, text)
-            }
+            // No base image told apart: every layer is the image's own.
+            Condition::InBaseImage(want) => in_base_image(f.in_base_image.unwrap_or(false), *want),
             Condition::Removed(want) => match f.removed_in_layer {
                 Some(n) if *want => Ok(format!("package removed in layer {n}")),
                 Some(n) => Err(format!("package removed in layer {n}")),
@@ -336,19 +328,7 @@ impl Condition {
             Condition::Kind(_) | Condition::Severity(_) | Condition::SeverityIn(_) => {
                 self.check_common(Kind::Secret, s.severity)
             }
-            Condition::InBaseImage(want) => {
-                let base = s.in_base_image.unwrap_or(false);
-                let fact = if base {
-                    "in the base image"
-                } else {
-                    "not in the base image"
-                };
-                if base == *want {
-                    Ok(fact.into())
-                } else {
-                    Err(fact.into())
-                }
-            }
+            Condition::InBaseImage(want) => in_base_image(s.in_base_image.unwrap_or(false), *want),
             Condition::Removed(want) => match s.deleted_in_layer {
                 Some(n) if *want => Ok(format!("file deleted in layer {n}")),
                 Some(n) => Err(format!("file deleted in layer {n}")),
@@ -390,16 +370,7 @@ impl Condition {
                     .as_ref()
                     .and_then(|b| b.holds(m.layer))
                     .unwrap_or(false);
-                let fact = if base {
-                    "in the base image"
-                } else {
-                    "not in the base image"
-                };
-                if base == *want {
-                    Ok(fact.into())
-                } else {
-                    Err(fact.into())
-                }
+                in_base_image(base, *want)
             }
             Condition::RuleIds(ids) => match ids.iter().find(|p| p.is_match(&m.id)) {
                 Some(p) => Ok(format!("check {} ({})", m.id, p.text)),
@@ -697,5 +668,18 @@ pub(super) fn slo_state(slo: &Slo, f: &Finding, today: Date) -> SloState {
         }
     } else {
         SloState::Within { age, days }
+    }
+}
+/// `in_base_image: WANT` of a finding that is (`base`) or is not in the base image.
+fn in_base_image(base: bool, want: bool) -> Verdict {
+    let text = if base {
+        "in the base image"
+    } else {
+        "not in the base image"
+    };
+    if base == want {
+        Ok(text.into())
+    } else {
+        Err(text.into())
     }
 }
