@@ -151,11 +151,7 @@ pub(crate) fn deleted_note(s: &SecretFinding) -> Option<String> {
 
 /// The same note for a malware finding in a file a later layer removed.
 pub(crate) fn malware_deleted_note(m: &MalwareFinding) -> Option<String> {
-    let d = m.deleted_in_layer?;
-    Some(match m.layer {
-        Some(l) => format!("deleted in layer {d} but still readable from layer {l}"),
-        None => format!("deleted in layer {d} but still readable"),
-    })
+    crate::layer_span(m.layer, m.deleted_in_layer)
 }
 
 /// `Suppressed secrets: 2 (ignorefile: 2)`, or `None`.

@@ -214,13 +214,7 @@ pub fn explain_malware(report: &model::Report, m: &model::MalwareFinding) -> Str
             m.layer_created_by.as_deref().unwrap_or("(no history)")
         );
     }
-    if let Some(d) = m.deleted_in_layer {
-        let _ = writeln!(
-            o,
-            "Deleted: by layer {d}, but still readable from layer {}'s blob: anyone who pulls the image can read it",
-            m.layer.unwrap_or_default()
-        );
-    }
+    deleted_line(&mut o, m.layer, m.deleted_in_layer);
     let _ = writeln!(o, "Matched by: {}", m.data_source);
     if let Some(d) = &m.digest {
         let _ = writeln!(o, "Digest: {d}");
@@ -262,13 +256,7 @@ pub fn explain_secret(
             s.layer_created_by.as_deref().unwrap_or("(no history)")
         );
     }
-    if let Some(span) = plimsoll_report::layer_span(s.layer, s.deleted_in_layer) {
-        let _ = writeln!(
-            o,
-            "Deleted: {span}; still readable from layer {}'s blob: anyone who pulls the image can read it",
-            s.layer.unwrap_or_default()
-        );
-    }
+    deleted_line(&mut o, s.layer, s.deleted_in_layer);
     match s.in_base_image {
         Some(true) => {
             let _ = writeln!(o, "Base image: yes, it came with the base image");
@@ -342,4 +330,16 @@ pub fn rule_traces(file: &str, traces: &[plimsoll_policy::policy::RuleTrace]) ->
         }
     }
     escape_controls_keep_newlines(&o).into_owned()
+}
+
+/// `Deleted: added in layer M, removed in layer N; still readable…` for a secret or
+/// malware in a file a later layer deleted.
+fn deleted_line(o: &mut String, layer: Option<usize>, deleted: Option<usize>) {
+    if let Some(span) = plimsoll_report::layer_span(layer, deleted) {
+        let _ = writeln!(
+            o,
+            "Deleted: {span}; still readable from layer {}'s blob: anyone who pulls the image can read it",
+            layer.unwrap_or_default()
+        );
+    }
 }

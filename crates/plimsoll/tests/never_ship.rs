@@ -332,6 +332,15 @@ fn one_scan_finds_everything_planted_with_its_layer_in_every_format() {
         if format != "sarif" {
             assert!(t.contains(&span), "{format} lacks '{span}'");
         }
+        // The dropper a later layer deleted, in the same words (the table wraps its cells).
+        let dropper = format!(
+            "added in layer {}, removed in layer {}",
+            MALWARE + 3,
+            MALWARE + 4
+        );
+        if format == "markdown" {
+            assert!(t.contains(&dropper), "{format} lacks {dropper}");
+        }
     }
 
     // The gate fails on it, malware named first.
