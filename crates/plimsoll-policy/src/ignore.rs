@@ -555,88 +555,74 @@ fn parse_yaml(name: &str, text: &str) -> Result<Vec<IgnoreRule>, FileError> {
             statement: e.statement.filter(|s| !s.trim().is_empty()),
         });
     }
+    let secret = Placed {
+        kind: EntryKind::Secret,
+        both: "a secret entry takes a rule id or a fingerprint, not both (the fingerprint \
+               names the rule)",
+        neither: "a secret entry needs an id (a secret rule id), a fingerprint \
+                  (PATH:RULE-ID:LINE) or paths to ignore every secret in",
+    };
     for entry in raw.secrets.unwrap_or_default() {
-        let (line, column) = (entry.referenced.line(), entry.referenced.column());
-        let e = entry.value;
-        let (paths, globs) = path_globs(name, e.paths.unwrap_or_default(), line, column)?;
-        let id = nonempty(name, e.id, "id")?;
-        let fingerprint = nonempty(name, e.fingerprint, "fingerprint")?;
-        if id.is_some() && fingerprint.is_some() {
-            return Err(err(
-                name,
-                line,
-                column,
-                "a secret entry takes a rule id or a fingerprint, not both (the fingerprint \
-                 names the rule)",
-            ));
-        }
-        if id.is_none() && fingerprint.is_none() && paths.is_empty() {
-            return Err(err(
-                name,
-                line,
-                column,
-                "a secret entry needs an id (a secret rule id), a fingerprint \
-                 (PATH:RULE-ID:LINE) or paths to ignore every secret in",
-            ));
-        }
-        rules.push(IgnoreRule {
-            line,
-            kind: EntryKind::Secret,
-            fingerprint,
-            id,
-            paths,
-            globs,
-            purls: vec![],
-            packages: vec![],
-            expires: expiry(name, e.expired_at)?,
-            statement: e.statement.filter(|s| !s.trim().is_empty()),
-        });
+        rules.push(placed_rule(name, entry, &secret)?);
     }
+    let misconfiguration = Placed {
+        kind: EntryKind::Misconfiguration,
+        both: "a misconfiguration entry takes a check id or a fingerprint, not both (the \
+               fingerprint names the check)",
+        neither: "a misconfiguration entry needs an id (a check id, PLIM-IMG-001), a \
+                  fingerprint (PATH:CHECK-ID) or paths to ignore every misconfiguration in",
+    };
     for entry in raw.misconfigurations.unwrap_or_default() {
-        let (line, column) = (entry.referenced.line(), entry.referenced.column());
-        let e = entry.value;
-        let (paths, globs) = path_globs(name, e.paths.unwrap_or_default(), line, column)?;
-        let id = nonempty(name, e.id, "id")?;
-        let fingerprint = nonempty(name, e.fingerprint, "fingerprint")?;
-        if id.is_some() && fingerprint.is_some() {
-            return Err(err(
-                name,
-                line,
-                column,
-                "a misconfiguration entry takes a check id or a fingerprint, not both (the \
-                 fingerprint names the check)",
-            ));
-        }
-        if id.is_none() && fingerprint.is_none() && paths.is_empty() {
-            return Err(err(
-                name,
-                line,
-                column,
-                "a misconfiguration entry needs an id (a check id, PLIM-IMG-001), a \
-                 fingerprint (PATH:CHECK-ID) or paths to ignore every misconfiguration in",
-            ));
-        }
+        let rule = placed_rule(name, entry, &misconfiguration)?;
         // Trivy's own checks (`AVD-DS-0002`): accepted, as before plimsoll had any.
-        if id
+        if rule
+            .id
             .as_deref()
             .is_some_and(|i| !i.to_ascii_uppercase().starts_with("PLIM-"))
         {
             continue;
         }
-        rules.push(IgnoreRule {
-            line,
-            kind: EntryKind::Misconfiguration,
-            fingerprint,
-            id,
-            paths,
-            globs,
-            purls: vec![],
-            packages: vec![],
-            expires: expiry(name, e.expired_at)?,
-            statement: e.statement.filter(|s| !s.trim().is_empty()),
-        });
+        rules.push(rule);
     }
     Ok(rules)
+}
+
+/// An entry kind found at a place (secrets, misconfigurations) and its two refusals.
+struct Placed {
+    kind: EntryKind,
+    both: &'static str,
+    neither: &'static str,
+}
+
+/// A secret or misconfiguration entry: an id or a fingerprint (not both), or paths alone.
+fn placed_rule(
+    name: &str,
+    entry: Spanned<RawSecretEntry>,
+    what: &Placed,
+) -> Result<IgnoreRule, FileError> {
+    let (line, column) = (entry.referenced.line(), entry.referenced.column());
+    let e = entry.value;
+    let (paths, globs) = path_globs(name, e.paths.unwrap_or_default(), line, column)?;
+    let id = nonempty(name, e.id, "id")?;
+    let fingerprint = nonempty(name, e.fingerprint, "fingerprint")?;
+    if id.is_some() && fingerprint.is_some() {
+        return Err(err(name, line, column, what.both));
+    }
+    if id.is_none() && fingerprint.is_none() && paths.is_empty() {
+        return Err(err(name, line, column, what.neither));
+    }
+    Ok(IgnoreRule {
+        line,
+        kind: what.kind,
+        fingerprint,
+        id,
+        paths,
+        globs,
+        purls: vec![],
+        packages: vec![],
+        expires: expiry(name, e.expired_at)?,
+        statement: e.statement.filter(|s| !s.trim().is_empty()),
+    })
 }
 
 /// An entry's `paths`: globs over root-relative paths (a leading `/` is dropped).
